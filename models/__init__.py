@@ -1,0 +1,1 @@
+"""PyTorch and numpy reference models; nothing here imports cocotb."""

@@ -1,0 +1,150 @@
+`default_nettype none
+// Pipelined IEEE-754 adder for any binary format (binary32: 8/23, binary16: 5/10).
+// Round to nearest even. Subnormal inputs and outputs are supported exactly.
+// NaN results are the canonical quiet NaN (sign 0, exponent all ones, fraction
+// MSB only), as in RISC-V; x + (-x) = +0; status flags {NV, DZ, OF, UF, NX}.
+// One result per clock; the whole pipeline holds while m_valid & ~m_ready.
+module fp_add #(
+    parameter EXP_W   = 8,   // exponent field width
+    parameter MAN_W   = 23,  // fraction field width
+    // Register stages, 0..4. Cuts are added in this order: output, after the
+    // add, after the unpack/swap, after the normalisation.
+    parameter LATENCY = 3
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+    input  wire                 s_valid,
+    output wire                 s_ready,
+    input  wire [EXP_W+MAN_W:0] s_a,
+    input  wire [EXP_W+MAN_W:0] s_b,
+    output wire                 m_valid,
+    input  wire                 m_ready,
+    output wire [EXP_W+MAN_W:0] m_result,
+    output wire [4:0]           m_status   // {NV, DZ, OF, UF, NX}
+);
+    localparam W    = EXP_W + MAN_W + 1;
+    localparam P    = MAN_W + 1;           // significand bits with the hidden one
+    localparam SW   = P + 4;               // aligned width: 3 guard bits and a sticky bit
+    localparam SH_W = $clog2(SW + 1);
+    localparam [W-1:0] QNAN = {1'b0, {EXP_W{1'b1}}, 1'b1, {(MAN_W-1){1'b0}}};
+
+    initial begin
+        if (LATENCY < 0 || LATENCY > 4) $fatal(1, "fp_add: LATENCY must be 0..4");
+        if (EXP_W < 3 || MAN_W < 3) $fatal(1, "fp_add: EXP_W and MAN_W must be >= 3");
+        if (SW >= (1 << EXP_W)) $fatal(1, "fp_add: the exponent field must be able to count the aligned width");
+    end
+
+    wire en = m_ready | ~m_valid;
+    assign s_ready = (LATENCY == 0) ? m_ready : en;
+
+    // ---------------------------------------------------------------- unpack, swap
+    wire             a_sign, b_sign, a_zero, b_zero, a_sub, b_sub, a_inf, b_inf, a_nan, b_nan, a_snan, b_snan;
+    wire [EXP_W-1:0] a_exp, b_exp;
+    wire [P-1:0]     a_sig, b_sig;
+    fp_classify #(.EXP_W(EXP_W), .MAN_W(MAN_W)) u_class_a (
+        .op(s_a), .sign(a_sign), .exp_eff(a_exp), .sig(a_sig), .is_zero(a_zero),
+        .is_sub(a_sub), .is_inf(a_inf), .is_nan(a_nan), .is_snan(a_snan));
+    fp_classify #(.EXP_W(EXP_W), .MAN_W(MAN_W)) u_class_b (
+        .op(s_b), .sign(b_sign), .exp_eff(b_exp), .sig(b_sig), .is_zero(b_zero),
+        .is_sub(b_sub), .is_inf(b_inf), .is_nan(b_nan), .is_snan(b_snan));
+
+    wire             swap      = (s_b[W-2:0] > s_a[W-2:0]);
+    wire             eff_sub   = a_sign ^ b_sign;
+    wire             inf_inf   = a_inf & b_inf & eff_sub;
+    wire             u_special = a_nan | b_nan | a_inf | b_inf;
+    wire             u_nv      = a_snan | b_snan | inf_inf;
+    wire             big_sign  = swap ? b_sign : a_sign;
+    wire [W-1:0]     u_special_res = (a_nan | b_nan | inf_inf) ? QNAN
+                                   : {big_sign, {EXP_W{1'b1}}, {MAN_W{1'b0}}};
+    wire [EXP_W-1:0] big_exp   = swap ? b_exp : a_exp;
+    wire [EXP_W-1:0] exp_diff  = swap ? (b_exp - a_exp) : (a_exp - b_exp);
+    wire [P-1:0]     big_sig   = swap ? b_sig : a_sig;
+    wire [P-1:0]     small_sig = swap ? a_sig : b_sig;
+    wire unused_class = &{1'b0, a_zero, b_zero, a_sub, b_sub, 1'b0};
+
+    localparam S1_W = 1 + 1 + W + 1 + EXP_W + EXP_W + P + P + 1;
+    wire            s1_valid;
+    wire [S1_W-1:0] s1_data;
+    pipe_stage #(.WIDTH(S1_W), .REGISTER(LATENCY >= 3)) u_cut1 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s_valid),
+        .in_data({u_special, u_nv, u_special_res, big_sign, big_exp, exp_diff, big_sig, small_sig, eff_sub}),
+        .out_valid(s1_valid), .out_data(s1_data));
+    wire             a1_special, a1_nv, a1_sign, a1_sub;
+    wire [W-1:0]     a1_special_res;
+    wire [EXP_W-1:0] a1_exp, a1_diff;
+    wire [P-1:0]     a1_big, a1_small;
+    assign {a1_special, a1_nv, a1_special_res, a1_sign, a1_exp, a1_diff, a1_big, a1_small, a1_sub} = s1_data;
+
+    // ---------------------------------------------------------------- align, add
+    // Bits shifted out of the smaller operand collapse into the sticky LSB; that
+    // keeps every bit above it exact for subtraction too.
+    localparam [EXP_W-1:0] SW_E = SW[EXP_W-1:0];
+    wire [EXP_W-1:0]  diff_clamped = (a1_diff > SW_E) ? SW_E : a1_diff;
+    wire [2*SW-1:0]   small_wide   = {a1_small, {(SW-P+SW){1'b0}}} >> diff_clamped;
+    wire [SW-1:0]     small_al     = {small_wide[2*SW-1:SW+1], small_wide[SW] | (|small_wide[SW-1:0])};
+    wire [SW-1:0]     big_al       = {a1_big, {(SW-P){1'b0}}};
+    wire [SW:0]       sum          = a1_sub ? ({1'b0, big_al} - {1'b0, small_al})
+                                            : ({1'b0, big_al} + {1'b0, small_al});
+
+    localparam S2_W = 1 + 1 + W + 1 + 1 + EXP_W + SW + 1;
+    wire            s2_valid;
+    wire [S2_W-1:0] s2_data;
+    pipe_stage #(.WIDTH(S2_W), .REGISTER(LATENCY >= 2)) u_cut2 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s1_valid),
+        .in_data({a1_special, a1_nv, a1_special_res, a1_sign, a1_sub, a1_exp, sum}),
+        .out_valid(s2_valid), .out_data(s2_data));
+    wire             a2_special, a2_nv, a2_sign, a2_sub;
+    wire [W-1:0]     a2_special_res;
+    wire [EXP_W-1:0] a2_exp;
+    wire [SW:0]      a2_sum;
+    assign {a2_special, a2_nv, a2_special_res, a2_sign, a2_sub, a2_exp, a2_sum} = s2_data;
+
+    // ---------------------------------------------------------------- normalise
+    // Left shifts stop at exponent 1, which leaves a subnormal in place; a
+    // carry out shifts right by one.
+    wire [SH_W-1:0]  lz;
+    lzc #(.WIDTH(SW), .COUNT_W(SH_W)) u_lzc (.in(a2_sum[SW-1:0]), .count(lz));
+    wire [EXP_W:0]   max_shift = {1'b0, a2_exp} - 1'b1;
+    wire             lz_fits   = ({{(EXP_W+1-SH_W){1'b0}}, lz} <= max_shift);
+    wire [SH_W-1:0]  lshift    = lz_fits ? lz : max_shift[SH_W-1:0];
+    wire [SW-1:0]    shifted   = a2_sum[SW-1:0] << lshift;
+    wire             carry     = a2_sum[SW];
+    wire [SW-1:0]    norm      = carry ? {a2_sum[SW:2], a2_sum[1] | a2_sum[0]} : shifted;
+    wire [EXP_W+1:0] norm_exp  = carry       ? {2'b00, a2_exp} + 1'b1
+                               : norm[SW-1]  ? {2'b00, a2_exp} - {{(EXP_W+2-SH_W){1'b0}}, lshift}
+                               :               {(EXP_W+2){1'b0}};
+    // Exact cancellation gives +0 (round to nearest); equal-signed zeros keep their sign.
+    wire             sum_zero  = (a2_sum == {(SW+1){1'b0}});
+    wire             norm_sign = a2_sign & ~(sum_zero & a2_sub);
+
+    localparam S3_W = 1 + 1 + W + 1 + (EXP_W + 2) + SW;
+    wire            s3_valid;
+    wire [S3_W-1:0] s3_data;
+    pipe_stage #(.WIDTH(S3_W), .REGISTER(LATENCY >= 4)) u_cut3 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s2_valid),
+        .in_data({a2_special, a2_nv, a2_special_res, norm_sign, norm_exp, norm}),
+        .out_valid(s3_valid), .out_data(s3_data));
+    wire             a3_special, a3_nv, a3_sign;
+    wire [W-1:0]     a3_special_res;
+    wire [EXP_W+1:0] a3_exp;
+    wire [SW-1:0]    a3_norm;
+    assign {a3_special, a3_nv, a3_special_res, a3_sign, a3_exp, a3_norm} = s3_data;
+
+    // ---------------------------------------------------------------- round, pack
+    wire [W-1:0] rnd_result;
+    wire         rnd_of, rnd_uf, rnd_nx;
+    fp_round #(.EXP_W(EXP_W), .MAN_W(MAN_W), .EXPI_W(EXP_W + 2)) u_round (
+        .sign(a3_sign), .exp(a3_exp), .frac(a3_norm[SW-2:SW-1-MAN_W]),
+        .rnd(a3_norm[3]), .rnd2(a3_norm[2]), .sticky(|a3_norm[1:0]),
+        .result(rnd_result), .overflow(rnd_of), .underflow(rnd_uf), .inexact(rnd_nx));
+
+    wire unused_lead = a3_norm[SW-1];   // the hidden bit is implied by the exponent
+    wire [W-1:0] out_result = a3_special ? a3_special_res : rnd_result;
+    wire [4:0]   out_status = a3_special ? {a3_nv, 4'b0000} : {2'b00, rnd_of, rnd_uf, rnd_nx};
+
+    pipe_stage #(.WIDTH(W + 5), .REGISTER(LATENCY >= 1)) u_cut0 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s3_valid),
+        .in_data({out_result, out_status}),
+        .out_valid(m_valid), .out_data({m_result, m_status}));
+endmodule
+`default_nettype wire

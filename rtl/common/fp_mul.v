@@ -1,0 +1,148 @@
+`default_nettype none
+// Pipelined IEEE-754 multiplier for any binary format (binary32: 8/23, binary16: 5/10).
+// Same conventions as fp_add: round to nearest even, exact subnormals, the
+// canonical quiet NaN, status flags {NV, DZ, OF, UF, NX}, underflow detected
+// after rounding. One result per clock; holds while m_valid & ~m_ready.
+module fp_mul #(
+    parameter EXP_W   = 8,   // exponent field width
+    parameter MAN_W   = 23,  // fraction field width
+    // Register stages, 0..4. Cuts are added in this order: output, after the
+    // partial products, after the normalisation, after the unpack.
+    parameter LATENCY = 3
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+    input  wire                 s_valid,
+    output wire                 s_ready,
+    input  wire [EXP_W+MAN_W:0] s_a,
+    input  wire [EXP_W+MAN_W:0] s_b,
+    output wire                 m_valid,
+    input  wire                 m_ready,
+    output wire [EXP_W+MAN_W:0] m_result,
+    output wire [4:0]           m_status   // {NV, DZ, OF, UF, NX}
+);
+    localparam W    = EXP_W + MAN_W + 1;
+    localparam P    = MAN_W + 1;
+    localparam PL   = P / 2;              // low slice of b for the split product
+    localparam PW   = 2 * P;              // product width
+    localparam SH_W = $clog2(PW + 1);
+    localparam XW   = EXP_W + 2;          // signed exponent arithmetic
+    localparam [XW-1:0] BIAS_M1 = (1 << (EXP_W - 1)) - 2;   // bias - 1
+    localparam [W-1:0]  QNAN    = {1'b0, {EXP_W{1'b1}}, 1'b1, {(MAN_W-1){1'b0}}};
+
+    initial begin
+        if (LATENCY < 0 || LATENCY > 4) $fatal(1, "fp_mul: LATENCY must be 0..4");
+        if (EXP_W < 3 || MAN_W < 3) $fatal(1, "fp_mul: EXP_W and MAN_W must be >= 3");
+        if (SH_W > XW - 1) $fatal(1, "fp_mul: exponent too narrow for the product width");
+    end
+
+    wire en = m_ready | ~m_valid;
+    assign s_ready = (LATENCY == 0) ? m_ready : en;
+
+    // ---------------------------------------------------------------- unpack, specials
+    wire             a_sign, b_sign, a_zero, b_zero, a_sub, b_sub, a_inf, b_inf, a_nan, b_nan, a_snan, b_snan;
+    wire [EXP_W-1:0] a_exp, b_exp;
+    wire [P-1:0]     a_sig, b_sig;
+    fp_classify #(.EXP_W(EXP_W), .MAN_W(MAN_W)) u_class_a (
+        .op(s_a), .sign(a_sign), .exp_eff(a_exp), .sig(a_sig), .is_zero(a_zero),
+        .is_sub(a_sub), .is_inf(a_inf), .is_nan(a_nan), .is_snan(a_snan));
+    fp_classify #(.EXP_W(EXP_W), .MAN_W(MAN_W)) u_class_b (
+        .op(s_b), .sign(b_sign), .exp_eff(b_exp), .sig(b_sig), .is_zero(b_zero),
+        .is_sub(b_sub), .is_inf(b_inf), .is_nan(b_nan), .is_snan(b_snan));
+    wire unused_class = &{1'b0, a_sub, b_sub, 1'b0};
+
+    wire          sign      = a_sign ^ b_sign;
+    wire          inf_zero  = (a_inf & b_zero) | (a_zero & b_inf);
+    wire          u_special = a_nan | b_nan | a_inf | b_inf | a_zero | b_zero;
+    wire          u_nv      = a_snan | b_snan | inf_zero;
+    wire [W-1:0]  u_special_res = (a_nan | b_nan | inf_zero) ? QNAN
+                                : (a_inf | b_inf)            ? {sign, {EXP_W{1'b1}}, {MAN_W{1'b0}}}
+                                :                              {sign, {(W-1){1'b0}}};
+    // Biased exponent of the product when its leading one sits at bit PW-1.
+    wire [XW-1:0] u_exp = {2'b00, a_exp} + {2'b00, b_exp} - BIAS_M1;
+
+    localparam S1_W = 1 + 1 + W + 1 + XW + P + P;
+    wire            s1_valid;
+    wire [S1_W-1:0] s1_data;
+    pipe_stage #(.WIDTH(S1_W), .REGISTER(LATENCY >= 4)) u_cut1 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s_valid),
+        .in_data({u_special, u_nv, u_special_res, sign, u_exp, a_sig, b_sig}),
+        .out_valid(s1_valid), .out_data(s1_data));
+    wire          m1_special, m1_nv, m1_sign;
+    wire [W-1:0]  m1_special_res;
+    wire [XW-1:0] m1_exp;
+    wire [P-1:0]  m1_a, m1_b;
+    assign {m1_special, m1_nv, m1_special_res, m1_sign, m1_exp, m1_a, m1_b} = s1_data;
+
+    // ---------------------------------------------------------------- partial products
+    // Two half-width products, summed in the next stage, so that a cut can
+    // fall inside the multiplier.
+    wire [P+PL-1:0]     pp_lo = m1_a * m1_b[PL-1:0];
+    wire [P+(P-PL)-1:0] pp_hi = m1_a * m1_b[P-1:PL];
+
+    localparam S2_W = 1 + 1 + W + 1 + XW + (P + PL) + PW - PL;
+    wire            s2_valid;
+    wire [S2_W-1:0] s2_data;
+    pipe_stage #(.WIDTH(S2_W), .REGISTER(LATENCY >= 2)) u_cut2 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s1_valid),
+        .in_data({m1_special, m1_nv, m1_special_res, m1_sign, m1_exp, pp_lo, pp_hi}),
+        .out_valid(s2_valid), .out_data(s2_data));
+    wire             m2_special, m2_nv, m2_sign;
+    wire [W-1:0]     m2_special_res;
+    wire [XW-1:0]    m2_exp;
+    wire [P+PL-1:0]  m2_lo;
+    wire [PW-PL-1:0] m2_hi;
+    assign {m2_special, m2_nv, m2_special_res, m2_sign, m2_exp, m2_lo, m2_hi} = s2_data;
+
+    // ---------------------------------------------------------------- sum, normalise
+    // Normal results shift the leading one to the top; results below 2^emin
+    // are shifted so that the top bit has weight 2^emin (exponent field 0),
+    // which is a left shift of m2_exp - 1, or a right shift when that is negative.
+    wire [PW-1:0]   prod = {m2_hi, {PL{1'b0}}} + {{(PW-P-PL){1'b0}}, m2_lo};
+    wire [SH_W-1:0] lz;
+    lzc #(.WIDTH(PW), .COUNT_W(SH_W)) u_lzc (.in(prod), .count(lz));
+
+    wire [XW-1:0]   exp_m1   = m2_exp - 1'b1;              // signed
+    wire            exp_neg  = exp_m1[XW-1];
+    wire [XW-1:0]   lz_x     = {{(XW-SH_W){1'b0}}, lz};
+    wire            lz_fits  = ~exp_neg & (lz_x <= exp_m1);
+    wire [XW-1:0]   rsh_x    = {XW{1'b0}} - exp_m1;         // 1 - m2_exp when negative
+    localparam [XW-1:0] PW_X = PW[XW-1:0];
+    wire [SH_W-1:0] rshift   = (rsh_x > PW_X) ? PW_X[SH_W-1:0] : rsh_x[SH_W-1:0];
+    wire [SH_W-1:0] lshift   = lz_fits ? lz : exp_m1[SH_W-1:0];
+    wire [2*PW-1:0] rwide    = {prod, {PW{1'b0}}} >> rshift;
+    wire [PW-1:0]   norm     = exp_neg ? {rwide[2*PW-1:PW+1], rwide[PW] | (|rwide[PW-1:0])}
+                                       : (prod << lshift);
+    wire [XW-1:0]   norm_exp = lz_fits ? (m2_exp - lz_x) : {XW{1'b0}};
+
+    localparam S3_W = 1 + 1 + W + 1 + XW + PW;
+    wire            s3_valid;
+    wire [S3_W-1:0] s3_data;
+    pipe_stage #(.WIDTH(S3_W), .REGISTER(LATENCY >= 3)) u_cut3 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s2_valid),
+        .in_data({m2_special, m2_nv, m2_special_res, m2_sign, norm_exp, norm}),
+        .out_valid(s3_valid), .out_data(s3_data));
+    wire          m3_special, m3_nv, m3_sign;
+    wire [W-1:0]  m3_special_res;
+    wire [XW-1:0] m3_exp;
+    wire [PW-1:0] m3_norm;
+    assign {m3_special, m3_nv, m3_special_res, m3_sign, m3_exp, m3_norm} = s3_data;
+
+    // ---------------------------------------------------------------- round, pack
+    wire [W-1:0] rnd_result;
+    wire         rnd_of, rnd_uf, rnd_nx;
+    fp_round #(.EXP_W(EXP_W), .MAN_W(MAN_W), .EXPI_W(XW)) u_round (
+        .sign(m3_sign), .exp(m3_exp), .frac(m3_norm[PW-2:PW-1-MAN_W]),
+        .rnd(m3_norm[PW-2-MAN_W]), .rnd2(m3_norm[PW-3-MAN_W]), .sticky(|m3_norm[PW-4-MAN_W:0]),
+        .result(rnd_result), .overflow(rnd_of), .underflow(rnd_uf), .inexact(rnd_nx));
+
+    wire unused_lead = m3_norm[PW-1];   // the hidden bit is implied by the exponent
+    wire [W-1:0] out_result = m3_special ? m3_special_res : rnd_result;
+    wire [4:0]   out_status = m3_special ? {m3_nv, 4'b0000} : {2'b00, rnd_of, rnd_uf, rnd_nx};
+
+    pipe_stage #(.WIDTH(W + 5), .REGISTER(LATENCY >= 1)) u_cut0 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s3_valid),
+        .in_data({out_result, out_status}),
+        .out_valid(m_valid), .out_data({m_result, m_status}));
+endmodule
+`default_nettype wire

@@ -1,0 +1,1 @@
+"""Reusable cocotb verification library: streams, scoreboards, clock and reset."""
