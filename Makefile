@@ -18,7 +18,7 @@ export PATH := $(VERILATOR_ROOT)/bin:$(PATH)
 RTL_DIRS  := $(sort $(dir $(wildcard rtl/*/*.v)))
 RTL_FILES := $(sort $(wildcard rtl/*/*.v))
 
-.PHONY: all sim test lint data tools venv clean distclean
+.PHONY: all sim test lint data tools venv clean distclean synth report synth-tools train-resnet20
 
 all: test
 
@@ -58,6 +58,29 @@ lint: $(STAMP)
 	        $(addprefix -y ,$(RTL_DIRS)) $$f || fail=1; \
 	done; \
 	if [ $$fail = 0 ]; then echo "lint: $(words $(RTL_FILES)) files, 0 warnings"; else exit 1; fi
+
+# Benchmarks write JSON under reports/: make bench-<name> runs tb/bench_<name>.py.
+bench-%: $(STAMP)
+	$(PY) -m tb.bench_$(subst -,_,$*)
+
+# Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>], make report.
+BLOCK ?=
+synth: $(STAMP) synth-tools
+	$(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
+
+report: $(STAMP)
+	$(PY) -m synth.report
+
+# Debian's yosys and opensta, installed when missing (as root).
+synth-tools:
+	@command -v yosys >/dev/null && command -v sta >/dev/null || { \
+	    [ "$$(id -u)" = 0 ] || { echo "Synthesis needs yosys and opensta: apt-get install yosys opensta" >&2; exit 1; }; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys opensta >/dev/null; }
+
+# ResNet-20 on CIFAR-10, hybrid INT8/FP16 and FP32 baseline, on the CPU.
+EPOCHS ?= 1
+train-resnet20: $(STAMP)
+	$(PY) -m models.train_resnet20 --epochs $(EPOCHS)
 
 # Downloads MNIST and CIFAR-10 from their official sources (needs internet).
 data: $(STAMP)

