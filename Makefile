@@ -47,7 +47,7 @@ sim: $(STAMP)
 	$(PY) tb/run.py $(if $(TOPLEVEL),--toplevel $(TOPLEVEL)) \
 	    $(if $(TESTCASE),--testcase $(TESTCASE)) $(if $(filter 1,$(WAVES)),--waves)
 
-test: $(STAMP)
+test: $(STAMP) synth-tools
 	$(PY) -m pytest -n auto tests/
 
 # Every RTL file on its own as top, -Wall, waivers only in rtl/lint_waivers.vlt.

@@ -79,11 +79,11 @@ def _tool_env():
             sys.path.insert(0, p)
 
 
-def build_dir_for(unit, waves=False):
+def build_dir_for(unit, trace=None):
     key = json.dumps([unit.toplevel, unit.sources, unit.parameters], sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     tag = "_".join(f"{k}{v}" for k, v in sorted(unit.parameters.items()))
-    return BUILD / "sim" / f"{unit.toplevel}-{tag}-{digest}{'-waves' if waves else ''}"
+    return BUILD / "sim" / f"{unit.toplevel}-{tag}-{digest}{'-' + trace if trace else ''}"
 
 
 def _check_fst_support():
@@ -95,18 +95,28 @@ def _check_fst_support():
                          "apt-get install liblz4-dev")
 
 
-def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None):
-    """Builds (incrementally) and runs one unit; returns (tests, failures)."""
+def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None, trace=None):
+    """Builds (incrementally) and runs one unit; returns (tests, failures).
+
+    waves=True writes dump.fst; trace="saif" writes dump.saif (toggle counts
+    for power analysis) instead. Each trace kind has its own build folder."""
     _tool_env()
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
     runner = get_runner("verilator")
-    build_dir = build_dir_for(unit, waves)
+    if waves and not trace:
+        trace = "fst"
+    waves = trace is not None
+    build_dir = build_dir_for(unit, trace)
     build_args = ["--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style"]
-    if waves:
+    if trace == "fst":
         _check_fst_support()
         build_args += ["--trace-fst", "--trace-structs"]
+    elif trace == "saif":
+        build_args += ["--trace-saif"]
+    elif trace is not None:
+        raise ValueError(f"trace must be None, 'fst' or 'saif', not {trace!r}")
     runner.build(
         sources=[RTL / s for s in unit.sources],
         hdl_toplevel=unit.toplevel,
@@ -123,6 +133,10 @@ def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None):
         # exact match on the test name (cocotb 2's COCOTB_TEST_FILTER is a regex)
         import re
         test_filter = rf"(^|\.){re.escape(testcase)}$"
+    if trace:
+        # remove the previous trace so that a stale file is never analysed
+        for old in (test_dir or build_dir).glob("dump.*"):
+            old.unlink()
     results = runner.test(
         test_module=unit.test_module,
         hdl_toplevel=unit.toplevel,
