@@ -119,6 +119,7 @@ def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None, tr
         raise ValueError(f"trace must be None, 'fst' or 'saif', not {trace!r}")
     runner.build(
         sources=[RTL / s for s in unit.sources],
+        includes=sorted({str((RTL / s).parent) for s in unit.sources}),
         hdl_toplevel=unit.toplevel,
         parameters=unit.parameters,
         build_args=build_args,

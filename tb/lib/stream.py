@@ -3,12 +3,16 @@
 Timing convention: signals are driven right after a rising edge and sampled in
 the ReadOnly phase of the same time step, so a beat counts as transferred when
 valid & ready are seen there; the transfer happens at the next rising edge.
+While valid is high and ready low, both sides sleep until ready rises instead
+of waking every clock, so a DUT that computes for long stretches runs at
+simulator speed.
 """
 
 import random
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.types import Logic
 from cocotb_bus.drivers import BusDriver
 from cocotb_bus.monitors import BusMonitor
 
@@ -40,10 +44,10 @@ class StreamDriver(BusDriver):
         self.bus.valid.value = 1
         while True:
             await ReadOnly()
-            accepted = bool(self.bus.ready.value)
-            await RisingEdge(self.clock)
-            if accepted:
+            if self.bus.ready.value:
+                await RisingEdge(self.clock)
                 break
+            await RisingEdge(self.bus.ready)
         self.sent += 1
         if not self._sendQ:
             self.bus.valid.value = 0
@@ -70,13 +74,22 @@ class StreamMonitor(BusMonitor):
     async def _monitor_recv(self):
         valid, ready = self.bus.valid, self.bus.ready
         handles = [(name, getattr(self.bus, name)) for name in self._data_signals]
+        await RisingEdge(self.clock)
         while True:
-            await RisingEdge(self.clock)
             await ReadOnly()
             if self.in_reset:
+                await RisingEdge(self.clock)
                 continue
-            if valid.value and ready.value:
-                self._recv({name: h.value.to_unsigned() for name, h in handles})
+            if valid.value and not ready.value:
+                await RisingEdge(ready)
+                continue
+            if valid.value:
+                self._recv({name: _unsigned(h.value) for name, h in handles})
+            await RisingEdge(self.clock)
+
+
+def _unsigned(value):
+    return int(value) if isinstance(value, Logic) else value.to_unsigned()
 
 
 class Backpressure:

@@ -1,0 +1,168 @@
+`default_nettype none
+// One neuron lane of the MLP trainer: an FP32 multiplier followed by an FP32
+// adder (out = A * B + C, two roundings), the operand multiplexers of every
+// operation the forward, backprop and gradient-descent units need, and a few
+// lane registers. All lanes execute the same operation each clock (issued by
+// mlp_net); the adder output fed back into C keeps ADD_LAT interleaved
+// partial sums in flight during a multiply-accumulate.
+module mlp_lane #(
+    parameter MUL_LAT = 2,   // fp_mul register stages (1..4)
+    parameter ADD_LAT = 2,   // fp_add register stages (1..4) = interleaved partial sums
+    parameter IDX_W   = 2    // width of the fold index
+) (
+    input  wire             clk,
+    input  wire             rst,
+    // operand stage: the operation issued one clock earlier, with its RAM words
+    input  wire             r_valid,
+    input  wire [3:0]       r_op,
+    input  wire [IDX_W-1:0] r_idx,      // FOLD: which partial sum
+    input  wire             r_first,    // MAC: start from +0; DACC: first sample of the batch
+    input  wire [31:0]      r_bcast,    // broadcast activation or delta
+    input  wire [31:0]      r_wdata,    // this lane's weight word
+    input  wire [31:0]      r_gdata,    // this lane's gradient (Delta) word
+    input  wire [31:0]      r_adata,    // this lane's activation (LOADA)
+    input  wire [31:0]      r_ddata,    // this lane's delta (LOADD)
+    input  wire [31:0]      r_target,   // this lane's target (ODELTA)
+    input  wire [31:0]      r_scale,    // 1/m (DSCALE) or -alpha (GD)
+    // write-back: the result of the operation issued 1 + MUL_LAT + ADD_LAT clocks earlier
+    output wire             wb_valid,
+    output wire [3:0]       wb_op,
+    output wire [31:0]      wb_result,
+    output wire [4:0]       wb_status
+);
+    `include "mlp_ops.vh"
+
+    localparam R = ADD_LAT;
+    localparam [31:0] ONE = 32'h3f800000, M_ONE = 32'hbf800000, P_ZERO = 32'h0, N_ZERO = 32'h80000000;
+    localparam [31:0] EIGHT = 32'h41000000;
+
+    initial begin
+        if (MUL_LAT < 1 || MUL_LAT > 4) $fatal(1, "mlp_lane: MUL_LAT must be 1..4");
+        if (ADD_LAT < 1 || ADD_LAT > 4) $fatal(1, "mlp_lane: ADD_LAT must be 1..4");
+        if ((1 << IDX_W) < R) $fatal(1, "mlp_lane: IDX_W too small for ADD_LAT");
+    end
+
+    // ---------------------------------------------------------------- lane registers
+    reg  [31:0] ps_q [0:R-1];   // the last R MAC results (newest first), then the fold
+    reg  [31:0] y_q;            // sigmoid before the symmetry step
+    reg  [31:0] a_q;            // this lane's activation
+    reg  [31:0] d_q;            // this lane's delta (Delta accumulation)
+    reg  [31:0] t1_q;           // 1 - a
+
+    // ---------------------------------------------------------------- sigmoid LUT
+    // Segment k = floor(|s| * 8) from the exponent and top mantissa bits; 64 = saturate.
+    wire [31:0] s      = ps_q[0];
+    wire [7:0]  s_exp  = s[30:23];
+    wire        s_nan  = (s_exp == 8'hff) && (s[22:0] != 23'd0);
+    wire [5:0]  s_top  = {1'b1, s[22:18]};
+    wire [2:0]  s_sh   = 3'd1 - s_exp[2:0];     // 2 - (exp - 127) for exp in 124..129
+    wire [6:0]  seg    = (s_exp >= 8'd130) ? 7'd64
+                       : (s_exp < 8'd124)  ? 7'd0
+                       : {1'b0, s_top >> s_sh};
+    wire [31:0] lut_a, lut_b;
+    sigmoid_lut_rom u_rom (.seg(seg), .coef_a(lut_a), .coef_b(lut_b));
+    wire [31:0] sig_arg = s_nan ? s : (seg == 7'd64) ? EIGHT : {1'b0, s[30:0]};
+    wire        s_neg   = s[31];
+
+    reg [31:0] ps_sel;
+    integer    i;
+    always @* begin
+        ps_sel = P_ZERO;
+        for (i = 0; i < R; i = i + 1)
+            if (r_idx == i[IDX_W-1:0]) ps_sel = ps_q[i];
+    end
+
+    // ---------------------------------------------------------------- operand select
+    reg [31:0] op_a, op_b, op_c;
+    reg        use_fb;
+    always @* begin
+        op_a = P_ZERO; op_b = ONE; op_c = N_ZERO; use_fb = 1'b0;
+        case (r_op)
+            OP_MAC:    begin op_a = r_bcast; op_b = r_wdata; op_c = P_ZERO; use_fb = ~r_first; end
+            OP_FOLD:   begin op_a = ps_sel; op_b = ONE; op_c = ps_q[0]; end
+            OP_SIG1:   begin op_a = sig_arg; op_b = lut_b; op_c = lut_a; end
+            OP_SIG2:   begin op_a = y_q; op_b = s_neg ? M_ONE : ONE; op_c = s_neg ? ONE : N_ZERO; end
+            OP_ODELTA: begin op_a = a_q; op_b = ONE; op_c = {~r_target[31], r_target[30:0]}; end
+            OP_ONEMA:  begin op_a = a_q; op_b = M_ONE; op_c = ONE; end
+            OP_EA:     begin op_a = ps_q[0]; op_b = a_q; op_c = N_ZERO; end
+            OP_HDELTA: begin op_a = ps_q[0]; op_b = t1_q; op_c = N_ZERO; end
+            OP_DACC:   begin op_a = r_bcast; op_b = d_q; op_c = r_first ? P_ZERO : r_gdata; end
+            OP_DSCALE: begin op_a = r_gdata; op_b = r_scale; op_c = N_ZERO; end
+            OP_GD:     begin op_a = r_gdata; op_b = r_scale; op_c = r_wdata; end
+            default:   ;
+        endcase
+    end
+    wire arith = r_valid && (r_op != OP_NOP) && (r_op != OP_LOADA) && (r_op != OP_LOADD) && (r_op != OP_CLR);
+
+    // ---------------------------------------------------------------- multiply
+    wire        mul_valid, mul_ready, add_ready;
+    wire        unused_ready = &{1'b0, mul_ready, add_ready};   // always 1: m_ready is tied high
+    wire [31:0] mul_res;
+    wire [4:0]  mul_status;
+    fp_mul #(.EXP_W(8), .MAN_W(23), .LATENCY(MUL_LAT)) u_mul (
+        .clk(clk), .rst(rst), .s_valid(arith), .s_ready(mul_ready),
+        .s_a(op_a), .s_b(op_b), .m_valid(mul_valid), .m_ready(1'b1),
+        .m_result(mul_res), .m_status(mul_status));
+
+    // C, the feedback choice and the op travel beside the multiplier.
+    reg [31:0] c_pipe_q  [0:MUL_LAT-1];
+    reg        fb_pipe_q [0:MUL_LAT-1];
+    reg [3:0]  op_pipe_q [0:MUL_LAT+ADD_LAT-1];
+    integer k;
+    always @(posedge clk) begin
+        c_pipe_q[0]  <= op_c;
+        fb_pipe_q[0] <= use_fb;
+        op_pipe_q[0] <= arith ? r_op : OP_NOP;
+        for (k = 1; k < MUL_LAT; k = k + 1) begin
+            c_pipe_q[k]  <= c_pipe_q[k-1];
+            fb_pipe_q[k] <= fb_pipe_q[k-1];
+        end
+        for (k = 1; k < MUL_LAT + ADD_LAT; k = k + 1) op_pipe_q[k] <= op_pipe_q[k-1];
+        if (rst) for (k = 0; k < MUL_LAT + ADD_LAT; k = k + 1) op_pipe_q[k] <= OP_NOP;
+    end
+
+    // ---------------------------------------------------------------- add
+    wire        add_valid;
+    wire [31:0] add_res;
+    wire [4:0]  add_status;
+    wire [31:0] add_b = fb_pipe_q[MUL_LAT-1] ? add_res : c_pipe_q[MUL_LAT-1];
+    fp_add #(.EXP_W(8), .MAN_W(23), .LATENCY(ADD_LAT)) u_add (
+        .clk(clk), .rst(rst), .s_valid(mul_valid), .s_ready(add_ready),
+        .s_a(mul_res), .s_b(add_b), .m_valid(add_valid), .m_ready(1'b1),
+        .m_result(add_res), .m_status(add_status));
+
+    // Status of the multiply travels with the op so the lane reports both.
+    reg [4:0] mst_pipe_q [0:ADD_LAT-1];
+    always @(posedge clk) begin
+        mst_pipe_q[0] <= mul_status;
+        for (k = 1; k < ADD_LAT; k = k + 1) mst_pipe_q[k] <= mst_pipe_q[k-1];
+    end
+
+    // ---------------------------------------------------------------- write-back
+    wire [3:0] op_wb = op_pipe_q[MUL_LAT+ADD_LAT-1];
+    assign wb_valid  = add_valid;
+    assign wb_op     = op_wb;
+    assign wb_result = add_res;
+    assign wb_status = add_status | mst_pipe_q[ADD_LAT-1];
+
+    always @(posedge clk) begin
+        if (r_valid && r_op == OP_CLR) begin
+            for (k = 0; k < R; k = k + 1) ps_q[k] <= P_ZERO;
+        end else if (add_valid) begin
+            case (op_wb)
+                OP_MAC: begin
+                    for (k = R - 1; k > 0; k = k - 1) ps_q[k] <= ps_q[k-1];
+                    ps_q[0] <= add_res;
+                end
+                OP_FOLD, OP_EA: ps_q[0] <= add_res;
+                default: ;
+            endcase
+        end
+        if (add_valid && op_wb == OP_SIG1) y_q <= add_res;
+        if (r_valid && r_op == OP_LOADA) a_q <= r_adata;
+        else if (add_valid && op_wb == OP_SIG2) a_q <= add_res;
+        if (r_valid && r_op == OP_LOADD) d_q <= r_ddata;
+        if (add_valid && op_wb == OP_ONEMA) t1_q <= add_res;
+    end
+endmodule
+`default_nettype wire

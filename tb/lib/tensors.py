@@ -1,0 +1,69 @@
+"""Tensor scoreboard: compares whole float32 tensors read from the DUT with a
+model's, exact to the bit (NaN matches any NaN: the hardware's NaN is the
+canonical quiet NaN, a model's may carry a payload) or within a Tolerance."""
+
+import numpy as np
+
+from tb.lib.scoreboard import CheckScoreboard
+
+
+def f32_bits(x):
+    return np.ascontiguousarray(np.asarray(x, dtype=np.float32)).view(np.uint32)
+
+
+class TensorScoreboard(CheckScoreboard):
+    """Transactions are {'name': str, 'bits': uint32 array} from the DUT and
+    {'name', 'bits'} (exact) or {'name', 'ref': float64 array, 'atol', 'rtol'}
+    (tolerance: |got - ref| <= atol + rtol * max|ref|) from the models."""
+
+    def add_interface(self, monitor, expected_output, **kwargs):
+        """In-order matching (the base class compares whole transactions with
+        ==, which numpy arrays do not support)."""
+        import logging
+        self.expected[monitor] = expected_output
+        log = logging.getLogger(f"{self.log.name}.{getattr(monitor, 'name', 'monitor')}")
+
+        def check(transaction):
+            if not expected_output:
+                self.errors += 1
+                log.error("%s: received but nothing expected", transaction.get("name"))
+                assert not self._imm, "unexpected transaction"
+                return
+            self.compare(transaction, expected_output.pop(0), log)
+
+        monitor.add_callback(check)
+
+    def compare(self, got, exp, log, strict_type=True):
+        self.checked += 1
+        name = exp["name"]
+        if got["name"] != name:
+            self.errors += 1
+            log.error("got tensor %s, expected %s next", got["name"], name)
+            assert not self._imm, "tensor order"
+            return
+        g = np.asarray(got["bits"], dtype=np.uint32)
+        if "bits" in exp:
+            e = np.asarray(exp["bits"], dtype=np.uint32)
+            assert g.shape == e.shape, f"{name}: shape {g.shape} vs {e.shape}"
+            gf, ef = g.view(np.float32), e.view(np.float32)
+            bad = (g != e) & ~(np.isnan(gf) & np.isnan(ef))
+            what = "bit-exact"
+        else:
+            ref = np.asarray(exp["ref"], dtype=np.float64)
+            gf = g.view(np.float32).astype(np.float64)
+            assert gf.shape == ref.shape, f"{name}: shape {gf.shape} vs {ref.shape}"
+            bound = exp["atol"] + exp["rtol"] * (np.abs(ref).max() if ref.size else 0.0)
+            bad = ~(np.abs(gf - ref) <= bound)
+            what = f"tolerance {bound:.3g}"
+        self.values_checked += g.size
+        n_bad = int(bad.sum())
+        if n_bad:
+            self.errors += 1
+            idx = np.argwhere(bad)[:5]
+            if self.errors <= self.max_logged:
+                detail = "; ".join(
+                    f"{tuple(int(t) for t in i)}: got {gf[tuple(i)]!r} expected "
+                    f"{(exp['bits'].view(np.float32) if 'bits' in exp else exp['ref'])[tuple(i)]!r}"
+                    for i in idx)
+                log.error("%s: %d of %d values differ (%s): %s", name, n_bad, g.size, what, detail)
+            assert not self._imm, f"{name}: {n_bad} mismatches"

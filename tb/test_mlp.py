@@ -1,0 +1,428 @@
+"""cocotb tests of mlp_net, the MLP training engine.
+
+Input monitor (sample frames) -> MlpHw (bit-accurate model) and the float64
+autograd reference -> TensorScoreboard; the DUT side reads every activation,
+delta, gradient and weight from the banks when the engine signals
+sample_done / batch_done. Environment (set by tb/units_neuron.py):
+MLP_P, MLP_MAX (max sizes), MLP_ADD_LAT, MLP_SCENARIO and its knobs.
+"""
+
+import os
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, Timer
+from cocotb_bus.monitors import Monitor
+
+from models.mlp import reference_step
+from models.mlp_hw import Layout, MlpHw, init_weights
+from tb.lib.clock_reset import reset, start_clock
+from tb.lib.stream import StreamDriver, StreamMonitor
+from tb.lib.tensors import TensorScoreboard, f32_bits
+from tb.mlp_data import mnist_samples, neuron_samples, red_pixels
+
+P = int(os.environ.get("MLP_P", "1"))
+MAX = tuple(int(v) for v in os.environ.get("MLP_MAX", "128,100,100,10").split(","))
+R = int(os.environ.get("MLP_ADD_LAT", "2"))
+SCENARIO = os.environ.get("MLP_SCENARIO", "neuron")
+F64_EVERY = int(os.environ.get("MLP_F64_EVERY", "1"))   # float64 check on every k-th sample
+F64_ATOL, F64_RTOL = 2e-5, 2e-4
+
+
+def _u32(v):
+    return int(np.asarray(v, np.float32).reshape(1).view(np.uint32)[0])
+
+
+class BankReader:
+    """Reads tensors out of the engine's banks through the simulator (no clock
+    passes), using the memory map of models.mlp_hw.Layout."""
+
+    def __init__(self, dut, layout):
+        self.dut, self.layout = dut, layout
+        self._banks = {}
+
+    def _mem(self, kind, b):
+        key = (kind, b)
+        if key not in self._banks:
+            self._banks[key] = getattr(self.dut.gen_bank[b], kind).mem
+        return self._banks[key]
+
+    def _word(self, kind, b, addr):
+        return self._mem(kind, b)[addr].value.to_unsigned()
+
+    def acts(self, l, n):
+        return np.array([self._word("u_aram", *self.layout.act_loc(l, j)) for j in range(1, n + 1)], np.uint32)
+
+    def deltas(self, l, n):
+        return np.array([self._word("u_dram", *self.layout.delta_loc(l, i)) for i in range(n)], np.uint32)
+
+    def matrix(self, kind, l, rows, cols):
+        out = np.empty((rows, cols), np.uint32)
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = self._word(kind, *self.layout.weight_loc(l, i, j))
+        return out
+
+
+class EngineMonitor(Monitor):
+    """Emits the engine's tensors as transactions after every sample and batch."""
+
+    def __init__(self, dut, reader, sizes, check_delta_every_sample):
+        self.dut, self.reader, self.sizes = dut, reader, sizes
+        self.name = "engine"
+        self.train = True
+        self.every = check_delta_every_sample
+        self.samples = 0
+        super().__init__()
+
+    def _emit(self, name, bits):
+        for _ in range(2):  # once for the bit-exact model, once for the float64 reference
+            self._recv({"name": name, "bits": bits})
+
+    async def _monitor_recv(self):
+        L = len(self.sizes) - 1
+        while True:
+            await RisingEdge(self.dut.sample_done)
+            await ReadOnly()
+            self.samples += 1
+            for l in range(1, L + 1):
+                self._emit(f"act{l}", self.reader.acts(l, self.sizes[l]))
+            if not self.train:
+                continue
+            for l in range(1, L + 1):
+                self._emit(f"delta{l}", self.reader.deltas(l, self.sizes[l]))
+            batch_end = bool(self.dut.batch_done.value)
+            if batch_end or self.every:
+                for l in range(L):
+                    self._emit(f"grad{l}" if batch_end else f"Delta{l}",
+                               self.reader.matrix("u_gram", l, self.sizes[l + 1], self.sizes[l] + 1))
+            if batch_end:
+                for l in range(L):
+                    self._emit(f"w{l}", self.reader.matrix("u_wram", l, self.sizes[l + 1], self.sizes[l] + 1))
+
+
+class MlpTB:
+    def __init__(self, dut, idle_prob=0.0, seed=0):
+        self.dut = dut
+        self.layout = Layout(P, MAX)
+        start_clock(dut.clk)
+        self.source = StreamDriver(dut, "s", dut.clk, ["data", "last"], idle_prob=idle_prob, seed=seed)
+        for name in ("cfg_valid", "w_valid"):
+            getattr(dut, name).value = 0
+        self.expected = []
+        self.scoreboard = TensorScoreboard(dut)
+        self.frame = []
+        self.model = None
+        self.train = True
+        self.undo = None
+
+    async def reset(self):
+        await reset(self.dut.clk, self.dut.rst)
+
+    async def configure(self, sizes, m, alpha, train=True):
+        d = self.dut
+        L = len(sizes) - 1
+        full = list(sizes) + [0] * (4 - len(sizes))
+        d.cfg_layers.value = L
+        for i in range(4):
+            getattr(d, f"cfg_size{i}").value = full[i]
+        d.cfg_batch.value = m
+        d.cfg_alpha.value = _u32(alpha)
+        d.cfg_train.value = int(train)
+        self.train = train
+        if self.model is not None:
+            self.eng_mon.train = train
+        d.cfg_valid.value = 1
+        while True:
+            await ReadOnly()
+            ready = bool(d.cfg_ready.value)
+            await RisingEdge(d.clk)
+            if ready:
+                break
+        d.cfg_valid.value = 0
+        for _ in range(200):
+            await RisingEdge(d.clk)
+            await ReadOnly()
+            if d.configured.value or d.err_config.value:
+                break
+        await RisingEdge(d.clk)
+        return not bool(d.err_config.value)
+
+    async def load_weights(self, weights):
+        d = self.dut
+        d.w_valid.value = 1
+        for l, w in enumerate(weights):
+            bits = f32_bits(w)
+            d.w_layer.value = l
+            for i in range(w.shape[0]):
+                d.w_row.value = i
+                for j in range(w.shape[1]):
+                    d.w_col.value = j
+                    d.w_data.value = int(bits[i, j])
+                    await ReadOnly()
+                    assert d.w_ready.value, "weight port not ready"
+                    await RisingEdge(d.clk)
+        d.w_valid.value = 0
+
+    def start_training(self, sizes, weights, m, alpha, check_delta_every_sample=False, f64=True):
+        """Model side: every accepted frame goes to the models; DUT side: the
+        engine monitor. Both feed the scoreboard."""
+        self.sizes, self.m, self.alpha, self.f64 = list(sizes), m, alpha, f64
+        self.model = MlpHw(sizes, weights, r=R, alpha=alpha, m=m)
+        self.batch_x, self.batch_y = [], []
+        self.outputs = []
+        self.every = check_delta_every_sample
+        self.in_mon = StreamMonitor(self.dut, "s", self.dut.clk, ["data", "last"], reset=self.dut.rst,
+                                    callback=self._word)
+        self.eng_mon = EngineMonitor(self.dut, BankReader(self.dut, self.layout), sizes, check_delta_every_sample)
+        self.scoreboard.add_interface(self.eng_mon, self.expected)
+
+    def _expect(self, name, exact, ref):
+        self.expected.append({"name": name, "bits": f32_bits(exact)})
+        if ref is not None:
+            self.expected.append({"name": name, "ref": ref, "atol": F64_ATOL, "rtol": F64_RTOL})
+        else:
+            self.expected.append({"name": name, "bits": f32_bits(exact)})
+
+    def _word(self, beat):
+        self.frame.append(beat["data"])
+        if not beat["last"]:
+            return
+        frame, self.frame = self.frame, []
+        s0, sl = self.sizes[0], self.sizes[-1]
+        if len(frame) != s0 + sl:
+            return  # the engine drops a mis-framed sample (err_frame)
+        words = np.array(frame, np.uint32).view(np.float32)
+        x, y = words[:s0], words[s0:]
+        L = len(self.sizes) - 1
+        w_before = [w.copy() for w in self.model.w]
+        if not self.train:
+            acts = self.model.forward(x[None])
+            ref = reference_step(w_before, x[None], y[None], 0.0) if self.f64 else None
+            for l in range(1, L + 1):
+                self._expect(f"act{l}", acts[l][0], ref[0][l][0] if ref else None)
+            self.outputs.append(acts[L][0])
+            return
+        self.n_seen = getattr(self, "n_seen", 0) + 1
+        f64 = self.f64 and (self.n_seen - 1) % F64_EVERY == 0
+        # what a reset during this sample rolls back
+        self.undo = ([d.copy() for d in self.model.delta_acc], self.model._n_in_batch,
+                     len(self.expected), len(self.batch_x), w_before)
+        acts, deltas = self.model.sample(x, y)
+        ref = reference_step(w_before, x[None], y[None], float(self.alpha)) if f64 else None
+        for l in range(1, L + 1):
+            self._expect(f"act{l}", acts[l], ref[0][l][0] if ref else None)
+        for l in range(1, L + 1):
+            self._expect(f"delta{l}", deltas[l], ref[1][l][0] if ref else None)
+        self.batch_x.append(x)
+        self.batch_y.append(y)
+        if len(self.batch_x) == self.m:
+            ref = reference_step(w_before, np.array(self.batch_x), np.array(self.batch_y),
+                                 float(self.alpha)) if f64 else None
+            grads, new_w = self.model.update()
+            for l in range(L):
+                self._expect(f"grad{l}", grads[l], ref[2][l] if ref else None)
+            for l in range(L):
+                self._expect(f"w{l}", new_w[l], ref[3][l] if ref else None)
+            self.batch_x, self.batch_y = [], []
+        elif self.every:
+            for l in range(L):
+                self._expect(f"Delta{l}", self.model.delta_acc[l], None)
+
+    def abort_sample(self):
+        """The engine was reset during the last sample: drop it from the models."""
+        deltas, n_in_batch, n_expected, n_batch, weights = self.undo
+        self.model.delta_acc, self.model._n_in_batch, self.model.w = deltas, n_in_batch, weights
+        del self.expected[n_expected:]
+        del self.batch_x[n_batch:], self.batch_y[n_batch:]
+
+    def send_sample(self, x, y):
+        words = [_u32(v) for v in np.concatenate([x, y])]
+        for k, w in enumerate(words):
+            self.source.append({"data": w, "last": int(k == len(words) - 1)})
+
+    async def wait_samples(self, n, timeout=10_000_000):
+        target = self.eng_mon.samples + n
+        waited = 0
+        while self.eng_mon.samples < target:
+            await Timer(10_000, unit="ns")   # 1000 clocks, one wake-up
+            waited += 1000
+            assert waited < timeout, "engine hung"
+
+
+async def _train_and_check(tb, sizes, x, y, m, alpha, every=False, seed=0):
+    weights = init_weights(sizes, np.random.default_rng(seed))
+    assert await tb.configure(sizes, m, alpha)
+    await tb.load_weights(weights)
+    tb.start_training(sizes, weights, m, alpha, check_delta_every_sample=every)
+    for s in range(len(x)):
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(len(x))
+    await ClockCycles(tb.dut.clk, 20)
+    assert not tb.expected, f"{len(tb.expected)} expected tensors never checked"
+    tb.dut._log.info("%d samples: %d tensors, %d values checked", len(x), tb.scoreboard.checked,
+                     tb.scoreboard.values_checked)
+    assert tb.scoreboard.checked > 0
+
+
+@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.parametrize(n=[2, 4, 8, 16, 32, 64, 128])
+async def test_neuron(dut, n):
+    """One neuron with n inputs on MNIST pixels, m = 2, 4 batches; every value
+    after every sample, Delta included, under idle input cycles."""
+    tb = MlpTB(dut, idle_prob=0.3, seed=n)
+    await tb.reset()
+    x, y = neuron_samples(n, 0, 8)
+    await _train_and_check(tb, [n, 1], x, y, m=2, alpha=0.5, every=True, seed=n)
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "neuron")
+async def test_bad_config(dut):
+    """Illegal configurations raise err_config and leave the engine idle and
+    reconfigurable; a legal one then trains exactly."""
+    tb = MlpTB(dut)
+    await tb.reset()
+    bad = [([4, 1], 0, "m = 0"), ([0, 1], 1, "empty input layer"), ([4, 0], 1, "empty layer"),
+           ([MAX[0] + 1, 1], 1, "input layer too large"), ([4, MAX[1] + 1], 1, "layer too large"),
+           ([4, 3, 3, MAX[3] + 1], 1, "output layer too large")]
+    for sizes, m, why in bad:
+        ok = await tb.configure(sizes, m, 0.5)
+        assert not ok and dut.err_config.value, f"{why} was accepted"
+        assert not dut.configured.value and not dut.busy.value, f"{why}: engine not idle"
+        assert not dut.s_ready.value, f"{why}: samples accepted while unconfigured"
+    dut.cfg_layers.value = 0   # no weight layer at all
+    x, y = neuron_samples(4, 0, 2)
+    await _train_and_check(tb, [4, 1], x, y, m=2, alpha=0.5, every=True, seed=1)
+    assert not dut.err_config.value
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "neuron")
+async def test_frame_errors(dut):
+    """A sample with too few or too many words is dropped with err_frame; the
+    samples around it train exactly as if it had never been sent."""
+    tb = MlpTB(dut)
+    await tb.reset()
+    n = 6
+    x, y = neuron_samples(n, 0, 4)
+    weights = init_weights([n, 1], np.random.default_rng(2))
+    assert await tb.configure([n, 1], 2, 0.5)
+    await tb.load_weights(weights)
+    tb.start_training([n, 1], weights, 2, 0.5, check_delta_every_sample=True)
+    for s in range(2):   # one whole mini-batch
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(2)
+    assert not dut.err_frame.value
+    for words in (n - 2, n + 3):   # short, then long
+        for k in range(words):
+            tb.source.append({"data": _u32(0.25), "last": int(k == words - 1)})
+        for _ in range(200):
+            await RisingEdge(dut.clk)
+            if dut.err_frame.value:
+                break
+        assert dut.err_frame.value, f"a frame of {words} words was not flagged"
+        await tb.configure([n, 1], 2, 0.5)   # clears the flag; weights stay in RAM
+        assert not dut.err_frame.value
+    for s in range(2, 4):
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(2)
+    await ClockCycles(dut.clk, 20)
+    assert not tb.expected
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "neuron")
+async def test_nan_inf(dut):
+    """NaN and infinity inputs propagate as IEEE 754 says, bit for bit with the
+    model (the hardware NaN is the canonical quiet NaN)."""
+    tb = MlpTB(dut)
+    await tb.reset()
+    n = 4
+    # inf * 0.5 + -inf * 0.5 is invalid (NV) and gives NaN; then a NaN input
+    x = np.array([[np.inf, -np.inf, 0.25, 0.0], [0.5, 0.1, np.inf, 0.3], [np.nan, 0.2, 0.3, 0.4]], np.float32)
+    y = np.array([[1.0], [0.0], [1.0]], np.float32)
+    weights = init_weights([n, 1], np.random.default_rng(3))
+    weights[0][0, 1:3] = 0.5
+    assert await tb.configure([n, 1], 1, 0.5)
+    await tb.load_weights(weights)
+    tb.f64 = False
+    tb.start_training([n, 1], weights, 1, 0.5, check_delta_every_sample=True, f64=False)
+    for s in range(3):
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(3)
+    assert np.isnan(tb.model.w[0]).any(), "the NaN did not reach the weights"
+    assert dut.fp_flags.value.to_unsigned() & 0x10, "NV flag not raised"
+    await ClockCycles(dut.clk, 20)
+    assert not tb.expected
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "neuron")
+async def test_reset_mid_sample(dut):
+    """A reset while a sample is being computed aborts it (no weight or Delta
+    word has been written yet in the forward pass); after reconfiguration the
+    engine continues from the weights in RAM, exactly."""
+    tb = MlpTB(dut)
+    await tb.reset()
+    n = 16
+    x, y = neuron_samples(n, 10, 4)
+    weights = init_weights([n, 1], np.random.default_rng(4))
+    assert await tb.configure([n, 1], 1, 0.5)
+    await tb.load_weights(weights)
+    tb.start_training([n, 1], weights, 1, 0.5, check_delta_every_sample=True)
+    tb.send_sample(x[0], y[0])
+    await tb.wait_samples(1)
+    tb.send_sample(x[1], y[1])
+    await RisingEdge(dut.busy)
+    await ClockCycles(dut.clk, 5)
+    dut.rst.value = 1
+    tb.abort_sample()
+    await ClockCycles(dut.clk, 2)
+    dut.rst.value = 0
+    await RisingEdge(dut.clk)
+    assert not dut.busy.value and not dut.configured.value
+    assert await tb.configure([n, 1], 1, 0.5)
+    for s in range(2, 4):
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(2)
+    await ClockCycles(dut.clk, 20)
+    assert not tb.expected
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "rednet")
+async def test_red_not_red(dut):
+    """Paper 000 IV-B: the 3-3-3-1 network learns red / not red from 6000 real
+    pixels (one epoch, m = 1), every value checked; then its test accuracy on
+    1000 other pixels is measured on the RTL in inference mode."""
+    data = red_pixels()
+    x, y = data["train"]
+    xt, yt = data["test"]
+    n_train = int(os.environ.get("MLP_TRAIN", str(len(x))))
+    tb = MlpTB(dut, seed=9)
+    await tb.reset()
+    await _train_and_check(tb, [3, 3, 3, 1], x[:n_train], y[:n_train], m=1, alpha=2.0, seed=0)
+    assert await tb.configure([3, 3, 3, 1], 1, 2.0, train=False)
+    for s in range(len(xt)):
+        tb.send_sample(xt[s], yt[s])
+    await tb.wait_samples(len(xt))
+    await ClockCycles(dut.clk, 20)
+    assert not tb.expected
+    out = np.array(tb.outputs)[:, 0]
+    acc = float(((out >= 0.5) == (yt[:, 0] > 0.5)).mean())
+    dut._log.info("red / not red: test accuracy %.4f after %d training samples", acc, n_train)
+    assert acc >= 0.95, f"test accuracy {acc}"
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "mnist")
+async def test_mnist_batches(dut):
+    """784-100-100-10 on real MNIST: MLP_BATCHES mini-batches of MLP_M samples."""
+    m = int(os.environ.get("MLP_M", "4"))
+    nb = int(os.environ.get("MLP_BATCHES", "2"))
+    tb = MlpTB(dut, idle_prob=0.05, seed=3)
+    await tb.reset()
+    x, y = mnist_samples(0, m * nb)
+    await _train_and_check(tb, [784, 100, 100, 10], x, y, m=m, alpha=0.5, seed=1)
+    assert tb.scoreboard.result
