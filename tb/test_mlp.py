@@ -16,6 +16,7 @@ from cocotb_bus.monitors import Monitor
 
 from models.mlp import reference_step
 from models.mlp_hw import Layout, MlpHw, init_weights
+from models.sigmoid_hw import sigmoid_alu, sigmoid_lut
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.stream import StreamDriver, StreamMonitor
 from tb.lib.tensors import TensorScoreboard, f32_bits
@@ -26,6 +27,7 @@ MAX = tuple(int(v) for v in os.environ.get("MLP_MAX", "128,100,100,10").split(",
 R = int(os.environ.get("MLP_ADD_LAT", "2"))
 SCENARIO = os.environ.get("MLP_SCENARIO", "neuron")
 F64_EVERY = int(os.environ.get("MLP_F64_EVERY", "1"))   # float64 check on every k-th sample
+SIGMOID = int(os.environ.get("MLP_SIGMOID", "0"))        # 0: LUT, 1: ALU
 F64_ATOL, F64_RTOL = 2e-5, 2e-4
 
 
@@ -168,7 +170,8 @@ class MlpTB:
         """Model side: every accepted frame goes to the models; DUT side: the
         engine monitor. Both feed the scoreboard."""
         self.sizes, self.m, self.alpha, self.f64 = list(sizes), m, alpha, f64
-        self.model = MlpHw(sizes, weights, r=R, alpha=alpha, m=m)
+        self.model = MlpHw(sizes, weights, r=R, alpha=alpha, m=m,
+                           sigmoid=sigmoid_alu if SIGMOID else sigmoid_lut)
         self.batch_x, self.batch_y = [], []
         self.outputs = []
         self.every = check_delta_every_sample
@@ -198,7 +201,7 @@ class MlpTB:
         w_before = [w.copy() for w in self.model.w]
         if not self.train:
             acts = self.model.forward(x[None])
-            ref = reference_step(w_before, x[None], y[None], 0.0) if self.f64 else None
+            ref = reference_step(w_before, x[None], y[None], 0.0, lut=not SIGMOID) if self.f64 else None
             for l in range(1, L + 1):
                 self._expect(f"act{l}", acts[l][0], ref[0][l][0] if ref else None)
             self.outputs.append(acts[L][0])
@@ -209,7 +212,7 @@ class MlpTB:
         self.undo = ([d.copy() for d in self.model.delta_acc], self.model._n_in_batch,
                      len(self.expected), len(self.batch_x), w_before)
         acts, deltas = self.model.sample(x, y)
-        ref = reference_step(w_before, x[None], y[None], float(self.alpha)) if f64 else None
+        ref = reference_step(w_before, x[None], y[None], float(self.alpha), lut=not SIGMOID) if f64 else None
         for l in range(1, L + 1):
             self._expect(f"act{l}", acts[l], ref[0][l][0] if ref else None)
         for l in range(1, L + 1):
@@ -218,7 +221,7 @@ class MlpTB:
         self.batch_y.append(y)
         if len(self.batch_x) == self.m:
             ref = reference_step(w_before, np.array(self.batch_x), np.array(self.batch_y),
-                                 float(self.alpha)) if f64 else None
+                                 float(self.alpha), lut=not SIGMOID) if f64 else None
             grads, new_w = self.model.update()
             for l in range(L):
                 self._expect(f"grad{l}", grads[l], ref[2][l] if ref else None)
@@ -425,4 +428,76 @@ async def test_mnist_batches(dut):
     await tb.reset()
     x, y = mnist_samples(0, m * nb)
     await _train_and_check(tb, [784, 100, 100, 10], x, y, m=m, alpha=0.5, seed=1)
+    assert tb.scoreboard.result
+
+
+async def _busy_cycles(dut):
+    """Clocks from the engine starting on a sample to its sample_done."""
+    await RisingEdge(dut.busy)
+    cycles = 0
+    while True:
+        await RisingEdge(dut.clk)
+        cycles += 1
+        await ReadOnly()
+        if dut.sample_done.value:
+            return cycles
+
+
+@cocotb.test(skip=SCENARIO != "bench_cycles")
+async def test_bench_cycles(dut):
+    """Table I: clocks of one training iteration of one neuron (forward,
+    backprop and weight update for one input vector, m = 1), every value
+    checked; writes {inputs: cycles} as JSON to $BENCH_OUT."""
+    import json
+    out = {}
+    for n in [int(v) for v in os.environ.get("BENCH_N", "2,4,8,16,32,64,128").split(",")]:
+        tb = MlpTB(dut) if not out else tb
+        if not out:
+            await tb.reset()
+        x, y = neuron_samples(n, 0, 1)
+        weights = init_weights([n, 1], np.random.default_rng(n))
+        assert await tb.configure([n, 1], 1, 0.5)
+        await tb.load_weights(weights)
+        if not out:
+            tb.start_training([n, 1], weights, 1, 0.5, check_delta_every_sample=True)
+        else:
+            tb.sizes = [n, 1]
+            tb.eng_mon.sizes = [n, 1]
+            tb.model = MlpHw([n, 1], weights, r=R, alpha=0.5, m=1,
+                             sigmoid=sigmoid_alu if SIGMOID else sigmoid_lut)
+        tb.send_sample(x[0], y[0])
+        out[n] = await _busy_cycles(dut)
+        await ClockCycles(dut.clk, 5)
+        assert not tb.expected
+        dut._log.info("N = %d: %d clocks per training iteration", n, out[n])
+    with open(os.environ["BENCH_OUT"], "w") as f:
+        json.dump(out, f)
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "bench_mnist")
+async def test_bench_mnist_cycles(dut):
+    """Clocks per training input of 784-100-100-10 on the RTL: MLP_BATCHES
+    mini-batches of MLP_M, every value checked; JSON to $BENCH_OUT."""
+    import json
+    m = int(os.environ.get("MLP_M", "16"))
+    nb = int(os.environ.get("MLP_BATCHES", "1"))
+    tb = MlpTB(dut)
+    await tb.reset()
+    x, y = mnist_samples(0, m * nb)
+    sizes = [784, 100, 100, 10]
+    weights = init_weights(sizes, np.random.default_rng(1))
+    assert await tb.configure(sizes, m, 0.5)
+    await tb.load_weights(weights)
+    tb.start_training(sizes, weights, m, 0.5)
+    tb.f64 = False
+    cycles = []
+    for s in range(m * nb):
+        tb.send_sample(x[s], y[s])
+        cycles.append(await _busy_cycles(dut))
+    await ClockCycles(dut.clk, 5)
+    assert not tb.expected
+    with open(os.environ["BENCH_OUT"], "w") as f:
+        json.dump({"m": m, "batches": nb, "cycles_per_sample": cycles,
+                   "values_checked": tb.scoreboard.values_checked}, f)
     assert tb.scoreboard.result

@@ -8,7 +8,8 @@
 module mlp_lane #(
     parameter MUL_LAT = 2,   // fp_mul register stages (1..4)
     parameter ADD_LAT = 2,   // fp_add register stages (1..4) = interleaved partial sums
-    parameter IDX_W   = 2    // width of the fold index
+    parameter IDX_W   = 2,   // width of the fold index
+    parameter SIGMOID = 0    // 0: piecewise-linear LUT, 1: ALU (microcoded OP_GEN steps)
 ) (
     input  wire             clk,
     input  wire             rst,
@@ -24,6 +25,9 @@ module mlp_lane #(
     input  wire [31:0]      r_ddata,    // this lane's delta (LOADD)
     input  wire [31:0]      r_target,   // this lane's target (ODELTA)
     input  wire [31:0]      r_scale,    // 1/m (DSCALE) or -alpha (GD)
+    input  wire [9:0]       r_gen,      // OP_GEN: {a_sel[2:0], b_sel[2:0], c_sel, dest[1:0], seed}
+    input  wire [31:0]      r_k1,       // OP_GEN constants
+    input  wire [31:0]      r_k2,
     // write-back: the result of the operation issued 1 + MUL_LAT + ADD_LAT clocks earlier
     output wire             wb_valid,
     output wire [3:0]       wb_op,
@@ -60,7 +64,14 @@ module mlp_lane #(
                        : (s_exp < 8'd124)  ? 7'd0
                        : {1'b0, s_top >> s_sh};
     wire [31:0] lut_a, lut_b;
-    sigmoid_lut_rom u_rom (.seg(seg), .coef_a(lut_a), .coef_b(lut_b));
+    generate
+        if (SIGMOID == 0) begin : gen_lut
+            sigmoid_lut_rom u_rom (.seg(seg), .coef_a(lut_a), .coef_b(lut_b));
+        end else begin : gen_no_lut
+            assign lut_a = P_ZERO;
+            assign lut_b = P_ZERO;
+        end
+    endgenerate
     wire [31:0] sig_arg = s_nan ? s : (seg == 7'd64) ? EIGHT : {1'b0, s[30:0]};
     wire        s_neg   = s[31];
 
@@ -71,6 +82,36 @@ module mlp_lane #(
         for (i = 0; i < R; i = i + 1)
             if (r_idx == i[IDX_W-1:0]) ps_sel = ps_q[i];
     end
+
+    // ---------------------------------------------------------------- ALU sigmoid step operands
+    localparam [31:0] SIXTEEN = 32'h41800000, RECIP_MAGIC = 32'h7ef311c3;
+    wire [2:0]  g_a = r_gen[9:7], g_b = r_gen[6:4];
+    wire        g_c = r_gen[3];
+    wire [1:0]  g_dest = r_gen[2:1];
+    wire        g_seed = r_gen[0];
+    wire [31:0] s_abs   = {1'b0, s[30:0]};
+    wire [31:0] s_clamp = s_nan ? s : (s_abs > SIXTEEN) ? SIXTEEN : s_abs;   // ordered as integers
+    reg  [31:0] gen_a, gen_b;
+    always @* begin
+        case (g_a)
+            3'd0:    gen_a = ps_q[0];
+            3'd1:    gen_a = y_q;
+            3'd2:    gen_a = t1_q;
+            3'd3:    gen_a = a_q;
+            3'd4:    gen_a = r_k1;
+            3'd5:    gen_a = s_clamp;
+            default: gen_a = {~y_q[31], y_q[30:0]};
+        endcase
+        case (g_b)
+            3'd0:    gen_b = ps_q[0];
+            3'd1:    gen_b = y_q;
+            3'd2:    gen_b = t1_q;
+            3'd3:    gen_b = a_q;
+            3'd4:    gen_b = r_k1;
+            default: gen_b = s_neg ? M_ONE : ONE;
+        endcase
+    end
+    wire [31:0] gen_c = g_c ? (s_neg ? ONE : N_ZERO) : r_k2;
 
     // ---------------------------------------------------------------- operand select
     reg [31:0] op_a, op_b, op_c;
@@ -89,10 +130,15 @@ module mlp_lane #(
             OP_DACC:   begin op_a = r_bcast; op_b = d_q; op_c = r_first ? P_ZERO : r_gdata; end
             OP_DSCALE: begin op_a = r_gdata; op_b = r_scale; op_c = N_ZERO; end
             OP_GD:     begin op_a = r_gdata; op_b = r_scale; op_c = r_wdata; end
+            OP_GEN:    begin op_a = gen_a; op_b = gen_b; op_c = gen_c; end
             default:   ;
         endcase
     end
-    wire arith = r_valid && (r_op != OP_NOP) && (r_op != OP_LOADA) && (r_op != OP_LOADD) && (r_op != OP_CLR);
+    wire gen_direct = (r_op == OP_GEN) && g_seed;   // the reciprocal seed is an integer op
+    wire arith = r_valid && (r_op != OP_NOP) && (r_op != OP_LOADA) && (r_op != OP_LOADD) && (r_op != OP_CLR)
+                 && !gen_direct;
+    // an OP_GEN step writing the activation travels as OP_SIG2 (mlp_net writes it to the bank)
+    wire [3:0] op_issue = (r_op == OP_GEN && g_dest == 2'd3) ? OP_SIG2 : r_op;
 
     // ---------------------------------------------------------------- multiply
     wire        mul_valid, mul_ready, add_ready;
@@ -108,16 +154,21 @@ module mlp_lane #(
     reg [31:0] c_pipe_q  [0:MUL_LAT-1];
     reg        fb_pipe_q [0:MUL_LAT-1];
     reg [3:0]  op_pipe_q [0:MUL_LAT+ADD_LAT-1];
+    reg [1:0]  dest_pipe_q [0:MUL_LAT+ADD_LAT-1];
     integer k;
     always @(posedge clk) begin
         c_pipe_q[0]  <= op_c;
         fb_pipe_q[0] <= use_fb;
-        op_pipe_q[0] <= arith ? r_op : OP_NOP;
+        op_pipe_q[0] <= arith ? op_issue : OP_NOP;
+        dest_pipe_q[0] <= g_dest;
         for (k = 1; k < MUL_LAT; k = k + 1) begin
             c_pipe_q[k]  <= c_pipe_q[k-1];
             fb_pipe_q[k] <= fb_pipe_q[k-1];
         end
-        for (k = 1; k < MUL_LAT + ADD_LAT; k = k + 1) op_pipe_q[k] <= op_pipe_q[k-1];
+        for (k = 1; k < MUL_LAT + ADD_LAT; k = k + 1) begin
+            op_pipe_q[k]   <= op_pipe_q[k-1];
+            dest_pipe_q[k] <= dest_pipe_q[k-1];
+        end
         if (rst) for (k = 0; k < MUL_LAT + ADD_LAT; k = k + 1) op_pipe_q[k] <= OP_NOP;
     end
 
@@ -139,7 +190,8 @@ module mlp_lane #(
     end
 
     // ---------------------------------------------------------------- write-back
-    wire [3:0] op_wb = op_pipe_q[MUL_LAT+ADD_LAT-1];
+    wire [3:0] op_wb   = op_pipe_q[MUL_LAT+ADD_LAT-1];
+    wire [1:0] dest_wb = dest_pipe_q[MUL_LAT+ADD_LAT-1];
     assign wb_valid  = add_valid;
     assign wb_op     = op_wb;
     assign wb_result = add_res;
@@ -159,10 +211,13 @@ module mlp_lane #(
             endcase
         end
         if (add_valid && op_wb == OP_SIG1) y_q <= add_res;
+        if (add_valid && op_wb == OP_GEN && dest_wb == 2'd0) y_q <= add_res;
+        if (r_valid && gen_direct) t1_q <= RECIP_MAGIC - y_q;
+        else if (add_valid && op_wb == OP_GEN && dest_wb == 2'd1) t1_q <= add_res;
+        else if (add_valid && op_wb == OP_ONEMA) t1_q <= add_res;
         if (r_valid && r_op == OP_LOADA) a_q <= r_adata;
-        else if (add_valid && op_wb == OP_SIG2) a_q <= add_res;
+        else if (add_valid && (op_wb == OP_SIG2 || (op_wb == OP_GEN && dest_wb == 2'd2))) a_q <= add_res;
         if (r_valid && r_op == OP_LOADD) d_q <= r_ddata;
-        if (add_valid && op_wb == OP_ONEMA) t1_q <= add_res;
     end
 endmodule
 `default_nettype wire

@@ -18,7 +18,8 @@ module mlp_net #(
     parameter MAX_S3  = 10,    // largest third layer
     parameter MAX_OUT = 10,    // largest output layer (targets are held in registers)
     parameter SZ_W    = 10,    // bits of a layer size
-    parameter M_W     = 16     // bits of the mini-batch size
+    parameter M_W     = 16,    // bits of the mini-batch size
+    parameter SIGMOID = 0      // 0: piecewise-linear LUT (2 ops), 1: ALU (exp and reciprocal, 23 ops)
 ) (
     input  wire            clk,
     input  wire            rst,
@@ -148,7 +149,7 @@ module mlp_net #(
     localparam [3:0] LREG4 = LREG, LMEM4 = LMEM;
     localparam [3:0] SP_PRO = 4'd0, SP_PRO2 = 4'd1, SP_PRO3 = 4'd2, SP_BODY = 4'd3, SP_FOLD = 4'd4,
                      SP_SIG1 = 4'd5, SP_SIG2 = 4'd6, SP_ODELTA = 4'd7, SP_EA = 4'd8, SP_HDELTA = 4'd9,
-                     SP_WAIT = 4'd10, SP_NEXT = 4'd11, SP_LAYER = 4'd12;
+                     SP_WAIT = 4'd10, SP_LAYER = 4'd12, SP_GEN = 4'd13;
     reg [2:0]      kind_q;
     reg [1:0]      l_q;
     reg [IW-1:0]   g_q;          // group: items g*P .. g*P+P-1
@@ -157,6 +158,11 @@ module mlp_net #(
     reg [IW-1:0]   j_q, jdiv_q;  // body index (j, or i in backprop), j / P
     reg [PW-1:0]   jmod_q;       // j % P
     reg [1:0]      fold_q;
+    reg [4:0]      ustep_q;      // ALU sigmoid microcode step
+    wire [9:0]     u_ctrl;
+    wire [31:0]    u_k1, u_k2;
+    localparam     SIG_FIRST = (SIGMOID == 0) ? 5 : 13;   // SP_SIG1 or SP_GEN
+    localparam [3:0] SP_SIGMOID = SIG_FIRST[3:0];
     reg [IW-1:0]   rowoff_q;     // g * P * CW[l]
     reg [IW-1:0]   ioff_q;       // i * CW[l] (backprop)
 
@@ -195,6 +201,7 @@ module mlp_net #(
                 SP_ODELTA: begin iss_valid = 1'b1; iss_op = OP_ODELTA; end
                 SP_EA:     begin iss_valid = 1'b1; iss_op = OP_EA; end
                 SP_HDELTA: begin iss_valid = 1'b1; iss_op = OP_HDELTA; end
+                SP_GEN:    begin iss_valid = 1'b1; iss_op = OP_GEN; end
                 default: ;
             endcase
         end
@@ -205,6 +212,18 @@ module mlp_net #(
     wire [PW-1:0] rot_row = jmod_q;
     wire [PW-1:0] rot_col = (jmod_q == P_M1) ? {PW{1'b0}} : jmod_q + 1'b1;   // (i + 1) % P
     wire [PW-1:0] iss_rot = bp_body ? rot_col : rot_row;
+
+    // ---------------------------------------------------------------- ALU sigmoid microcode
+    localparam [4:0] U_LAST = 5'd22;
+    generate
+        if (SIGMOID != 0) begin : gen_alu_ucode
+            sigmoid_alu_ucode u_ucode (.step(ustep_q), .ctrl(u_ctrl), .const1(u_k1), .const2(u_k2));
+        end else begin : gen_no_ucode
+            assign u_ctrl = 10'd0;
+            assign u_k1   = 32'd0;
+            assign u_k2   = 32'd0;
+        end
+    endgenerate
 
     // ---------------------------------------------------------------- sample loading
     reg [IW-1:0]   ld_cnt_q;        // words of the current sample so far
@@ -234,6 +253,8 @@ module mlp_net #(
     reg [PW-1:0]   r_rot_q, r_bsel_q;
     reg            r_bcast_delta_q;
     reg [IW-1:0]   r_g_q;
+    reg [9:0]      r_gen_q;
+    reg [31:0]     r_k1_q, r_k2_q;
 
     // write-back descriptor, PIPE + 1 clocks behind the issue
     localparam DESC_W = 2 + IW + PW + IW + IW;
@@ -335,11 +356,12 @@ module mlp_net #(
             localparam [IW-1:0] MAX_OUT_I = MAX_OUT;
             wire [IW-1:0] tidx  = r_g_q * P_I + f_extp(UI);
             wire [31:0]   tgt   = (tidx < MAX_OUT_I) ? target_q[tidx[TW-1:0]] : 32'd0;
-            mlp_lane #(.MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IDX_W(2)) u_lane (
+            mlp_lane #(.MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IDX_W(2), .SIGMOID(SIGMOID)) u_lane (
                 .clk(clk), .rst(rst),
                 .r_valid(r_valid_q), .r_op(r_op_q), .r_idx(r_idx_q), .r_first(r_first_q),
                 .r_bcast(bcast), .r_wdata(w_rd[wbank]), .r_gdata(gr_rd[wbank]),
                 .r_adata(a_rd[abank]), .r_ddata(d_rd[u]), .r_target(tgt), .r_scale(scale),
+                .r_gen(r_gen_q), .r_k1(r_k1_q), .r_k2(r_k2_q),
                 .wb_valid(lane_wb_valid[u]), .wb_op(lane_wb_op[u]),
                 .wb_result(lane_res[u]), .wb_status(lane_status[u]));
         end
@@ -369,11 +391,64 @@ module mlp_net #(
         end
     endtask
 
+    // the step `next` issues `cycles` clocks after the current one (cycles >= 2)
     task wait_then(input [3:0] cycles, input [3:0] next);
         begin
-            wait_q       <= cycles - 4'd1;
+            wait_q       <= cycles - 4'd2;
             after_wait_q <= next;
             step_q       <= SP_WAIT;
+        end
+    endtask
+
+    // after the last operation of a group: the next group, or drain and the next pass
+    task advance;
+        begin
+            if (more_groups) begin
+                g_q      <= g_q + 1'b1;
+                j_q      <= {IW{1'b0}};
+                jdiv_q   <= {IW{1'b0}};
+                jmod_q   <= {PW{1'b0}};
+                ioff_q   <= {IW{1'b0}};
+                rowoff_q <= rowoff_q + f_cw(l_q) * P_I;
+                step_q   <= (kind_q == K_DSCALE || kind_q == K_GD) ? SP_BODY : SP_PRO;
+            end else begin
+                wait_then(LMEM4, SP_LAYER);
+            end
+        end
+    endtask
+
+    // the pass that follows (kind_q, l_q), once its writes have landed
+    task next_pass;
+        begin
+            case (kind_q)
+                K_FP:     if (l_q != last_l) start_pass(K_FP, l_q + 2'd1);
+                          else if (!train_q) begin
+                              sample_done <= 1'b1;
+                              st_q        <= ST_READY;
+                          end
+                          else if (layers_q > 2'd1) start_pass(K_BP, last_l);
+                          else start_pass(K_DACC, 2'd0);
+                K_BP:     if (l_q > 2'd1) start_pass(K_BP, l_q - 2'd1);
+                          else start_pass(K_DACC, 2'd0);
+                K_DACC:   if (l_q != last_l) start_pass(K_DACC, l_q + 2'd1);
+                          else if (sample_q + 1'b1 == batch_q) begin
+                              if (batch_q == 1) start_pass(K_GD, 2'd0);
+                              else start_pass(K_DSCALE, 2'd0);
+                          end else begin
+                              sample_q    <= sample_q + 1'b1;
+                              sample_done <= 1'b1;
+                              st_q        <= ST_READY;
+                          end
+                K_DSCALE: if (l_q != last_l) start_pass(K_DSCALE, l_q + 2'd1);
+                          else start_pass(K_GD, 2'd0);
+                default:  if (l_q != last_l) start_pass(K_GD, l_q + 2'd1);
+                          else begin
+                              sample_q    <= {M_W{1'b0}};
+                              sample_done <= 1'b1;
+                              batch_done  <= 1'b1;
+                              st_q        <= ST_READY;
+                          end
+            endcase
         end
     endtask
 
@@ -390,6 +465,9 @@ module mlp_net #(
         r_bias_q        <= (kind_q != K_BP) && (j_q == {IW{1'b0}});
         r_bcast_delta_q <= (kind_q == K_BP);
         r_g_q           <= g_q;
+        r_gen_q         <= u_ctrl;
+        r_k1_q          <= u_k1;
+        r_k2_q          <= u_k2;
         desc_q[0]       <= {l_q, g_q, jmod_q, jdiv_q, rowoff_q};
         for (k = 1; k <= PIPE; k = k + 1) desc_q[k] <= desc_q[k-1];
         if (st_q != ST_UNCONF) fp_flags <= fp_flags | flags_or;
@@ -464,65 +542,30 @@ module mlp_net #(
                                 if (body_end) begin
                                     fold_q <= 2'd1;
                                     if (kind_q == K_FP || kind_q == K_BP)
-                                        wait_then(LREG4, (R > 1) ? SP_FOLD : (kind_q == K_FP) ? SP_SIG1 : SP_EA);
+                                        wait_then(LREG4, (R > 1) ? SP_FOLD : (kind_q == K_FP) ? SP_SIGMOID : SP_EA);
                                     else
-                                        step_q <= SP_NEXT;
+                                        advance;
                                 end
                             end
                             SP_FOLD: begin
                                 fold_q <= fold_q + 1'b1;
-                                wait_then(LREG4, (fold_q == R - 1) ? ((kind_q == K_FP) ? SP_SIG1 : SP_EA) : SP_FOLD);
+                                wait_then(LREG4, (fold_q == R - 1) ? ((kind_q == K_FP) ? SP_SIGMOID : SP_EA) : SP_FOLD);
+                                ustep_q <= 5'd0;
                             end
                             SP_SIG1:   wait_then(LREG4, SP_SIG2);
-                            SP_SIG2:   if (l_q == last_l) wait_then(LREG4, SP_ODELTA); else step_q <= SP_NEXT;
-                            SP_ODELTA: step_q <= SP_NEXT;
+                            SP_SIG2:   if (l_q == last_l) wait_then(LREG4, SP_ODELTA); else advance;
+                            SP_ODELTA: advance;
+                            SP_GEN: begin
+                                ustep_q <= ustep_q + 1'b1;
+                                if (ustep_q != U_LAST)  wait_then(LREG4, SP_GEN);
+                                else if (l_q == last_l) wait_then(LREG4, SP_ODELTA);
+                                else                    advance;
+                            end
                             SP_EA:     wait_then(LREG4, SP_HDELTA);
-                            SP_HDELTA: step_q <= SP_NEXT;
-                            SP_WAIT:   if (wait_q == 4'd0) step_q <= after_wait_q; else wait_q <= wait_q - 1'b1;
-                            SP_NEXT: begin
-                                if (more_groups) begin
-                                    g_q      <= g_q + 1'b1;
-                                    j_q      <= {IW{1'b0}};
-                                    jdiv_q   <= {IW{1'b0}};
-                                    jmod_q   <= {PW{1'b0}};
-                                    ioff_q   <= {IW{1'b0}};
-                                    rowoff_q <= rowoff_q + f_cw(l_q) * P_I;
-                                    step_q   <= (kind_q == K_DSCALE || kind_q == K_GD) ? SP_BODY : SP_PRO;
-                                end else begin
-                                    wait_then(LMEM4, SP_LAYER);
-                                end
-                            end
-                            SP_LAYER: begin
-                                case (kind_q)
-                                    K_FP:     if (l_q != last_l) start_pass(K_FP, l_q + 2'd1);
-                                              else if (!train_q) begin
-                                                  sample_done <= 1'b1;
-                                                  st_q        <= ST_READY;
-                                              end
-                                              else if (layers_q > 2'd1) start_pass(K_BP, last_l);
-                                              else start_pass(K_DACC, 2'd0);
-                                    K_BP:     if (l_q > 2'd1) start_pass(K_BP, l_q - 2'd1);
-                                              else start_pass(K_DACC, 2'd0);
-                                    K_DACC:   if (l_q != last_l) start_pass(K_DACC, l_q + 2'd1);
-                                              else if (sample_q + 1'b1 == batch_q) begin
-                                                  if (batch_q == 1) start_pass(K_GD, 2'd0);
-                                                  else start_pass(K_DSCALE, 2'd0);
-                                              end else begin
-                                                  sample_q    <= sample_q + 1'b1;
-                                                  sample_done <= 1'b1;
-                                                  st_q        <= ST_READY;
-                                              end
-                                    K_DSCALE: if (l_q != last_l) start_pass(K_DSCALE, l_q + 2'd1);
-                                              else start_pass(K_GD, 2'd0);
-                                    default:  if (l_q != last_l) start_pass(K_GD, l_q + 2'd1);
-                                              else begin
-                                                  sample_q    <= {M_W{1'b0}};
-                                                  sample_done <= 1'b1;
-                                                  batch_done  <= 1'b1;
-                                                  st_q        <= ST_READY;
-                                              end
-                                endcase
-                            end
+                            SP_HDELTA: advance;
+                            SP_WAIT:   if (wait_q != 4'd0) wait_q <= wait_q - 1'b1;
+                                       else if (after_wait_q == SP_LAYER) next_pass;
+                                       else step_q <= after_wait_q;
                             default: ;
                         endcase
                     end

@@ -13,4 +13,5 @@ localparam [3:0] OP_NOP    = 4'd0,
                  OP_DACC   = 4'd11,  // Delta = a_j * d + (first ? +0 : Delta)
                  OP_DSCALE = 4'd12,  // D = Delta * (1/m)
                  OP_GD     = 4'd13,  // w = D * (-alpha) + w
-                 OP_CLR    = 4'd14;  // ps[*] = +0
+                 OP_CLR    = 4'd14,  // ps[*] = +0
+                 OP_GEN    = 4'd15;  // microcoded step of the ALU sigmoid (r_gen, r_k1, r_k2)
