@@ -1,0 +1,509 @@
+"""The PE array's controller schedule and a functional model of its PE modes
+(rtl/pe_array, paper 004 III-A/III-C). Knows nothing of cocotb.
+
+A layer phase becomes a *program*: a list of tiles, each a run of operand
+beats (one beat = one clock of the array: 3 int8 column operands per PE column
+and 3 int8 row operands per PE row, one PE mode) ending in `last`, plus the map
+from every partial sum of the tile to the element of the result tensor it is.
+
+PE modes (products a*b of int8, partial sums ps0..ps2 per PE):
+  CONV 0: ps0 += a0*b0 + a1*b1 + a2*b2        one 3x3 kernel row per beat
+  EO   1: ps0 += a0*b0; ps1 += a1*b1 + a0*b2  BP stride 2, even/odd outputs
+  WB   2: psj += aj*b0                        row operand broadcast to 3 MACs
+  BC   3: psj += a0*bj                        input broadcast to 3 MACs (Fig. 3(f))
+
+Mappings (rows share row operands, columns share column operands):
+  FP 3x3 (s1, s2), BP 3x3 s1  CONV: rows = output channels, columns = output
+      positions (n, y, x), loop (c, ky), the 3 MACs = kx; stride 2 reads only
+      the inputs each output needs (even/odd input groups): no dummy multiply.
+      BP s1 reads the kernels rotated 180 degrees with M and C swapped.
+  BP 3x3 s2  EO: rows = input channels, columns = output pairs (n, y, x=2u,
+      2u+1) of one y parity, loop (m, ky in the taps of that parity): the
+      zero-inserted error map is never formed.
+  WG 3x3: a matrix product dW[m, (c,ky,kx)] = sum_(n,yo,xo) dout * patch, the
+      patches read at the strided positions only (input division, nothing
+      zero-inserted), mapped like 1x1/FC below.
+  1x1 conv, FC (every phase) and WG 3x3: Out[p, q] = sum_r X[p, r] Y[q, r],
+      X on the rows and Y on the columns or the other way round, with
+      BC (3 p per row, input broadcast, Fig. 3(f)), WB (3 q per column) or
+      CONV (3 consecutive r per beat into one partial sum): whichever
+      orientation and mode takes the fewest clocks (matmul_cost).
+Unsupported shapes raise UnsupportedLayer (the array itself is shape-agnostic).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+CONV, EO, WB, BC = 0, 1, 2, 3
+MODE_NAMES = {CONV: "conv", EO: "eo", WB: "wb", BC: "bc"}
+
+
+class UnsupportedLayer(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    kind: str            # "conv" or "fc"
+    n: int               # batch
+    c: int               # input channels / features
+    m: int               # output channels / features
+    h: int = 1           # input height
+    w: int = 1           # input width
+    k: int = 1           # kernel size
+    stride: int = 1
+    pad: int = 0
+
+    @property
+    def ho(self):
+        return (self.h + 2 * self.pad - self.k) // self.stride + 1
+
+    @property
+    def wo(self):
+        return (self.w + 2 * self.pad - self.k) // self.stride + 1
+
+    @property
+    def macs(self):
+        """Nominal multiply-accumulates of the layer (the same in FP, BP, WG)."""
+        return self.n * self.m * self.c * self.ho * self.wo * self.k * self.k
+
+    def check(self):
+        if min(self.n, self.c, self.m, self.h, self.w) < 1:
+            raise UnsupportedLayer(f"{self.name}: sizes must be >= 1")
+        if self.kind == "fc":
+            if (self.h, self.w, self.k, self.stride, self.pad) != (1, 1, 1, 1, 0):
+                raise UnsupportedLayer(f"{self.name}: FC takes no spatial parameters")
+            return
+        if self.kind != "conv":
+            raise UnsupportedLayer(f"{self.name}: kind {self.kind!r}")
+        if self.stride not in (1, 2):
+            raise UnsupportedLayer(f"{self.name}: stride {self.stride} (1 or 2)")
+        if self.k == 3 and self.pad != 1:
+            raise UnsupportedLayer(f"{self.name}: 3x3 needs padding 1")
+        if self.k == 1 and self.pad != 0:
+            raise UnsupportedLayer(f"{self.name}: 1x1 needs padding 0")
+        if self.k not in (1, 3):
+            raise UnsupportedLayer(f"{self.name}: kernel {self.k} (1 or 3)")
+        if self.stride == 2 and (self.h % 2 or self.w % 2):
+            raise UnsupportedLayer(f"{self.name}: stride 2 needs even H and W")
+
+
+@dataclass
+class Tile:
+    mode: int
+    a: np.ndarray        # (R, COLS, 3) int8 column operands, beat-major
+    b: np.ndarray        # (R, ROWS, 3) int8 row operands
+    idx: np.ndarray      # (ROWS, COLS, 3) int64: flat index into the result, -1 unused
+    macs: int = 0        # MACs issued: both operands real and the product lands in a result
+
+
+@dataclass
+class Program:
+    layer: Layer
+    phase: str
+    rows: int
+    cols: int
+    out_shape: tuple
+    tiles: list
+
+    @property
+    def beats(self):
+        return sum(len(t.a) for t in self.tiles)
+
+    @property
+    def macs_issued(self):
+        """MACs whose result lands in a result element (zero operands from
+        padding included, as in the nominal count); 0 for idle PEs/MACs."""
+        return sum(t.macs for t in self.tiles)
+
+    def cycles(self, out_rows):
+        """Clocks from the first beat offered to the clock edge at which the
+        last result beat is taken, source always valid, sink always ready:
+        a beat enters the input register at clock 1 and executes at clock 2,
+        one beat per clock; a tile's last beat waits until the previous
+        tile's output bank has drained (ROWS/out_rows beats); then the drain."""
+        groups = self.rows // out_rows
+        t = 2
+        prev_last = None
+        for tile in self.tiles:
+            t_last = t + len(tile.a) - 1
+            if prev_last is not None:
+                t_last = max(t_last, prev_last + groups + 1)
+            prev_last = t_last
+            t = t_last + 1
+        return prev_last + groups
+
+
+def _ceil(a, b):
+    return -(-a // b)
+
+
+def _flat(shape):
+    return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+
+
+# ---------------------------------------------------------------- 3x3 mappings
+def _conv3_os(x, w, stride, rows, cols, out_flat):
+    """CONV mode: out[n, m, yo, xo] = sum_{c,ky,kx} w[m,c,ky,kx] xpad[n,c,yo*s+ky,xo*s+kx]
+    with padding 1. out_flat: (N, M, Ho, Wo) flat indices."""
+    n_, c_, h, wd = x.shape
+    m_ = w.shape[0]
+    ho, wo = out_flat.shape[2:]
+    xp = np.zeros((n_, c_, h + 3, wd + 3), np.int8)
+    xp[:, :, 1:h + 1, 1:wd + 1] = x
+    q = n_ * ho * wo
+    rr = np.arange(c_ * 3)
+    rc, rky = rr // 3, rr % 3
+    j = np.arange(3)
+    tiles = []
+    for m0 in range(0, m_, rows):
+        mi = np.arange(m0, m0 + rows)
+        mv = mi < m_
+        mi = np.where(mv, mi, 0)
+        b = w[mi[None, :, None], rc[:, None, None], rky[:, None, None], j[None, None, :]]
+        b = b * mv[None, :, None]
+        for q0 in range(0, q, cols):
+            qi = np.arange(q0, q0 + cols)
+            qv = qi < q
+            qi = np.where(qv, qi, 0)
+            qn, qy, qx = qi // (ho * wo), (qi // wo) % ho, qi % wo
+            a = xp[qn[None, :, None], rc[:, None, None],
+                   (qy * stride)[None, :, None] + rky[:, None, None],
+                   (qx * stride)[None, :, None] + j[None, None, :]]
+            a = a * qv[None, :, None]
+            idx = np.full((rows, cols, 3), -1, np.int64)
+            o = out_flat[qn[None, :], mi[:, None], qy[None, :], qx[None, :]]
+            idx[..., 0] = np.where(mv[:, None] & qv[None, :], o, -1)
+            macs = 3 * len(rr) * int((idx[..., 0] >= 0).sum())
+            tiles.append(Tile(CONV, a.astype(np.int8), b.astype(np.int8), idx, macs))
+    return tiles
+
+
+def _bp3_s2_eo(dout, w, rows, cols, out_flat):
+    """EO mode: din = conv2d_input for 3x3, stride 2, padding 1, H and W even.
+    din[n,c,y,x] = sum over (ky,kx) with y+1-ky, x+1-kx even of
+    dout[n,m,(y+1-ky)/2,(x+1-kx)/2] w[m,c,ky,kx]. Output pair x = 2u, 2u+1:
+    even gets kx=1 from dout[u]; odd gets kx=0 from dout[u+1] and kx=2 from dout[u]."""
+    n_, m_, ho, wo = dout.shape
+    c_ = w.shape[1]
+    h, wd = out_flat.shape[2:]
+    dp = np.zeros((n_, m_, ho + 1, wo + 1), np.int8)  # one zero row/col past the end
+    dp[:, :, :ho, :wo] = dout
+    tiles = []
+    taps = {0: [1], 1: [0, 2]}
+    for c0 in range(0, c_, rows):
+        ci = np.arange(c0, c0 + rows)
+        cv = ci < c_
+        ci = np.where(cv, ci, 0)
+        for par in (0, 1):
+            ys = np.arange(par, h, 2)
+            # columns: (n, y of this parity, u)
+            q = n_ * len(ys) * (wd // 2)
+            kys = taps[par]
+            rm = np.repeat(np.arange(m_), len(kys))
+            rky = np.tile(np.array(kys), m_)
+            b = np.stack([w[rm[:, None], ci[None, :], rky[:, None], kx] for kx in (1, 0, 2)], axis=-1)
+            b = b * cv[None, :, None]
+            for q0 in range(0, q, cols):
+                qi = np.arange(q0, q0 + cols)
+                qv = qi < q
+                qi = np.where(qv, qi, 0)
+                qn = qi // (len(ys) * (wd // 2))
+                qy = ys[(qi // (wd // 2)) % len(ys)]
+                qu = qi % (wd // 2)
+                yo = (qy[None, :] + 1 - rky[:, None]) // 2        # (R, COLS)
+                yo = np.where((yo >= 0) & (yo < ho), yo, ho)       # off the map: the zero row
+                a = np.zeros((len(rm), cols, 3), np.int8)
+                a[..., 0] = dp[qn[None, :], rm[:, None], yo, qu[None, :]]
+                a[..., 1] = dp[qn[None, :], rm[:, None], yo, qu[None, :] + 1]
+                a = a * qv[None, :, None]
+                idx = np.full((rows, cols, 3), -1, np.int64)
+                ok = cv[:, None] & qv[None, :]
+                idx[..., 0] = np.where(ok, out_flat[qn[None, :], ci[:, None], qy[None, :], 2 * qu[None, :]], -1)
+                idx[..., 1] = np.where(ok, out_flat[qn[None, :], ci[:, None], qy[None, :], 2 * qu[None, :] + 1], -1)
+                macs = 3 * len(rm) * int(ok.sum())
+                tiles.append(Tile(EO, a.astype(np.int8), b.astype(np.int8), idx, macs))
+    return tiles
+
+
+def _im2col3(x, stride, ho, wo):
+    """(C*9, N*Ho*Wo) patches of xpad (padding 1): row (c, ky, kx), column
+    (n, yo, xo) = xpad[n, c, yo*s+ky, xo*s+kx]; only the strided positions are
+    read (the input division of Fig. 3(d)), nothing is zero-inserted."""
+    n_, c_, h, wd = x.shape
+    xp = np.zeros((n_, c_, h + 3, wd + 3), np.int8)
+    xp[:, :, 1:h + 1, 1:wd + 1] = x
+    k = np.arange(3)
+    yy = (np.arange(ho) * stride)[:, None] + k[None, :]     # (Ho, ky)
+    xx = (np.arange(wo) * stride)[:, None] + k[None, :]     # (Wo, kx)
+    p = xp[:, :, yy[:, :, None, None], xx[None, None, :, :]]  # (N, C, Ho, ky, Wo, kx)
+    return np.ascontiguousarray(p.transpose(1, 3, 5, 0, 2, 4).reshape(c_ * 9, -1))
+
+
+# ---------------------------------------------------------------- matrix mapping
+def matmul_cost(mode, p, q, r, rows, cols, out_rows=2):
+    """Clocks of a matrix product in one mapping (tiles x beats, a tile never
+    shorter than the output drain)."""
+    if mode == BC:
+        tiles, beats = _ceil(p, 3 * rows) * _ceil(q, cols), r
+    elif mode == WB:
+        tiles, beats = _ceil(p, rows) * _ceil(q, 3 * cols), r
+    else:
+        tiles, beats = _ceil(p, rows) * _ceil(q, cols), _ceil(r, 3)
+    return tiles * max(beats, rows // out_rows + 1)
+
+
+def matmul_mode(p, q, r, rows, cols):
+    """The mapping with the fewest clocks: BC (3 p per row, input broadcast),
+    WB (3 q per column, row operand broadcast) or CONV (3 r per beat summed
+    into one partial sum); ties go to that order."""
+    return min((BC, WB, CONV), key=lambda m: matmul_cost(m, p, q, r, rows, cols))
+
+
+def _matmul(xm, ym, rows, cols, out_map, mode=None):
+    """out[p, q] = sum_r xm[p, r] ym[q, r]; xm rides on the rows, ym on the
+    columns. out_map: (P, Q) flat indices into the result tensor."""
+    p, r = xm.shape
+    q = ym.shape[0]
+    if mode is None:
+        mode = matmul_mode(p, q, r, rows, cols)
+        mode_t = matmul_mode(q, p, r, rows, cols)
+        if matmul_cost(mode_t, q, p, r, rows, cols) < matmul_cost(mode, p, q, r, rows, cols):
+            return _matmul(ym, xm, rows, cols, out_map.T, mode_t)   # operands swap buses
+    tiles = []
+    if mode == CONV:
+        nb = _ceil(r, 3)
+        xr = np.zeros((p, nb * 3), np.int8)
+        xr[:, :r] = xm
+        yr = np.zeros((q, nb * 3), np.int8)
+        yr[:, :r] = ym
+        for p0 in range(0, p, rows):
+            pi = np.arange(p0, p0 + rows)
+            pv = pi < p
+            pi = np.where(pv, pi, 0)
+            b = (xr[pi] * pv[:, None]).reshape(rows, nb, 3).transpose(1, 0, 2)
+            for q0 in range(0, q, cols):
+                qi = np.arange(q0, q0 + cols)
+                qv = qi < q
+                qi = np.where(qv, qi, 0)
+                a = (yr[qi] * qv[:, None]).reshape(cols, nb, 3).transpose(1, 0, 2)
+                idx = np.full((rows, cols, 3), -1, np.int64)
+                ok = pv[:, None] & qv[None, :]
+                idx[..., 0] = np.where(ok, out_map[pi[:, None], qi[None, :]], -1)
+                tiles.append(Tile(CONV, np.ascontiguousarray(a), np.ascontiguousarray(b), idx, r * int(ok.sum())))
+        return tiles
+    pr, qc = (3, 1) if mode == BC else (1, 3)  # items per row / per column
+    for p0 in range(0, p, rows * pr):
+        pi = (p0 + np.arange(rows * pr)).reshape(rows, pr)
+        pv = pi < p
+        pi = np.where(pv, pi, 0)
+        b = np.zeros((r, rows, 3), np.int8)
+        b[..., :pr] = (xm[pi] * pv[..., None]).transpose(2, 0, 1)
+        for q0 in range(0, q, cols * qc):
+            qi = (q0 + np.arange(cols * qc)).reshape(cols, qc)
+            qv = qi < q
+            qi = np.where(qv, qi, 0)
+            a = np.zeros((r, cols, 3), np.int8)
+            a[..., :qc] = (ym[qi] * qv[..., None]).transpose(2, 0, 1)
+            if mode == BC:   # lane j = p of MAC j, column's q
+                o = out_map[pi[:, None, :], qi[None, :, 0:1]]
+                ok = pv[:, None, :] & qv[None, :, 0:1]
+            else:            # lane j = row's p, q of MAC j
+                o = out_map[pi[:, 0:1, None], qi[None, :, :]]
+                ok = pv[:, 0:1, None] & qv[None, :, :]
+            tiles.append(Tile(mode, a, b, np.where(ok, o, -1).astype(np.int64), r * int(ok.sum())))
+    return tiles
+
+
+# ---------------------------------------------------------------- programs
+def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32):
+    """Tiles of one phase. FP needs x, w; BP needs dout, w; WG needs x, dout.
+    All int8 numpy arrays (NCHW / OIHW; FC: (N, C), (M, C), (N, M))."""
+    layer.check()
+    if phase not in ("fp", "bp", "wg"):
+        raise UnsupportedLayer(f"phase {phase!r}")
+    L = layer
+    if L.kind == "fc":
+        shape = {"fp": (L.n, L.m), "bp": (L.n, L.c), "wg": (L.m, L.c)}[phase]
+        fl = _flat(shape)
+        if phase == "fp":
+            tiles = _matmul(w, x, rows, cols, fl.T)
+        elif phase == "bp":
+            tiles = _matmul(w.T, dout, rows, cols, fl.T)
+        else:
+            tiles = _matmul(dout.T, x.T, rows, cols, fl)
+        return Program(L, phase, rows, cols, shape, tiles)
+
+    s = L.stride
+    if phase == "fp":
+        shape = (L.n, L.m, L.ho, L.wo)
+    elif phase == "bp":
+        shape = (L.n, L.c, L.h, L.w)
+    else:
+        shape = (L.m, L.c, L.k, L.k)
+    fl = _flat(shape)
+    if L.k == 1:
+        if phase == "fp":
+            xs = x[:, :, ::s, ::s]                                    # (N, C, Ho, Wo)
+            ym = xs.transpose(0, 2, 3, 1).reshape(-1, L.c)            # (Q, C)
+            tiles = _matmul(w[:, :, 0, 0], ym, rows, cols, fl.transpose(1, 0, 2, 3).reshape(L.m, -1))
+        elif phase == "bp":
+            ym = dout.transpose(0, 2, 3, 1).reshape(-1, L.m)          # (Q, M)
+            om = fl[:, :, ::s, ::s].transpose(1, 0, 2, 3).reshape(L.c, -1)
+            tiles = _matmul(w[:, :, 0, 0].T, ym, rows, cols, om)
+        else:
+            xs = x[:, :, ::s, ::s].transpose(1, 0, 2, 3).reshape(L.c, -1)   # (C, R)
+            dm = dout.transpose(1, 0, 2, 3).reshape(L.m, -1)                # (M, R)
+            tiles = _matmul(dm, xs, rows, cols, fl[:, :, 0, 0])
+        return Program(L, phase, rows, cols, shape, tiles)
+
+    # 3x3, padding 1
+    if phase == "fp":
+        tiles = _conv3_os(x, w, s, rows, cols, fl)
+    elif phase == "bp" and s == 1:
+        wt = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))   # rotate 180, swap M/C
+        tiles = _conv3_os(dout, wt, 1, rows, cols, fl)
+    elif phase == "bp":
+        tiles = _bp3_s2_eo(dout, w, rows, cols, fl)
+    else:
+        dm = dout.transpose(1, 0, 2, 3).reshape(L.m, -1)                    # (M, N*Ho*Wo)
+        tiles = _matmul(dm, _im2col3(x, s, L.ho, L.wo), rows, cols, fl.reshape(L.m, -1))
+    return Program(L, phase, rows, cols, shape, tiles)
+
+
+# ---------------------------------------------------------------- functional model
+def run_tile(tile):
+    """The PE modes as defined above, on a whole tile: (ROWS, COLS, 3) int64."""
+    a = tile.a.astype(np.int64)
+    b = tile.b.astype(np.int64)
+    ps = np.zeros((b.shape[1], a.shape[1], 3), np.int64)
+    if tile.mode == CONV:
+        ps[..., 0] = np.einsum("rij,rkj->ik", b, a)
+    elif tile.mode == EO:
+        ps[..., 0] = np.einsum("ri,rk->ik", b[..., 0], a[..., 0])
+        ps[..., 1] = np.einsum("ri,rk->ik", b[..., 1], a[..., 1]) + np.einsum("ri,rk->ik", b[..., 2], a[..., 0])
+    elif tile.mode == WB:
+        ps[:] = np.einsum("ri,rkj->ikj", b[..., 0], a)
+    else:
+        ps[:] = np.einsum("rij,rk->ikj", b, a[..., 0])
+    return ps
+
+
+def scatter(prog, tile_results):
+    """Places every tile's partial sums into the result tensor. Returns
+    (result int64, written-count per element)."""
+    out = np.zeros(int(np.prod(prog.out_shape)), np.int64)
+    cnt = np.zeros_like(out)
+    for tile, ps in zip(prog.tiles, tile_results):
+        used = tile.idx >= 0
+        out[tile.idx[used]] = ps[used]
+        np.add.at(cnt, tile.idx[used], 1)
+    return out.reshape(prog.out_shape), cnt.reshape(prog.out_shape)
+
+
+def utilization(macs, rows, cols, cycles):
+    return macs / (3 * rows * cols * cycles) if cycles else 0.0
+
+
+# ---------------------------------------------------------------- reference data
+RESNET20_LAYERS = (
+    # name, kind, c, m, k, stride, input size as a fraction of the image side
+    ("conv1_3x3_s1", "conv", 3, 16, 3, 1, 1),
+    ("conv_16_16_3x3_s1", "conv", 16, 16, 3, 1, 1),
+    ("conv_16_32_3x3_s2", "conv", 16, 32, 3, 2, 1),
+    ("shortcut_16_32_1x1_s2", "conv", 16, 32, 1, 2, 1),
+    ("conv_32_64_3x3_s2", "conv", 32, 64, 3, 2, 2),
+    ("fc_64_10", "fc", 64, 10, 1, 1, 0),
+)
+
+
+def resnet20_layers(n, side):
+    """The ResNet-20 layer kinds for a batch of n images cropped to side x side
+    (32 = the full CIFAR-10 image)."""
+    out = []
+    for name, kind, c, m, k, s, div in RESNET20_LAYERS:
+        if kind == "fc":
+            out.append(Layer(name, "fc", n, c, m))
+        else:
+            hw = side // div
+            out.append(Layer(name, "conv", n, c, m, hw, hw, k, s, 1 if k == 3 else 0))
+    return out
+
+
+def layer_tensors(n=2, side=32, seed=0):
+    """Real CIFAR-10 test images (one per class, strided indices) through a
+    small float network with the ResNet-20 layer kinds, seeded init:
+    conv1 -> relu -> conv16 -> relu -> {conv16_32 s2, shortcut 1x1 s2} -> add
+    -> relu -> conv32_64 s2 -> relu -> avgpool -> fc, cross-entropy on the
+    true labels. Returns {layer name: (Layer, x, w, dout)} with every tensor
+    quantized by models/quant.py (per-tensor power-of-two scale), as int8
+    numpy arrays: x = the layer input, w = its weights, dout = the gradient of
+    the loss w.r.t. its output from the real backward pass."""
+    import torch
+    import torch.nn.functional as F
+
+    from models import quant
+    from models.datasets import cifar_float, load_cifar10
+
+    idx = (np.arange(n) * 1000 + 7 * seed) % 10000      # the test split is ordered by class
+    imgs, labels = load_cifar10("test", indices=idx)
+    x0 = torch.from_numpy(cifar_float(imgs))[:, :, :side, :side]
+    g = torch.Generator().manual_seed(seed)
+
+    def param(*shape):
+        fan_in = int(np.prod(shape[1:]))
+        return (torch.randn(*shape, generator=g) * math.sqrt(2.0 / fan_in)).requires_grad_()
+
+    layers = resnet20_layers(n, side)
+    ws = {L.name: param(L.m, L.c, L.k, L.k) if L.kind == "conv" else param(L.m, L.c) for L in layers}
+    acts, outs = {}, {}
+
+    def conv(name, x, stride, pad):
+        acts[name] = x
+        y = F.conv2d(x, ws[name], stride=stride, padding=pad)
+        y.retain_grad()
+        outs[name] = y
+        return y
+
+    h1 = F.relu(conv("conv1_3x3_s1", x0, 1, 1))
+    h2 = F.relu(conv("conv_16_16_3x3_s1", h1, 1, 1))
+    h3 = conv("conv_16_32_3x3_s2", h2, 2, 1) + conv("shortcut_16_32_1x1_s2", h2, 2, 0)
+    h4 = F.relu(conv("conv_32_64_3x3_s2", F.relu(h3), 2, 1))
+    feat = h4.mean(dim=(2, 3))
+    acts["fc_64_10"] = feat
+    logits = F.linear(feat, ws["fc_64_10"])
+    logits.retain_grad()
+    outs["fc_64_10"] = logits
+    F.cross_entropy(logits, torch.from_numpy(labels.astype(np.int64))).backward()
+
+    def q8(t):
+        t = t.detach()
+        return quant.quantize(t, quant.pow2_exponent(t)).numpy()
+
+    return {L.name: (L, q8(acts[L.name]), q8(ws[L.name]), q8(outs[L.name].grad)) for L in layers}
+
+
+def reference(layer, phase, x, w, dout):
+    """PyTorch on the integer tensors (float64: every sum is exact), int64."""
+    import torch
+    import torch.nn.functional as F
+
+    d = lambda t: torch.from_numpy(np.asarray(t, np.float64))  # noqa: E731
+    L = layer
+    if L.kind == "fc":
+        if phase == "fp":
+            r = F.linear(d(x), d(w))
+        elif phase == "bp":
+            r = d(dout) @ d(w)
+        else:
+            r = d(dout).T @ d(x)
+    elif phase == "fp":
+        r = F.conv2d(d(x), d(w), stride=L.stride, padding=L.pad)
+    elif phase == "bp":
+        r = torch.nn.grad.conv2d_input((L.n, L.c, L.h, L.w), d(w), d(dout), stride=L.stride, padding=L.pad)
+    else:
+        r = torch.nn.grad.conv2d_weight(d(x), (L.m, L.c, L.k, L.k), d(dout), stride=L.stride, padding=L.pad)
+    return r.round().to(torch.int64).numpy()

@@ -1,0 +1,124 @@
+"""`make bench-pe` -> reports/pe_array.json: cycles and utilization of the
+16 x 32 PE array on the ResNet-20 layer kinds, every phase.
+
+- measured: the RTL (Verilator, cocotb test_layers) runs every listed layer
+  and phase on one full-size CIFAR-10 image (32 x 32, batch 1), source always
+  valid, sink always ready; cycles = clocks from the first beat offered to the
+  last result beat taken. The results are checked exactly as in the tests.
+- computed: the schedule's cycle model (models/pe_array.Program.cycles), given
+  next to each measured count (they must agree), and for the whole ResNet-20
+  (19 convolutions + 2 1x1 shortcuts + FC) at batch 1 and 32.
+useful MACs = the layer's nominal MACs (N*M*C*Ho*Wo*K*K, padding included);
+MACs issued = MACs with real operands whose product lands in a result;
+utilization = useful MACs / (3 * ROWS * COLS * cycles).
+"""
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models import pe_array as pa
+
+ROWS, COLS, OUT_ROWS = 16, 32, 2
+REPO = Path(__file__).resolve().parents[1]
+NOT_NEEDED = {("conv1_3x3_s1", "bp")}  # no gradient w.r.t. the input image in training
+
+
+def resnet20(n):
+    """Every convolution of ResNet-20 (1x1 projection shortcuts) and the FC layer."""
+    L = []
+    L.append(pa.Layer("conv1", "conv", n, 3, 16, 32, 32, 3, 1, 1))
+    for i in range(6):
+        L.append(pa.Layer(f"s1_conv{i}", "conv", n, 16, 16, 32, 32, 3, 1, 1))
+    L.append(pa.Layer("s2_conv0", "conv", n, 16, 32, 32, 32, 3, 2, 1))
+    L.append(pa.Layer("s2_short", "conv", n, 16, 32, 32, 32, 1, 2, 0))
+    for i in range(1, 6):
+        L.append(pa.Layer(f"s2_conv{i}", "conv", n, 32, 32, 16, 16, 3, 1, 1))
+    L.append(pa.Layer("s3_conv0", "conv", n, 32, 64, 16, 16, 3, 2, 1))
+    L.append(pa.Layer("s3_short", "conv", n, 32, 64, 16, 16, 1, 2, 0))
+    for i in range(1, 6):
+        L.append(pa.Layer(f"s3_conv{i}", "conv", n, 64, 64, 8, 8, 3, 1, 1))
+    L.append(pa.Layer("fc", "fc", n, 64, 10))
+    return L
+
+
+def zeros_for(layer):
+    if layer.kind == "fc":
+        return (np.zeros((layer.n, layer.c), np.int8), np.zeros((layer.m, layer.c), np.int8),
+                np.zeros((layer.n, layer.m), np.int8))
+    return (np.zeros((layer.n, layer.c, layer.h, layer.w), np.int8),
+            np.zeros((layer.m, layer.c, layer.k, layer.k), np.int8),
+            np.zeros((layer.n, layer.m, layer.ho, layer.wo), np.int8))
+
+
+def network(n):
+    rows = []
+    tot_macs = tot_cycles = 0
+    for layer in resnet20(n):
+        for phase in ("fp", "bp", "wg"):
+            if layer.name == "conv1" and phase == "bp":
+                continue
+            prog = pa.program(layer, phase, *zeros_for(layer), ROWS, COLS)
+            cyc = prog.cycles(OUT_ROWS)
+            assert prog.macs_issued == layer.macs
+            tot_macs += layer.macs
+            tot_cycles += cyc
+            rows.append({"layer": layer.name, "phase": phase, "cycles": cyc, "macs": layer.macs,
+                         "utilization": round(pa.utilization(layer.macs, ROWS, COLS, cyc), 4)})
+    return {"batch": n, "cycles": tot_cycles, "macs": tot_macs,
+            "utilization": round(pa.utilization(tot_macs, ROWS, COLS, tot_cycles), 4), "layers": rows}
+
+
+def measure():
+    from tb.units import run_unit
+    from tb.units_pe import pe_unit
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cycles.json"
+        unit = pe_unit(ROWS, COLS, OUT_ROWS, PE_SIDE=32, PE_N=1, PE_STALL=0.0, PE_IDLE=0.0,
+                       PE_REPORT=str(path))
+        t0 = time.time()
+        tests, failed = run_unit(unit, testcase="test_layers")
+        wall = time.time() - t0
+        if tests != 1 or failed or not path.exists():
+            sys.exit("bench-pe: the RTL run failed")
+        return json.loads(path.read_text()), wall
+
+
+def main():
+    measured, wall = measure()
+    layers = []
+    for r in measured:
+        util = pa.utilization(r["macs"], ROWS, COLS, r["cycles_measured"])
+        layers.append({**r, "utilization": round(util, 4),
+                       "needed_in_training": (r["layer"], r["phase"]) not in NOT_NEEDED,
+                       "no_dummy_macs": r["macs_issued"] == r["macs"]})
+    goal = [f"{r['layer']} {r['phase']}: {r['utilization']:.3f}" for r in layers
+            if "3x3" in r["layer"] and r["needed_in_training"] and r["utilization"] < 0.9]
+    report = {
+        "array": {"rows": ROWS, "cols": COLS, "macs_per_pe": 3, "out_rows_per_beat": OUT_ROWS},
+        "definitions": __doc__,
+        "measured_rtl": {"image": "CIFAR-10 test image 0, 32x32, batch 1", "sim_wall_s": round(wall, 1),
+                         "model_matches_rtl": all(r["cycles_measured"] == r["cycles_model"] for r in layers),
+                         "layers": layers},
+        "goal_3x3_below_90pct": goal,
+        "computed_resnet20": {f"batch{n}": network(n) for n in (1, 32)},
+    }
+    out = REPO / "reports" / "pe_array.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    for r in layers:
+        print(f"{r['layer']:24s} {r['phase']}  cycles {r['cycles_measured']:6d} (model {r['cycles_model']:6d})"
+              f"  MACs {r['macs']:9d} issued {r['macs_issued']:9d}  util {r['utilization']:.3f}")
+    for k, v in report["computed_resnet20"].items():
+        print(f"ResNet-20 {k}: {v['cycles']} cycles, utilization {v['utilization']:.3f} (computed)")
+    print(f"3x3 below 90%: {goal or 'none'}")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

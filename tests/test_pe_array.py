@@ -1,0 +1,55 @@
+"""PE array (rtl/pe_array): the controller schedule against PyTorch in numpy
+(every ResNet-20 layer kind and phase, small and default array, reduced and
+full CIFAR-10 size), unsupported shapes, and the RTL on Verilator: a 4 x 8
+array through every layer kind and phase plus the error/reset/overflow tests,
+and the default 16 x 32 array on a 16 x 16 crop."""
+
+import numpy as np
+import pytest
+
+from models import pe_array as pa
+from tb.units import run_unit
+from tb.units_pe import pe_unit
+
+
+@pytest.mark.parametrize("rows,cols,side,n", [(4, 8, 8, 2), (16, 32, 32, 2), (5, 7, 12, 3)])
+def test_schedule_matches_pytorch(rows, cols, side, n):
+    """The schedule + the PE-mode definitions give PyTorch's result on every
+    element; MACs issued = nominal MACs (no dummy multiply)."""
+    for name, (layer, x, w, d) in pa.layer_tensors(n=n, side=side, seed=1).items():
+        for phase in ("fp", "bp", "wg"):
+            prog = pa.program(layer, phase, x, w, d, rows, cols)
+            got, cnt = pa.scatter(prog, [pa.run_tile(t) for t in prog.tiles])
+            ref = pa.reference(layer, phase, x, w, d)
+            assert np.array_equal(got, ref), (name, phase)
+            assert (cnt <= 1).all() and (ref[cnt == 0] == 0).all(), (name, phase)
+            assert prog.macs_issued == layer.macs, (name, phase)
+
+
+@pytest.mark.parametrize("layer", [
+    pa.Layer("k5", "conv", 1, 4, 4, 8, 8, k=5, pad=2),
+    pa.Layer("s3", "conv", 1, 4, 4, 9, 9, k=3, stride=3, pad=1),
+    pa.Layer("pad0", "conv", 1, 4, 4, 8, 8, k=3, pad=0),
+    pa.Layer("odd_s2", "conv", 1, 4, 4, 7, 7, k=3, stride=2, pad=1),
+    pa.Layer("fc_spatial", "fc", 2, 4, 4, h=2, w=2),
+    pa.Layer("empty", "conv", 0, 4, 4, 8, 8, k=3, pad=1),
+])
+def test_unsupported_layers_raise(layer):
+    with pytest.raises(pa.UnsupportedLayer):
+        pa.program(layer, "fp", rows=4, cols=8)
+
+
+def test_rtl_4x8_all_layers():
+    """Every layer kind x FP/BP/WG (2 images, 8x8 crop), requantization,
+    malformed beats, reset mid-stream, overflow."""
+    tests, failed = run_unit(pe_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1))
+    assert tests == 5 and failed == 0
+
+
+def test_rtl_16x32():
+    """The default array: the 3x3 stride-1/2 layers, the 1x1 shortcut and FC in
+    every phase on one 16x16 crop, with backpressure."""
+    unit = pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3, PE_IDLE=0.05,
+                   PE_LAYERS="conv_16_16_3x3_s1,conv_16_32_3x3_s2,shortcut_16_32_1x1_s2,fc_64_10")
+    tests, failed = run_unit(unit, testcase="test_layers")
+    assert tests == 1 and failed == 0
