@@ -82,8 +82,9 @@ class Layout:
         return i % self.p, self.db[l] + i // self.p
 
 
-def interleaved_mac(a, w, r):
-    """a: (B, T) inputs, w: (N, T) weights -> (B, N) sums in the hardware order."""
+def interleaved_mac_loop(a, w, r):
+    """a: (B, T) inputs, w: (N, T) weights -> (B, N) sums in the hardware order
+    (the plain loop, kept as the definition that interleaved_mac is tested against)."""
     t = a.shape[1]
     p = np.zeros((r, a.shape[0], w.shape[0]), F32)
     with np.errstate(all="ignore"):
@@ -92,6 +93,23 @@ def interleaved_mac(a, w, r):
         s = p[(t - 1) % r].copy()
         for k in range(1, r):
             s = p[(t - 1 - k) % r] + s
+    return s
+
+
+def interleaved_mac(a, w, r):
+    """The same as interleaved_mac_loop: np.add.accumulate adds strictly left to
+    right in float32, starting from the +0 the hardware starts from."""
+    t = a.shape[1]
+    with np.errstate(all="ignore"):
+        prod = (a[:, None, :] * w[None, :, :]).astype(F32)          # (B, N, T), each rounded
+        parts = []
+        for res in range(r):
+            terms = prod[..., res::r]
+            zero = np.zeros(terms.shape[:-1] + (1,), F32)
+            parts.append(np.add.accumulate(np.concatenate([zero, terms], axis=-1), axis=-1, dtype=F32)[..., -1])
+        s = parts[(t - 1) % r].copy()
+        for k in range(1, r):
+            s = (parts[(t - 1 - k) % r] + s).astype(F32)
     return s
 
 
@@ -156,20 +174,22 @@ class MlpHw:
         return grads, [w.copy() for w in self.w]
 
     def train_batch(self, x, y):
-        """One mini-batch (len(x) == m). Returns (acts, deltas, D, new weights)."""
+        """One mini-batch (len(x) == m), vectorized over its samples (the weights
+        are fixed within it). Returns (acts, deltas, D, new weights)."""
         x, y = np.asarray(x, F32), np.asarray(y, F32)
-        assert len(x) == self.m
+        assert len(x) == self.m and self._n_in_batch == 0
         acts = self.forward(x)
         deltas = self.backward(acts, y)
         with np.errstate(all="ignore"):
-            for s in range(self.m):
-                for l in range(self.L):
-                    inp = np.concatenate([[F32(1.0)], acts[l][s]]).astype(F32)
-                    prod = (deltas[l + 1][s][:, None] * inp[None, :]).astype(F32)
-                    self.delta_acc[l] = prod + F32(0.0) if s == 0 else (self.delta_acc[l] + prod).astype(F32)
-            grads = [g if self.m == 1 else (g * self.inv_m).astype(F32) for g in self.delta_acc]
-            self.w = [((g * (-self.alpha)).astype(F32) + w).astype(F32) for g, w in zip(grads, self.w)]
-        return acts, deltas, grads, [w.copy() for w in self.w]
+            for l in range(self.L):
+                inp = np.concatenate([np.ones((self.m, 1), F32), acts[l]], axis=1)
+                prod = (deltas[l + 1][:, :, None] * inp[:, None, :]).astype(F32)     # (m, N, T)
+                zero = np.zeros((1,) + prod.shape[1:], F32)
+                # Delta = (+0 + prod_0) + prod_1 + ..., sample by sample
+                self.delta_acc[l] = np.add.accumulate(np.concatenate([zero, prod]), axis=0, dtype=F32)[-1]
+        self._n_in_batch = self.m
+        grads, new_w = self.update()
+        return acts, deltas, grads, new_w
 
     def predict(self, x):
         return np.argmax(self.forward(x)[-1], axis=1)
