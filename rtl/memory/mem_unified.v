@@ -1,0 +1,171 @@
+`default_nettype none
+// Unified memory, the baseline for mem_dbuf: the compute side reads straight
+// through to SDRAM. Same ports and status as mem_dbuf. A vector is requested on
+// demand, when the compute side asserts m_ready with nothing of the previous
+// vector left in flight (a load with no buffer to prefetch into); its words pass
+// through a two-entry skid buffer, so compute waits for the SDRAM latency and
+// bandwidth on every vector. m_ready must not wait for m_valid.
+module mem_unified #(
+    parameter VEC_WORDS = 784,  // words per vector (>= 2)
+    parameter WORD_W    = 32,   // bits per word
+    parameter ADDR_W    = 24,   // SDRAM word-address bits
+    parameter BURST_LEN = 16,   // most words per SDRAM read request
+    parameter VCNT_W    = 20    // bits of cfg_num_vecs
+) (
+    input  wire                         clk,
+    input  wire                         rst,
+    input  wire                         start,
+    input  wire [ADDR_W-1:0]            cfg_base,
+    input  wire [VCNT_W-1:0]            cfg_num_vecs,
+    output wire                         busy,
+    output wire                         done,
+    output wire [2:0]                   error,
+    output wire                         m_valid,
+    input  wire                         m_ready,
+    output wire [WORD_W-1:0]            m_data,
+    output wire                         m_last,
+    output wire                         sdram_req_valid,
+    input  wire                         sdram_req_ready,
+    output wire [ADDR_W-1:0]            sdram_req_addr,
+    output wire [$clog2(BURST_LEN+1)-1:0] sdram_req_len,
+    input  wire                         sdram_rd_valid,
+    output wire                         sdram_rd_ready,
+    input  wire [WORD_W-1:0]            sdram_rd_data
+);
+    localparam VW_W  = (VEC_WORDS > 2) ? $clog2(VEC_WORDS) : 1;  // >= 1 so an illegal size reaches $fatal
+    localparam LEN_W = $clog2(BURST_LEN + 1);
+    localparam TW0   = VCNT_W + $clog2(VEC_WORDS + 1);
+    localparam CW1   = (TW0 > LEN_W) ? TW0 : LEN_W;
+    localparam CW    = ((CW1 > ADDR_W + 1) ? CW1 : ADDR_W + 1) + 1;
+    localparam EB    = (BURST_LEN < VEC_WORDS) ? BURST_LEN : VEC_WORDS;
+    localparam [CW-1:0]   VEC_WORDS_C = VEC_WORDS;
+    localparam [CW-1:0]   BURST_C     = EB;
+    localparam [CW-1:0]   ONE_C       = 1;
+    localparam [VW_W-1:0] VEC_LAST    = VEC_WORDS - 1;
+    localparam [VW_W-1:0] ONE_V       = 1;
+
+    initial begin
+        if (VEC_WORDS < 2) $fatal(1, "mem_unified: VEC_WORDS must be >= 2");
+        if (WORD_W < 1 || BURST_LEN < 1 || VCNT_W < 1) $fatal(1, "mem_unified: WORD_W, BURST_LEN, VCNT_W must be >= 1");
+        if (ADDR_W < 1 || ADDR_W > 48) $fatal(1, "mem_unified: ADDR_W must be 1..48");
+    end
+
+    reg              run_q, done_q;
+    reg  [2:0]       err_q;
+    reg  [CW-1:0]    req_addr_q, req_left_q;
+    reg  [CW-1:0]    vec_left_q;   // words of the demanded vector not yet requested
+    reg  [CW-1:0]    outst_q;      // words requested, not yet returned
+    reg  [CW-1:0]    pop_left_q;   // words of the run not yet delivered
+    reg  [VW_W-1:0]  wr_word_q;    // word index of the next returned word
+    reg  [WORD_W:0]  buf0_q, buf1_q;  // {last, data}
+    reg              head_q;
+    reg  [1:0]       cnt_q;
+
+    wire [CW-1:0] base_c  = {{(CW-ADDR_W){1'b0}}, cfg_base};
+    wire [CW-1:0] num_c   = {{(CW-VCNT_W){1'b0}}, cfg_num_vecs};
+    wire [CW-1:0] total_c = num_c * VEC_WORDS_C;
+    wire [CW-1:0] end_c   = base_c + total_c - ONE_C;
+    wire          cfg_bad = (cfg_num_vecs == {VCNT_W{1'b0}}) || (|end_c[CW-1:ADDR_W]);
+    wire          unused_end = &{1'b0, end_c[ADDR_W-1:0], 1'b0};  // only the overflow bits matter
+    wire          start_ok = start && !run_q && !cfg_bad;
+
+    // ---------------------------------------------------------------- on-demand requests
+    wire          demand   = run_q && m_ready && (cnt_q == 2'd0) && (vec_left_q == {CW{1'b0}})
+                             && (outst_q == {CW{1'b0}}) && (req_left_q != {CW{1'b0}});
+    wire [CW-1:0] blen     = (vec_left_q > BURST_C) ? BURST_C : vec_left_q;
+    wire          req_fire = sdram_req_valid && sdram_req_ready;
+    assign sdram_req_valid = run_q && (vec_left_q != {CW{1'b0}});
+    assign sdram_req_addr  = req_addr_q[ADDR_W-1:0];
+    assign sdram_req_len   = blen[LEN_W-1:0];
+
+    // ---------------------------------------------------------------- skid buffer
+    assign sdram_rd_ready = (cnt_q != 2'd2);
+    wire   rd_fire  = sdram_rd_valid && sdram_rd_ready;
+    wire   spurious = rd_fire && (outst_q == {CW{1'b0}});
+    wire   push     = rd_fire && !spurious;
+    wire   pop      = m_valid && m_ready;
+    wire   wr_sel   = head_q ^ cnt_q[0];
+    wire [WORD_W:0] push_word = {wr_word_q == VEC_LAST, sdram_rd_data};
+    wire   fin      = run_q && (pop_left_q == {CW{1'b0}});
+
+    always @(posedge clk) begin
+        if (push && !wr_sel) buf0_q <= push_word;
+        if (push && wr_sel)  buf1_q <= push_word;
+    end
+
+    reg              run_d, done_d;
+    reg  [2:0]       err_d;
+    reg  [CW-1:0]    req_addr_d, req_left_d, vec_left_d, outst_d, pop_left_d;
+    reg  [VW_W-1:0]  wr_word_d;
+    reg              head_d;
+    reg  [1:0]       cnt_d;
+
+    always @* begin
+        run_d      = run_q;
+        done_d     = done_q;
+        err_d      = err_q;
+        req_addr_d = req_addr_q + (req_fire ? blen : {CW{1'b0}});
+        req_left_d = req_left_q - (req_fire ? blen : {CW{1'b0}});
+        vec_left_d = demand ? VEC_WORDS_C : vec_left_q - (req_fire ? blen : {CW{1'b0}});
+        outst_d    = outst_q + (req_fire ? blen : {CW{1'b0}}) - (push ? ONE_C : {CW{1'b0}});
+        pop_left_d = pop_left_q - (pop ? ONE_C : {CW{1'b0}});
+        wr_word_d  = !push ? wr_word_q : (wr_word_q == VEC_LAST) ? {VW_W{1'b0}} : wr_word_q + ONE_V;
+        head_d     = head_q ^ pop;
+        cnt_d      = cnt_q + {1'b0, push} - {1'b0, pop};
+        if (fin) begin
+            run_d  = 1'b0;
+            done_d = 1'b1;
+        end
+        if (start && run_q) err_d[1] = 1'b1;
+        if (start && !run_q && cfg_bad) begin
+            err_d  = 3'b001;
+            done_d = 1'b0;
+        end
+        if (start_ok) begin
+            run_d      = 1'b1;
+            done_d     = 1'b0;
+            err_d      = 3'b000;
+            req_addr_d = base_c;
+            req_left_d = total_c;
+            pop_left_d = total_c;
+            wr_word_d  = {VW_W{1'b0}};
+        end
+        if (spurious) err_d[2] = 1'b1;
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            run_q      <= 1'b0;
+            done_q     <= 1'b0;
+            err_q      <= 3'b000;
+            req_addr_q <= {CW{1'b0}};
+            req_left_q <= {CW{1'b0}};
+            vec_left_q <= {CW{1'b0}};
+            outst_q    <= {CW{1'b0}};
+            pop_left_q <= {CW{1'b0}};
+            wr_word_q  <= {VW_W{1'b0}};
+            head_q     <= 1'b0;
+            cnt_q      <= 2'd0;
+        end else begin
+            run_q      <= run_d;
+            done_q     <= done_d;
+            err_q      <= err_d;
+            req_addr_q <= req_addr_d;
+            req_left_q <= req_left_d;
+            vec_left_q <= vec_left_d;
+            outst_q    <= outst_d;
+            pop_left_q <= pop_left_d;
+            wr_word_q  <= wr_word_d;
+            head_q     <= head_d;
+            cnt_q      <= cnt_d;
+        end
+    end
+
+    assign busy    = run_q;
+    assign done    = done_q;
+    assign error   = err_q;
+    assign m_valid = (cnt_q != 2'd0);
+    assign m_data  = head_q ? buf1_q[WORD_W-1:0] : buf0_q[WORD_W-1:0];
+    assign m_last  = head_q ? buf1_q[WORD_W] : buf0_q[WORD_W];
+endmodule
+`default_nettype wire

@@ -1,0 +1,162 @@
+"""`make bench-memory`: distributed (SDRAM -> SRAM slots) against unified
+(straight-through) training-vector memory -> reports/memory.json.
+
+Per training iteration the compute model takes one 784-word MNIST vector
+(1 word per clock when data is there) and then computes for --compute-clocks
+clocks (default 3*784+40 = 2392: the MLP's pipelined neuron iteration for the
+784-input first layer, ~3N+40 clocks, paper 000 Table I; the later layers only
+add compute time, which makes the memory easier to hide, so this is the hard
+case). Measured: clocks waiting for data and access clocks per iteration, for
+both modes, at a base SDRAM setting and over sweeps of SDRAM bandwidth and
+latency. Clocks become ns at the clock of reports/synth/fp_add.json when that
+report exists (the FP units set the accelerator's clock), else at an assumed
+3.0 ns; the JSON says which.
+
+    python -m tb.bench_memory [--vecs 16] [--compute-clocks 2392] [--quick]
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tb.units import BUILD, REPO, run_unit  # noqa: E402
+from tb.units_memory import mem_unit  # noqa: E402
+
+VEC_WORDS = 784
+BURST = 16
+# SDRAM at the base point: half the SRAM rate (the paper's assumption), 20
+# clocks to the first word, refresh ~every 7.8 us (2600 clocks at 3 ns) for
+# 40 clocks (tRFC ~120 ns), two requests in flight.
+BASE = dict(latency=20, jitter=0, bandwidth=0.5, burst_len=8, burst_gap=0,
+            refresh_interval=2600, refresh_clocks=40, max_outstanding=2)
+BANDWIDTHS = [1.0, 0.5, 1 / 3, 0.25, 0.2, 0.125]
+LATENCIES = [5, 20, 50, 100, 200, 400]
+CONFIGS = {
+    # distributed memory for the sweeps: 4 slots x 2 vectors, so a 16-vector
+    # run wraps the slot ring twice (every slot is refilled)
+    "distributed": dict(unified=0, slots=4, vps=2),
+    "unified": dict(unified=1, slots=4, vps=2),
+    # the paper's sizes: 256 vectors in SRAM, refilled 64 at a time (base point only)
+    "distributed_4x64": dict(unified=0, slots=4, vps=64),
+}
+
+
+def clock_ns():
+    rep = REPO / "reports" / "synth" / "fp_add.json"
+    try:
+        d = json.loads(rep.read_text())
+        if d.get("status") == "ok" and d.get("critical_path_ns"):
+            return float(d["critical_path_ns"]), f"{rep.relative_to(REPO)} critical_path_ns (fp_add, NanGate45 typ)"
+    except (OSError, ValueError):
+        pass
+    return 3.0, "assumed (no synthesis report of fp_add found)"
+
+
+def run_config(name, points, vecs, compute):
+    cfg = CONFIGS[name]
+    out = BUILD / "bench_memory" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.unlink()
+    unit = mem_unit(vec_words=VEC_WORDS, burst=BURST, test_module="test_memory_bench", **cfg)
+    env = {"MEM_BENCH_POINTS": json.dumps(points), "MEM_BENCH_VECS": str(vecs),
+           "MEM_BENCH_COMPUTE": str(compute), "MEM_BENCH_OUT": str(out)}
+    t0 = time.time()
+    tests, failed = run_unit(unit, extra_env=env, test_dir=out.parent / name)
+    if failed or not out.exists():
+        raise SystemExit(f"bench {name} failed")
+    print(f"{name}: {len(points)} SDRAM settings in {time.time() - t0:.0f} s")
+    return json.loads(out.read_text())
+
+
+def summarize(r, clk):
+    w, a = r["wait_clocks"], r["access_clocks"]
+    steady_w, steady_a = w[1:], a[1:]
+    return {
+        "first_iteration_wait_clocks": w[0],
+        "steady_wait_clocks_mean": sum(steady_w) / len(steady_w),
+        "steady_wait_clocks_max": max(steady_w),
+        "steady_access_clocks_mean": sum(steady_a) / len(steady_a),
+        "steady_access_ns_mean": round(sum(steady_a) / len(steady_a) * clk, 2),
+        "steady_wait_ns_mean": round(sum(steady_w) / len(steady_w) * clk, 2),
+        "wait_clocks_per_iteration": w,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vecs", type=int, default=16, help="vectors (training iterations) per SDRAM setting")
+    ap.add_argument("--compute-clocks", type=int, default=3 * VEC_WORDS + 40,
+                    help="compute clocks per iteration after the vector is taken")
+    ap.add_argument("--quick", action="store_true", help="base point only, no sweeps")
+    ap.add_argument("--out", default=str(REPO / "reports" / "memory.json"))
+    args = ap.parse_args()
+    clk, clk_src = clock_ns()
+
+    points = [dict(BASE)]
+    if not args.quick:
+        points += [dict(BASE, bandwidth=b) for b in BANDWIDTHS if b != BASE["bandwidth"]]
+        points += [dict(BASE, latency=lat) for lat in LATENCIES if lat != BASE["latency"]]
+    res = {m: run_config(m, points, args.vecs, args.compute_clocks) for m in ("distributed", "unified")}
+    paper = run_config("distributed_4x64", [dict(BASE)], max(args.vecs, 8), args.compute_clocks)[0]
+
+    dist, unif = summarize(res["distributed"][0], clk), summarize(res["unified"][0], clk)
+    sweep = []
+    for p, d, u in zip(points, res["distributed"], res["unified"]):
+        sd, su = summarize(d, clk), summarize(u, clk)
+        sweep.append({
+            "bandwidth_words_per_clock": round(p["bandwidth"], 4), "latency_clocks": p["latency"],
+            "distributed_steady_wait_clocks_mean": sd["steady_wait_clocks_mean"],
+            "distributed_steady_wait_clocks_max": sd["steady_wait_clocks_max"],
+            "unified_steady_wait_clocks_mean": su["steady_wait_clocks_mean"],
+            "access_ratio_unified_over_distributed": round(
+                su["steady_access_clocks_mean"] / sd["steady_access_clocks_mean"], 3),
+        })
+    bw_sweep = [s for s in sweep if s["latency_clocks"] == BASE["latency"]]
+    stalling = [s["bandwidth_words_per_clock"] for s in bw_sweep if s["distributed_steady_wait_clocks_max"] > 0]
+    clean = [s["bandwidth_words_per_clock"] for s in bw_sweep if s["distributed_steady_wait_clocks_max"] == 0]
+    report = {
+        "what": "training-vector memory: clocks per training iteration spent waiting for data, "
+                "distributed (SDRAM -> SRAM slot double buffer) vs unified (compute reads SDRAM directly)",
+        "clock_ns": clk,
+        "clock_source": clk_src,
+        "vector_words": VEC_WORDS,
+        "word_bits": 32,
+        "compute_clocks_per_iteration": args.compute_clocks,
+        "compute_clocks_reason": "MLP pipelined neuron iteration ~3N+40 clocks for the N=784-input first layer",
+        "iterations_per_setting": args.vecs,
+        "steady_state": "iterations 2..n (the first waits for the SDRAM latency in both modes)",
+        "access_definition": "clocks from the compute side asking for a vector (m_ready high) to taking its last word",
+        "sdram_base": BASE,
+        "sdram_burst_request_words": BURST,
+        "sram_sweep_config": {"slots": 4, "vecs_per_slot": 2},
+        "distributed": dist,
+        "unified": unif,
+        "access_ratio_unified_over_distributed": round(
+            unif["steady_access_clocks_mean"] / dist["steady_access_clocks_mean"], 3),
+        "paper_access_ratio": {"unified_ns": 52.82, "distributed_ns": 18.42, "ratio": 2.9},
+        "distributed_paper_sizes_4x64": {"slots": 4, "vecs_per_slot": 64, **summarize(paper, clk)},
+        "sweep": sweep,
+        "distributed_stalls_at_bandwidths": stalling,
+        "distributed_no_stall_at_bandwidths": clean,
+        "latency_note": "the SDRAM model queues at most sdram_base.max_outstanding requests of "
+                        "sdram_burst_request_words words, so at long latency the words in flight, not the "
+                        "bandwidth, bound the refill rate (about max_outstanding * burst / latency words per clock)",
+        "bandwidth_needed_analytic": round(VEC_WORDS / (VEC_WORDS + args.compute_clocks), 4),
+        "bandwidth_needed_note": "words/clock the SDRAM must sustain to refill one vector per iteration "
+                                 "(vector words / iteration clocks, before refresh); a formula, not a measurement",
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps({k: report[k] for k in ("clock_ns", "access_ratio_unified_over_distributed",
+                                             "distributed_stalls_at_bandwidths")}, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Cycle-level cocotb model of an SDRAM behind a burst-read port.
+
+Ports (names given by ``prefix``, default ``sdram``):
+  request  {p}_req_valid, {p}_req_ready, {p}_req_addr, {p}_req_len (words)
+  data     {p}_rd_valid,  {p}_rd_ready,  {p}_rd_data
+Requests are served in order. A request accepted at clock t delivers its first
+word no earlier than t + latency + jitter (jitter uniform in 0..jitter, drawn
+per request) and never before the previous request's last word. Words come
+out at ``bandwidth`` words per clock on average (a credit accumulator, so 0.5
+means one word every other clock). The device splits a request into native
+bursts of ``burst_len`` words and pays ``burst_gap`` idle clocks between them
+(row activation). Every ``refresh_interval`` clocks it refreshes for
+``refresh_clocks`` clocks and starts no new word. A word once presented stays
+on the bus until taken (valid/ready rules). At most ``max_outstanding``
+requests are queued; req_ready is low when the queue is full.
+
+The model checks the protocol it sees: a request of 0 words, one longer than
+``max_request`` or one outside the memory raises ``SdramProtocolError``.
+``inject_spurious(word)`` presents a word nobody asked for (error injection).
+Reset (``rst`` high) drops the queue and the word on the bus, like the SDRAM
+controller reset together with the DNN.
+"""
+
+import random
+from collections import deque
+
+import numpy as np
+from cocotb.triggers import ReadOnly, RisingEdge
+
+
+class SdramProtocolError(AssertionError):
+    pass
+
+
+class SdramModel:
+    def __init__(self, dut, clock, memory, prefix="sdram", reset=None, offset=0, latency=20, jitter=0,
+                 bandwidth=0.5, burst_len=8, burst_gap=0, refresh_interval=0, refresh_clocks=0,
+                 max_outstanding=2, max_request=None, seed=0):
+        self.dut, self.clock, self.reset = dut, clock, reset
+        self.mem = np.asarray(memory, dtype=np.uint64)
+        self.offset = int(offset)          # word address of memory[0]
+        self.spurious = deque()            # words to present unrequested (error injection)
+        self.latency, self.jitter = int(latency), int(jitter)
+        self.bandwidth = float(bandwidth)
+        if not 0 < self.bandwidth <= 1:
+            raise ValueError("bandwidth must be in (0, 1] words per clock")
+        self.burst_len, self.burst_gap = int(burst_len), int(burst_gap)
+        self.refresh_interval, self.refresh_clocks = int(refresh_interval), int(refresh_clocks)
+        self.max_outstanding = int(max_outstanding)
+        self.max_request = max_request
+        self.rng = random.Random(seed)
+        s = lambda n: getattr(dut, f"{prefix}_{n}")  # noqa: E731
+        self.req_valid, self.req_ready = s("req_valid"), s("req_ready")
+        self.req_addr, self.req_len = s("req_addr"), s("req_len")
+        self.rd_valid, self.rd_ready, self.rd_data = s("rd_valid"), s("rd_ready"), s("rd_data")
+        # statistics
+        self.requests = 0
+        self.words = 0
+        self.refresh_cycles = 0
+        self.cycle = 0
+        self._clear()
+        self.req_ready.value = 1
+        self.rd_valid.value = 0
+
+    def configure(self, **kw):
+        """Changes timing at any time: latency and jitter apply to requests
+        accepted afterwards, the rest from the next clock."""
+        known = {"latency", "jitter", "bandwidth", "burst_len", "burst_gap", "refresh_interval",
+                 "refresh_clocks", "max_outstanding", "max_request"}
+        for k, v in kw.items():
+            if k not in known:
+                raise AttributeError(f"SdramModel has no setting {k!r}")
+            if k == "bandwidth" and not 0 < float(v) <= 1:
+                raise ValueError("bandwidth must be in (0, 1] words per clock")
+            setattr(self, k, v if k == "max_request" else (float(v) if k == "bandwidth" else int(v)))
+
+    def inject_spurious(self, word):
+        self.spurious.append(word)
+
+    def busy(self):
+        return bool(self.queue) or bool(self.presenting)
+
+    def _clear(self):
+        self.queue = deque()        # [next_addr, words_left, ready_cycle, words_in_burst]
+        self.presenting = False
+        self.credit = 0.0
+        self.gap = 0
+        self.last_done = 0
+
+    async def run(self):
+        """Start with cocotb.start_soon(model.run())."""
+        clk = self.clock
+        while True:
+            await ReadOnly()
+            in_reset = self.reset is not None and bool(self.reset.value)
+            req_fire = bool(self.req_valid.value) and bool(self.req_ready.value)
+            rd_fire = self.presenting and bool(self.rd_ready.value)
+            if req_fire and not in_reset:
+                addr, n = int(self.req_addr.value), int(self.req_len.value)
+            await RisingEdge(clk)
+            self.cycle += 1
+            if in_reset:
+                self._clear()
+                self.rd_valid.value = 0
+                self.req_ready.value = 1
+                continue
+            if req_fire:
+                self._accept(addr, n)
+            if rd_fire and self.presenting == "spurious":
+                self.presenting = False
+            elif rd_fire:
+                self.words += 1
+                self.presenting = False
+                self.credit -= 1.0
+                head = self.queue[0]
+                head[0] += 1
+                head[1] -= 1
+                head[3] += 1
+                if head[1] == 0:
+                    self.queue.popleft()
+                    self.last_done = self.cycle
+                elif head[3] == self.burst_len:
+                    head[3] = 0
+                    self.gap = self.burst_gap
+            self._step()
+
+    def _accept(self, addr, n):
+        if n <= 0:
+            raise SdramProtocolError(f"request of {n} words at 0x{addr:x}")
+        if self.max_request is not None and n > self.max_request:
+            raise SdramProtocolError(f"request of {n} words > max_request {self.max_request}")
+        if addr < self.offset or addr + n > self.offset + len(self.mem):
+            raise SdramProtocolError(f"request 0x{addr:x}+{n} outside the memory "
+                                     f"0x{self.offset:x}..0x{self.offset + len(self.mem):x}")
+        self.requests += 1
+        delay = self.latency + (self.rng.randint(0, self.jitter) if self.jitter else 0)
+        self.queue.append([addr, n, self.cycle + delay, 0])
+
+    def _step(self):
+        """Drives the bus for the clock that has just begun."""
+        refreshing = (self.refresh_interval > 0
+                      and self.cycle % self.refresh_interval < self.refresh_clocks)
+        if refreshing:
+            self.refresh_cycles += 1
+        self.credit = min(1.0, self.credit + self.bandwidth)
+        if not self.presenting and self.spurious:
+            self.rd_data.value = int(self.spurious.popleft())
+            self.presenting = "spurious"
+        elif self.gap:
+            self.gap -= 1
+        elif not self.presenting and self.queue and not refreshing and self.credit >= 1.0 - 1e-9:
+            head = self.queue[0]
+            if self.cycle >= head[2]:
+                self.rd_data.value = int(self.mem[head[0] - self.offset])
+                self.presenting = True
+        self.rd_valid.value = int(bool(self.presenting))
+        self.req_ready.value = int(len(self.queue) < self.max_outstanding)
