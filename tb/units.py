@@ -47,8 +47,9 @@ UNITS = {
     "fp16_mul": fp_unit("mul", "fp16"),
 }
 
-# What `make sim` runs with no TOPLEVEL: the project's main demonstration.
-MAIN_DEMO = ["fp_add", "fp_mul", "fp16_add", "fp16_mul"]
+# What `make sim` runs with no TOPLEVEL: the project's main demonstration,
+# MNIST training on the RTL (registered in tb/units_neuron.py).
+MAIN_DEMO = ["mlp_demo"]
 
 
 def _collect_block_units():

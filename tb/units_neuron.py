@@ -29,4 +29,5 @@ UNITS = {
     "neuron_alu": mlp_unit("neuron", sigmoid=1),
     "mlp_rednet": mlp_unit("rednet", p=3, max_sizes=(3, 3, 3, 1), max_out=1, MLP_F64_EVERY=50),
     "mlp_mnist": mlp_unit("mnist", p=10, max_sizes=(784, 100, 100, 10)),
+    "mlp_demo": mlp_unit("demo", p=10, max_sizes=(784, 100, 100, 10)),
 }
