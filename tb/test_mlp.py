@@ -18,6 +18,7 @@ from models.mlp import reference_step
 from models.mlp_hw import Layout, MlpHw, init_weights
 from models.sigmoid_hw import sigmoid_alu, sigmoid_lut
 from tb.lib.clock_reset import reset, start_clock
+from tb.lib.sdram import SdramModel
 from tb.lib.stream import StreamDriver, StreamMonitor
 from tb.lib.tensors import TensorScoreboard, f32_bits
 from tb.mlp_data import mnist_samples, neuron_samples, red_pixels
@@ -108,10 +109,14 @@ class EngineMonitor(Monitor):
 class MlpTB:
     def __init__(self, dut, idle_prob=0.0, seed=0):
         self.dut = dut
+        # mlp_net itself, or mlp_trainer whose samples come from SDRAM through the memory
+        self.system = not hasattr(dut, "s_valid")
+        self.engine = dut.u_mlp if self.system else dut
         self.layout = Layout(P, MAX)
         start_clock(dut.clk)
-        self.source = StreamDriver(dut, "s", dut.clk, ["data", "last"], idle_prob=idle_prob, seed=seed)
-        for name in ("cfg_valid", "w_valid"):
+        if not self.system:
+            self.source = StreamDriver(dut, "s", dut.clk, ["data", "last"], idle_prob=idle_prob, seed=seed)
+        for name in ("cfg_valid", "w_valid") + (("mem_start",) if self.system else ()):
             getattr(dut, name).value = 0
         self.expected = []
         self.scoreboard = TensorScoreboard(dut)
@@ -177,9 +182,10 @@ class MlpTB:
         self.batch_x, self.batch_y = [], []
         self.outputs = []
         self.every = check_delta_every_sample
-        self.in_mon = StreamMonitor(self.dut, "s", self.dut.clk, ["data", "last"], reset=self.dut.rst,
+        self.in_mon = StreamMonitor(self.engine, "s", self.dut.clk, ["data", "last"], reset=self.dut.rst,
                                     callback=self._word)
-        self.eng_mon = EngineMonitor(self.dut, BankReader(self.dut, self.layout), sizes, check_delta_every_sample)
+        self.eng_mon = EngineMonitor(self.engine, BankReader(self.engine, self.layout), sizes,
+                                     check_delta_every_sample)
         self.scoreboard.add_interface(self.eng_mon, self.expected)
 
     def _expect(self, name, exact, ref):
@@ -524,14 +530,28 @@ async def test_mnist_demo(dut):
     await tb.load_weights(weights)
     tb.start_training(sizes, weights, m, alpha)
     tb.scoreboard._imm = False   # count mismatches, report them per batch, fail at the end
+    if tb.system:
+        # the samples live in SDRAM, one frame (784 pixels, 10 targets) per vector
+        frames = np.concatenate([x, y], axis=1).astype(np.float32).view(np.uint32)
+        sdram = SdramModel(dut, dut.clk, frames.reshape(-1), reset=dut.rst, latency=20, jitter=8,
+                           bandwidth=0.5, burst_len=8, refresh_interval=2600, refresh_clocks=40, seed=1)
+        cocotb.start_soon(sdram.run())
+        dut.mem_base.value = 0
+        dut.mem_num_vecs.value = m * nb
+        dut.mem_start.value = 1
+        await RisingEdge(dut.clk)
+        dut.mem_start.value = 0
+        dut._log.info("samples stream from the SDRAM model (0.5 words/clock, latency 20-28, refresh) "
+                      "through the SRAM double buffer")
     dut._log.info("MNIST 784-100-100-10 on the RTL: P=%d lanes, m=%d, alpha=%g, %d mini-batches", P, m, alpha, nb)
     for b in range(nb):
         cycles, loss = 0, 0.0
         checked0, values0, errors0 = tb.scoreboard.checked, tb.scoreboard.values_checked, tb.scoreboard.errors
         for s in range(b * m, (b + 1) * m):
-            tb.send_sample(x[s], y[s])
+            if not tb.system:
+                tb.send_sample(x[s], y[s])
             cycles += await _busy_cycles(dut)
-            await ReadOnly()
+            await RisingEdge(dut.clk)
             a = np.clip(tb.eng_mon.last["act3"].view(np.float32).astype(np.float64), 1e-12, 1 - 1e-12)
             loss += float(-(y[s] * np.log(a) + (1 - y[s]) * np.log(1 - a)).sum())
         await ClockCycles(dut.clk, 2)
@@ -540,5 +560,7 @@ async def test_mnist_demo(dut):
                       tb.scoreboard.values_checked - values0, tb.scoreboard.errors - errors0, cycles,
                       cycles // m)
     assert not tb.expected
+    if tb.system:
+        assert dut.mem_done.value and not dut.mem_error.value.to_unsigned(), "memory stream incomplete"
     assert tb.scoreboard.errors == 0, f"{tb.scoreboard.errors} mismatching tensors"
     assert tb.scoreboard.result

@@ -8,18 +8,30 @@ NEURON_SOURCES = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "
                   "neuron/mlp_net.v")
 
 
+SCENARIO_TESTS = {
+    "neuron": "test_neuron|test_bad_config|test_frame_errors|test_nan_inf|test_reset_mid_sample",
+    "rednet": "test_red_not_red", "mnist": "test_mnist_batches", "demo": "test_mnist_demo",
+    "bench_cycles": "test_bench_cycles", "bench_mnist": "test_bench_mnist_cycles",
+}
+MEMORY_SOURCES = ("memory/mem_sram.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v",
+                  "neuron/mlp_trainer.v")
+
+
 def mlp_unit(scenario, p=1, max_sizes=(128, 100, 100, 10), max_out=10, mul_lat=2, add_lat=2, sigmoid=0,
-             **env):
+             system=False, **env):
     params = {"P": p, "MUL_LAT": mul_lat, "ADD_LAT": add_lat, "MAX_S0": max_sizes[0],
               "MAX_S1": max_sizes[1], "MAX_S2": max_sizes[2], "MAX_S3": max_sizes[3], "MAX_OUT": max_out,
               "SIGMOID": sigmoid}
+    if system:
+        params.update({"SLOTS": 4, "VECS_PER_SLOT": 64, "VEC_WORDS": max_sizes[0] + max_out})
     return Unit(
-        toplevel="mlp_net",
-        sources=NEURON_SOURCES,
+        toplevel="mlp_trainer" if system else "mlp_net",
+        sources=NEURON_SOURCES + (MEMORY_SOURCES if system else ()),
         test_module="test_mlp",
         parameters=params,
         env={"MLP_P": str(p), "MLP_MAX": ",".join(map(str, max_sizes)), "MLP_ADD_LAT": str(add_lat),
-             "MLP_SCENARIO": scenario, "MLP_SIGMOID": str(sigmoid), **{k: str(v) for k, v in env.items()}},
+             "MLP_SCENARIO": scenario, "MLP_SIGMOID": str(sigmoid),
+             "COCOTB_TEST_FILTER": rf"\.({SCENARIO_TESTS[scenario]})(/.*)?$", **{k: str(v) for k, v in env.items()}},
         doc=f"MLP engine, {scenario}",
     )
 
@@ -29,5 +41,5 @@ UNITS = {
     "neuron_alu": mlp_unit("neuron", sigmoid=1),
     "mlp_rednet": mlp_unit("rednet", p=3, max_sizes=(3, 3, 3, 1), max_out=1, MLP_F64_EVERY=50),
     "mlp_mnist": mlp_unit("mnist", p=10, max_sizes=(784, 100, 100, 10)),
-    "mlp_demo": mlp_unit("demo", p=10, max_sizes=(784, 100, 100, 10)),
+    "mlp_demo": mlp_unit("demo", p=10, max_sizes=(784, 100, 100, 10), system=True),
 }
