@@ -1,0 +1,20 @@
+"""FP32 adder and multiplier (rtl/common), LATENCY 3 (default) and 4.
+Activity: the units' random-vector test (tb/fp_vectors.random_pairs: uniform bit
+patterns mixed with near-1.0, subnormal, alignment-window and overflow classes),
+streaming back to back with the sink always ready."""
+
+from synth.config import Block
+
+COMMON = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v")
+DOC = ("cocotb test_random/flow=0 (streaming, m_ready=1) of tb/test_fp_unit.py, "
+       "10k random operand pairs from tb/fp_vectors.random_pairs (mixed classes)")
+
+BLOCKS = [
+    Block(name=f"fp_{op}{'' if lat == 3 else f'_l{lat}'}", top=f"fp_{op}",
+          sources=COMMON + (f"common/fp_{op}.v",),
+          parameters={"EXP_W": 8, "MAN_W": 23, "LATENCY": lat}, clock_ns=1.6,
+          unit=f"fp_{op}", testcase="test_random/flow=0",
+          env={"FP_VECTORS": "20000", "FP_LATENCY": str(lat)}, activity_doc=DOC,
+          op_signal="m_valid", op_name=f"FP32 {op}", paper="Table I (FP32 neuron, 250 MHz)")
+    for op in ("add", "mul") for lat in (3, 4)
+]

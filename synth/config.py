@@ -1,0 +1,37 @@
+"""Per-block synthesis configuration, in the spirit of OpenROAD-flow-scripts'
+config.mk: each file synth/blocks/<name>.py defines BLOCKS, a list of Block."""
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str                      # report name: reports/synth/<name>.json
+    top: str                       # HDL top module
+    sources: tuple                 # paths relative to rtl/
+    parameters: dict = field(default_factory=dict)
+    clock_ns: float = 2.0          # target clock period (SDC and ABC delay target)
+    # activity: a cocotb unit of tb.units.UNITS run with trace="saif"
+    unit: str = ""                 # unit name; "" = no simulation (vectorless, reported as such)
+    testcase: str = ""             # one test of that unit
+    env: dict = field(default_factory=dict)       # env overrides for that run (shorter runs)
+    activity_doc: str = ""         # what the test feeds the block, for the report
+    op_signal: str = ""            # output valid bit: operations per cycle = its duty (ready tied 1)
+    op_name: str = ""              # e.g. "FP32 add" (energy per operation in pJ)
+    ops_per_valid: int = 1         # operations per valid output beat (e.g. MACs per beat)
+    paper: str = ""                # the figure to report beside, free text
+
+
+def all_blocks():
+    blocks = {}
+    for path in sorted((Path(__file__).parent / "blocks").glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        mod = importlib.import_module(f"synth.blocks.{path.stem}")
+        for b in mod.BLOCKS:
+            if b.name in blocks:
+                raise RuntimeError(f"{path.name}: block {b.name} defined twice")
+            blocks[b.name] = b
+    return blocks

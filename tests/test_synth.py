@@ -1,0 +1,190 @@
+"""Synthesis flow (synth/): the power hand-check on a reference circuit, a smoke
+synthesis of one small block, and the readers. Needs yosys and sta on PATH."""
+
+import functools
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from models.paths import liberty
+from synth import run
+from synth.config import Block, all_blocks
+from synth.liberty import Library
+from synth.netlist import load
+from synth.power import PowerModel
+from synth.saif import read as read_saif
+
+REF = run.SYNTH / "ref" / "ref_circuit.v"
+CELLS = ["DFF_X1", "INV_X1", "NAND2_X1", "XOR2_X1"]
+ACT = [0.2, 0.4, 0.3, 0.5]          # toggles per clock cycle of d[i] and of flop i's Q
+PERIOD, SLEW, PORT_LOAD = 1.0, 0.02, 2.0
+
+def needs_tools(fn):
+    """`make test` installs yosys and sta (make synth-tools): without them the
+    test fails; it is never skipped."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        assert shutil.which("yosys") and shutil.which("sta"), "yosys/sta missing: run make synth-tools"
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def _ref_netlist(tmp_path):
+    out = tmp_path / "ref.json"
+    subprocess.run(["yosys", "-q", "-p", f"read_liberty -lib {liberty()}; read_verilog {REF}; "
+                    f"hierarchy -top ref_circuit; write_json {out}"], check=True)
+    return load(out, "ref_circuit")
+
+
+def _hand_power():
+    """The reference circuit's power written out cell by cell from the Liberty
+    tables (f = 1 GHz, every signal duty 0.5, inputs independent):
+    internal = D/2 * (E_rise + E_fall) per pin (D transitions per second),
+    flop `when` states with P(Q)=P(D)=P(CK)=1/2 (QN = !Q), gate outputs
+    weighted by each input's share of the output transitions; switching
+    1/2 C V^2 D on cell outputs; leakage state-weighted."""
+    lib = Library(liberty(), CELLS, run.WIRE_LOAD)
+    f, V = 1e9 / PERIOD, lib.voltage
+    cap = lib.pin_cap
+    wl = lib.wire_cap
+    pw = lambda cell, pin: lib.pin(cell, pin).all("internal_power")
+
+    def e(ip, slew, load=None):
+        t = {g.kind: g for g in ip.groups}
+        args = (slew,) if load is None else (slew, load)
+        return lib.table(t["rise_power"], *args) + lib.table(t["fall_power"], *args)
+
+    # net loads (fF)
+    c_q = [cap("INV_X1", "A") + wl(1), cap("NAND2_X1", "A1") + wl(1),
+           cap("NAND2_X1", "A2") + cap("XOR2_X1", "A") + wl(2), cap("XOR2_X1", "B") + wl(1)]
+    c_y = PORT_LOAD + wl(1)
+    # activities (transitions per cycle): INV passes, NAND2 = P(other=1) * D, XOR2 = sum
+    d_y = [ACT[0], 0.5 * ACT[1] + 0.5 * ACT[2], ACT[2] + ACT[3]]
+    internal = switching = leakage = clock = 0.0
+    for i, a in enumerate(ACT):                   # flops
+        ck = sum(0.25 * e(ip, SLEW) for ip in pw("DFF_X1", "CK"))   # 4 whens over D, Q
+        dp = sum(0.25 * e(ip, SLEW) for ip in pw("DFF_X1", "D"))    # 4 whens over CK, Q
+        q = e(pw("DFF_X1", "Q")[0], SLEW, c_q[i])
+        qn = e(pw("DFF_X1", "QN")[0], SLEW, 0.0)
+        clock += (2 * f) / 2 * ck
+        internal += (2 * f) / 2 * ck + a * f / 2 * (dp + q + qn)
+        switching += 0.5 * c_q[i] * V * V * a * f
+        leakage += sum(float(g.attrs["value"]) for g in lib.cells["DFF_X1"].all("leakage_power")) / 8
+    s_q = [lib.out_slew("DFF_X1", "Q", "CK", SLEW, c) for c in c_q]
+    internal += d_y[0] * f / 2 * e(pw("INV_X1", "ZN")[0], s_q[0], c_y)
+    nand = {ip.attrs["related_pin"]: ip for ip in pw("NAND2_X1", "ZN")}
+    internal += (0.5 * ACT[1] * f / 2 * e(nand["A1"], s_q[1], c_y)
+                 + 0.5 * ACT[2] * f / 2 * e(nand["A2"], s_q[2], c_y))
+    for ip in pw("XOR2_X1", "Z"):                 # when !B / B etc.: 1/2 each
+        src = {"A": (ACT[2], s_q[2]), "B": (ACT[3], s_q[3])}[ip.attrs["related_pin"]]
+        internal += src[0] * f / 2 * 0.5 * e(ip, src[1], c_y)
+    switching += sum(0.5 * c_y * V * V * d * f for d in d_y)
+    for cell in ("INV_X1", "NAND2_X1", "XOR2_X1"):  # all inputs at duty 1/2: mean of the states
+        vals = [float(g.attrs["value"]) for g in lib.cells[cell].all("leakage_power")]
+        leakage += sum(vals) / len(vals)
+    mw = 1e3
+    return {"internal": internal * 1e-15 * mw, "switching": switching * 1e-15 * mw,
+            "leakage": leakage * 1e-9 * mw}, clock * 1e-15 * mw
+
+
+def _flow_power(tmp_path):
+    cells, ports, names = _ref_netlist(tmp_path)
+    pm = PowerModel(liberty(), CELLS, run.WIRE_LOAD)
+    src = {}
+    for i, a in enumerate(ACT):
+        src[ports[f"d[{i}]"][1]] = (a, 0.5)
+        src[cells[f"f{i}"][1]["Q"]] = (a, 0.5)
+    power, dens = pm.analyse(cells, ports, PERIOD, src, in_slew=SLEW, port_load=PORT_LOAD)
+    return power, {names[n][0]: d for n, d in dens.items() if n in names}
+
+
+@needs_tools
+def test_power_hand_check(tmp_path):
+    """The flow's power model against the hand calculation: within 10% per component."""
+    flow, dens = _flow_power(tmp_path)
+    hand, _ = _hand_power()
+    assert dens["y[1]"] == pytest.approx((0.5 * ACT[1] + 0.5 * ACT[2], 0.75))
+    assert dens["y[2]"] == pytest.approx((ACT[2] + ACT[3], 0.5))
+    for k in ("internal", "switching", "leakage"):
+        assert flow[k] == pytest.approx(hand[k], rel=0.10), (k, flow[k], hand[k])
+    assert flow["total"] == pytest.approx(sum(hand.values()), rel=0.10)
+
+
+@needs_tools
+def test_opensta_power_on_reference(tmp_path):
+    """Documents why the flow does not use OpenSTA 2.0.17's report_power: with the
+    same activities its leakage matches the hand calculation but its internal
+    power is about twice it. If a newer OpenSTA fixes this, this test fails and
+    synth/power.py's note should be revisited."""
+    hand, clock = _hand_power()
+    acts = "\n".join(f"sta::set_power_input_port_activity [get_ports {{d[{i}]}}] {a} 0.5"
+                     for i, a in enumerate(ACT))
+    tcl = tmp_path / "ref.tcl"
+    tcl.write_text(f"""read_liberty {liberty()}
+read_verilog {REF}
+link_design ref_circuit
+create_clock -name clk -period {PERIOD} [get_ports clk]
+set_input_transition {SLEW} [all_inputs]
+set_load {PORT_LOAD} [all_outputs]
+set_wire_load_model -name {run.WIRE_LOAD}
+{acts}
+report_power -digits 6
+""")
+    log = subprocess.run(["sta", "-no_init", "-exit", str(tcl)], capture_output=True, text=True).stdout
+    tot = [float(x) * 1e3 for x in re.search(r"^Total\s+(\S+)\s+(\S+)\s+(\S+)", log, re.M).groups()]
+    assert tot[2] == pytest.approx(hand["leakage"], rel=0.10)
+    # the clock-pin part agrees (its two errors cancel at duty 1/2); the rest is ~2x
+    ratio = (tot[0] - clock) / (hand["internal"] - clock)
+    print(f"OpenSTA internal {tot[0]:.5f} mW, hand {hand['internal']:.5f} mW (clock pins {clock:.5f}); "
+          f"non-clock ratio {ratio:.2f}; switching {tot[1]:.5f} vs {hand['switching']:.5f}")
+    assert 1.6 < ratio < 2.6, (tot, hand, clock)
+
+
+@needs_tools
+def test_smoke_synthesis(tmp_path, monkeypatch):
+    """One small block end to end: binary16 adder, 2k random vectors for activity.
+    RTL activity (registers + ports, propagated) keeps it fast; `make synth` runs
+    the gate-level simulation instead."""
+    block = Block(name="smoke_fp16_add", top="fp_add",
+                  sources=next(iter(all_blocks().values())).sources[:4] + ("common/fp_add.v",),
+                  parameters={"EXP_W": 5, "MAN_W": 10, "LATENCY": 3}, clock_ns=1.5,
+                  unit="fp16_add", testcase="test_random/flow=0", env={"FP_VECTORS": "4000"},
+                  activity_doc="smoke", op_signal="m_valid", op_name="FP16 add")
+    monkeypatch.setattr(run, "BUILD", tmp_path)
+    rep = run.run_block(block, gate_level=False)
+    assert rep["status"] == "ok" and rep["activity"]["level"] == "rtl"
+    assert rep["area_um2"] > 100 and rep["cells"] > 100
+    assert rep["fmax_netlist_mhz"] == pytest.approx(1000 / rep["critical_path_ns"], rel=1e-3)
+    assert rep["fmax_mhz"] == max(t["fmax_mhz"] for t in rep["fmax_search"]) >= rep["fmax_netlist_mhz"]
+    assert abs(rep["fmax_check_slack_ns"]) < 0.002          # met at exactly 1/fmax
+    assert rep["activity"]["registers_matched"] == rep["activity"]["registers"] > 0
+    assert 0.9 < rep["activity"]["ops_per_cycle"] <= 1.0
+    assert all(rep["power_mw"][k] > 0 for k in ("internal", "switching", "leakage"))
+    e = rep["power_mw"]["total"] * rep["clock_ns"] / rep["activity"]["ops_per_cycle"]
+    assert rep["energy_pj_per_op"]["FP16 add"] == pytest.approx(e, rel=1e-2)
+    json.dumps(rep)
+
+
+def test_missing_sources_are_skipped():
+    block = Block(name="not_yet", top="nope", sources=("no_such_block/nope.v",))
+    rep = run.run_block(block)
+    assert rep["status"] == "skipped" and "no_such_block/nope.v" in rep["reason"]
+
+
+def test_unknown_block_is_an_error():
+    with pytest.raises(SystemExit):
+        run.main(["--block", "no_such_block"])
+
+
+def test_saif_reader(tmp_path):
+    p = tmp_path / "t.saif"
+    p.write_text('(SAIFILE (SAIFVERSION "2.0") (DIVIDER / ) (TIMESCALE 1ps) (DURATION 100)\n'
+                 ' (INSTANCE top (NET (a\\[0\\] (T0 60) (T1 40) (TZ 0) (TC 3)))\n'
+                 '  (INSTANCE u (NET (q (T0 100) (T1 0) (TC 0))))\n'
+                 '  (NET (b (T0 10) (T1 90) (TC 1)))))\n')
+    nets, dur = read_saif(p)
+    assert dur == 100
+    assert nets == {"top/a[0]": (60, 40, 3), "top/u/q": (100, 0, 0), "top/b": (10, 90, 1)}
