@@ -15,7 +15,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from models.fp_ref import FORMATS, FpModel
 from tb.fp_vectors import directed_pairs, random_pairs
 from tb.lib.clock_reset import reset, start_clock
-from tb.lib.scoreboard import CheckScoreboard
+from tb.lib.scoreboard import CheckScoreboard, ExpectedQueue
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
 
 OP = os.environ.get("FP_OP", "add")
@@ -34,7 +34,7 @@ class FpTB:
         self.in_mon = StreamMonitor(dut, "s", dut.clk, ["a", "b"], reset=dut.rst,
                                     callback=self._model)
         self.out_mon = StreamMonitor(dut, "m", dut.clk, ["result", "status"], reset=dut.rst)
-        self.expected = []
+        self.expected = ExpectedQueue()
         self.scoreboard = CheckScoreboard(dut)
         self.scoreboard.add_interface(self.out_mon, self.expected)
 
@@ -133,6 +133,7 @@ async def test_reset_midstream(dut):
     dut.rst.value = 1
     tb.source.flush()
     tb.expected.clear()
+    tb.expected.early.clear()
     checked_before = tb.scoreboard.checked
     assert checked_before > 0
     await ClockCycles(dut.clk, 2)

@@ -20,6 +20,7 @@ from models.sigmoid_hw import sigmoid_alu, sigmoid_lut
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.sdram import SdramModel
 from tb.lib.stream import StreamDriver, StreamMonitor
+from tb.lib.scoreboard import ExpectedQueue
 from tb.lib.tensors import TensorScoreboard, f32_bits
 from tb.mlp_data import mnist_samples, neuron_samples, red_pixels
 
@@ -118,7 +119,7 @@ class MlpTB:
             self.source = StreamDriver(dut, "s", dut.clk, ["data", "last"], idle_prob=idle_prob, seed=seed)
         for name in ("cfg_valid", "w_valid") + (("mem_start",) if self.system else ()):
             getattr(dut, name).value = 0
-        self.expected = []
+        self.expected = ExpectedQueue()
         self.scoreboard = TensorScoreboard(dut)
         self.frame = []
         self.model = None

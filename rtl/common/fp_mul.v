@@ -7,7 +7,9 @@ module fp_mul #(
     parameter EXP_W   = 8,   // exponent field width
     parameter MAN_W   = 23,  // fraction field width
     // Register stages, 0..4. Cuts are added in this order: output, after the
-    // partial products, after the normalisation, after the unpack.
+    // partial products, after the normalisation, after the product sum (the
+    // last splits the sum from the leading-zero count and shift, the longest
+    // stage at LATENCY 3).
     parameter LATENCY = 3
 ) (
     input  wire                 clk,
@@ -64,7 +66,8 @@ module fp_mul #(
     localparam S1_W = 1 + 1 + W + 1 + XW + P + P;
     wire            s1_valid;
     wire [S1_W-1:0] s1_data;
-    pipe_stage #(.WIDTH(S1_W), .REGISTER(LATENCY >= 4)) u_cut1 (
+    // a possible cut after the unpack, left as wires: the product sum is the better place
+    pipe_stage #(.WIDTH(S1_W), .REGISTER(0)) u_cut1 (
         .clk(clk), .rst(rst), .en(en), .in_valid(s_valid),
         .in_data({u_special, u_nv, u_special_res, sign, u_exp, a_sig, b_sig}),
         .out_valid(s1_valid), .out_data(s1_data));
@@ -94,33 +97,48 @@ module fp_mul #(
     wire [PW-PL-1:0] m2_hi;
     assign {m2_special, m2_nv, m2_special_res, m2_sign, m2_exp, m2_lo, m2_hi} = s2_data;
 
-    // ---------------------------------------------------------------- sum, normalise
+    // ---------------------------------------------------------------- product sum
+    wire [PW-1:0]   prod_sum = {m2_hi, {PL{1'b0}}} + {{(PW-P-PL){1'b0}}, m2_lo};
+
+    localparam S4_W = 1 + 1 + W + 1 + XW + PW;
+    wire            s4_valid;
+    wire [S4_W-1:0] s4_data;
+    pipe_stage #(.WIDTH(S4_W), .REGISTER(LATENCY >= 4)) u_cut4 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s2_valid),
+        .in_data({m2_special, m2_nv, m2_special_res, m2_sign, m2_exp, prod_sum}),
+        .out_valid(s4_valid), .out_data(s4_data));
+    wire            m4_special, m4_nv, m4_sign;
+    wire [W-1:0]    m4_special_res;
+    wire [XW-1:0]   m4_exp;
+    wire [PW-1:0]   prod;
+    assign {m4_special, m4_nv, m4_special_res, m4_sign, m4_exp, prod} = s4_data;
+
+    // ---------------------------------------------------------------- normalise
     // Normal results shift the leading one to the top; results below 2^emin
     // are shifted so that the top bit has weight 2^emin (exponent field 0),
-    // which is a left shift of m2_exp - 1, or a right shift when that is negative.
-    wire [PW-1:0]   prod = {m2_hi, {PL{1'b0}}} + {{(PW-P-PL){1'b0}}, m2_lo};
+    // which is a left shift of m4_exp - 1, or a right shift when that is negative.
     wire [SH_W-1:0] lz;
     lzc #(.WIDTH(PW), .COUNT_W(SH_W)) u_lzc (.in(prod), .count(lz));
 
-    wire [XW-1:0]   exp_m1   = m2_exp - 1'b1;              // signed
+    wire [XW-1:0]   exp_m1   = m4_exp - 1'b1;              // signed
     wire            exp_neg  = exp_m1[XW-1];
     wire [XW-1:0]   lz_x     = {{(XW-SH_W){1'b0}}, lz};
     wire            lz_fits  = ~exp_neg & (lz_x <= exp_m1);
-    wire [XW-1:0]   rsh_x    = {XW{1'b0}} - exp_m1;         // 1 - m2_exp when negative
+    wire [XW-1:0]   rsh_x    = {XW{1'b0}} - exp_m1;         // 1 - m4_exp when negative
     localparam [XW-1:0] PW_X = PW[XW-1:0];
     wire [SH_W-1:0] rshift   = (rsh_x > PW_X) ? PW_X[SH_W-1:0] : rsh_x[SH_W-1:0];
     wire [SH_W-1:0] lshift   = lz_fits ? lz : exp_m1[SH_W-1:0];
     wire [2*PW-1:0] rwide    = {prod, {PW{1'b0}}} >> rshift;
     wire [PW-1:0]   norm     = exp_neg ? {rwide[2*PW-1:PW+1], rwide[PW] | (|rwide[PW-1:0])}
                                        : (prod << lshift);
-    wire [XW-1:0]   norm_exp = lz_fits ? (m2_exp - lz_x) : {XW{1'b0}};
+    wire [XW-1:0]   norm_exp = lz_fits ? (m4_exp - lz_x) : {XW{1'b0}};
 
     localparam S3_W = 1 + 1 + W + 1 + XW + PW;
     wire            s3_valid;
     wire [S3_W-1:0] s3_data;
     pipe_stage #(.WIDTH(S3_W), .REGISTER(LATENCY >= 3)) u_cut3 (
-        .clk(clk), .rst(rst), .en(en), .in_valid(s2_valid),
-        .in_data({m2_special, m2_nv, m2_special_res, m2_sign, norm_exp, norm}),
+        .clk(clk), .rst(rst), .en(en), .in_valid(s4_valid),
+        .in_data({m4_special, m4_nv, m4_special_res, m4_sign, norm_exp, norm}),
         .out_valid(s3_valid), .out_data(s3_data));
     wire          m3_special, m3_nv, m3_sign;
     wire [W-1:0]  m3_special_res;

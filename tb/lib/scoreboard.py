@@ -27,9 +27,59 @@ class Tolerance:
         return abs(got - exp) <= self.abs_tol + self.rel_tol * abs(exp)
 
 
+class ExpectedQueue(list):
+    """Expected transactions of one interface. An output that arrives before its
+    expectation (a zero-latency DUT: input and output beats in the same clock,
+    whose monitors run in either order) waits here until the expectation is
+    appended; one that never gets one fails ``CheckScoreboard.result``."""
+
+    def __init__(self):
+        super().__init__()
+        self.early = []
+        self.check = None
+
+    def append(self, exp):
+        if self.early and self.check is not None:
+            self.check(self.early.pop(0), exp)
+        else:
+            super().append(exp)
+
+    def extend(self, items):
+        for exp in items:
+            self.append(exp)
+
+
 class CheckScoreboard(Scoreboard):
     """Counts every checked transaction and field; mismatches are logged with
-    the first few in full and fail the test (at once, or at ``result``)."""
+    the first few in full and fail the test (at once, or at ``result``).
+    Expected transactions go in an ExpectedQueue (or a plain list, matched by
+    the base class), in order."""
+
+    def add_interface(self, monitor, expected_output, **kwargs):
+        import logging
+        if not isinstance(expected_output, ExpectedQueue):
+            # a plain list: the base class matching (outputs strictly after their inputs)
+            return super().add_interface(monitor, expected_output, **kwargs)
+        self.expected[monitor] = expected_output
+        log = logging.getLogger(f"{self.log.name}.{getattr(monitor, 'name', 'monitor')}")
+        expected_output.check = lambda got, exp: self.compare(got, exp, log)
+
+        def on_received(got):
+            if expected_output:
+                self.compare(got, expected_output.pop(0), log)
+            else:
+                expected_output.early.append(got)
+
+        monitor.add_callback(on_received)
+
+    @property
+    def result(self):
+        for monitor, queue in self.expected.items():
+            if getattr(queue, "early", None):
+                self.errors += 1
+                self.log.error("%d transactions on %s that nothing expected, first %r",
+                               len(queue.early), monitor, queue.early[0])
+        return super().result
 
     def __init__(self, dut, tolerances=None, fail_immediately=True, max_logged=10):
         super().__init__(dut, fail_immediately=fail_immediately)

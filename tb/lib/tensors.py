@@ -16,23 +16,6 @@ class TensorScoreboard(CheckScoreboard):
     {'name', 'bits'} (exact) or {'name', 'ref': float64 array, 'atol', 'rtol'}
     (tolerance: |got - ref| <= atol + rtol * max|ref|) from the models."""
 
-    def add_interface(self, monitor, expected_output, **kwargs):
-        """In-order matching (the base class compares whole transactions with
-        ==, which numpy arrays do not support)."""
-        import logging
-        self.expected[monitor] = expected_output
-        log = logging.getLogger(f"{self.log.name}.{getattr(monitor, 'name', 'monitor')}")
-
-        def check(transaction):
-            if not expected_output:
-                self.errors += 1
-                log.error("%s: received but nothing expected", transaction.get("name"))
-                assert not self._imm, "unexpected transaction"
-                return
-            self.compare(transaction, expected_output.pop(0), log)
-
-        monitor.add_callback(check)
-
     def compare(self, got, exp, log, strict_type=True):
         self.checked += 1
         name = exp["name"]
