@@ -79,8 +79,9 @@ synth-tools:
 
 # ResNet-20 on CIFAR-10, hybrid INT8/FP16 and FP32 baseline, on the CPU.
 EPOCHS ?= 1
+TRAIN_ARGS ?=
 train-resnet20: $(STAMP)
-	$(PY) -m models.train_resnet20 --epochs $(EPOCHS)
+	$(PY) -m models.train_resnet20 --epochs $(EPOCHS) $(TRAIN_ARGS)
 
 # Downloads MNIST and CIFAR-10 from their official sources (needs internet).
 data: $(STAMP)
