@@ -174,6 +174,18 @@ class MlpTB:
                     await RisingEdge(d.clk)
         d.w_valid.value = 0
 
+    async def setup(self, sizes, weights, m, alpha, every=False, f64=True):
+        """Configure, load the initial weights, and start the models."""
+        assert await self.configure(sizes, m, alpha)
+        await self.load_weights(weights)
+        self.start_training(sizes, weights, m, alpha, check_delta_every_sample=every, f64=f64)
+
+    async def finish(self):
+        """A few clocks for a stray extra tensor to show, then every expectation met."""
+        await ClockCycles(self.dut.clk, 20)
+        assert not self.expected, f"{len(self.expected)} expected tensors never checked"
+        assert self.scoreboard.checked > 0
+
     def start_training(self, sizes, weights, m, alpha, check_delta_every_sample=False, f64=True):
         """Model side: every accepted frame goes to the models; DUT side: the
         engine monitor. Both feed the scoreboard."""
@@ -263,18 +275,13 @@ class MlpTB:
 
 
 async def _train_and_check(tb, sizes, x, y, m, alpha, every=False, seed=0):
-    weights = init_weights(sizes, np.random.default_rng(seed))
-    assert await tb.configure(sizes, m, alpha)
-    await tb.load_weights(weights)
-    tb.start_training(sizes, weights, m, alpha, check_delta_every_sample=every)
+    await tb.setup(sizes, init_weights(sizes, np.random.default_rng(seed)), m, alpha, every=every)
     for s in range(len(x)):
         tb.send_sample(x[s], y[s])
     await tb.wait_samples(len(x))
-    await ClockCycles(tb.dut.clk, 20)
-    assert not tb.expected, f"{len(tb.expected)} expected tensors never checked"
+    await tb.finish()
     tb.dut._log.info("%d samples: %d tensors, %d values checked", len(x), tb.scoreboard.checked,
                      tb.scoreboard.values_checked)
-    assert tb.scoreboard.checked > 0
 
 
 @cocotb.test(skip=SCENARIO != "neuron")
@@ -319,10 +326,7 @@ async def test_frame_errors(dut):
     await tb.reset()
     n = 6
     x, y = neuron_samples(n, 0, 4)
-    weights = init_weights([n, 1], np.random.default_rng(2))
-    assert await tb.configure([n, 1], 2, 0.5)
-    await tb.load_weights(weights)
-    tb.start_training([n, 1], weights, 2, 0.5, check_delta_every_sample=True)
+    await tb.setup([n, 1], init_weights([n, 1], np.random.default_rng(2)), 2, 0.5, every=True)
     for s in range(2):   # one whole mini-batch
         tb.send_sample(x[s], y[s])
     await tb.wait_samples(2)
@@ -340,8 +344,7 @@ async def test_frame_errors(dut):
     for s in range(2, 4):
         tb.send_sample(x[s], y[s])
     await tb.wait_samples(2)
-    await ClockCycles(dut.clk, 20)
-    assert not tb.expected
+    await tb.finish()
     assert tb.scoreboard.result
 
 
@@ -357,17 +360,13 @@ async def test_nan_inf(dut):
     y = np.array([[1.0], [0.0], [1.0]], np.float32)
     weights = init_weights([n, 1], np.random.default_rng(3))
     weights[0][0, 1:3] = 0.5
-    assert await tb.configure([n, 1], 1, 0.5)
-    await tb.load_weights(weights)
-    tb.f64 = False
-    tb.start_training([n, 1], weights, 1, 0.5, check_delta_every_sample=True, f64=False)
+    await tb.setup([n, 1], weights, 1, 0.5, every=True, f64=False)
     for s in range(3):
         tb.send_sample(x[s], y[s])
     await tb.wait_samples(3)
     assert np.isnan(tb.model.w[0]).any(), "the NaN did not reach the weights"
     assert dut.fp_flags.value.to_unsigned() & 0x10, "NV flag not raised"
-    await ClockCycles(dut.clk, 20)
-    assert not tb.expected
+    await tb.finish()
     assert tb.scoreboard.result
 
 
@@ -380,10 +379,7 @@ async def test_reset_mid_sample(dut):
     await tb.reset()
     n = 16
     x, y = neuron_samples(n, 10, 4)
-    weights = init_weights([n, 1], np.random.default_rng(4))
-    assert await tb.configure([n, 1], 1, 0.5)
-    await tb.load_weights(weights)
-    tb.start_training([n, 1], weights, 1, 0.5, check_delta_every_sample=True)
+    await tb.setup([n, 1], init_weights([n, 1], np.random.default_rng(4)), 1, 0.5, every=True)
     tb.send_sample(x[0], y[0])
     await tb.wait_samples(1)
     tb.send_sample(x[1], y[1])
@@ -399,8 +395,7 @@ async def test_reset_mid_sample(dut):
     for s in range(2, 4):
         tb.send_sample(x[s], y[s])
     await tb.wait_samples(2)
-    await ClockCycles(dut.clk, 20)
-    assert not tb.expected
+    await tb.finish()
     assert tb.scoreboard.result
 
 

@@ -1,0 +1,25 @@
+"""Training-vector memory (rtl/memory): the double buffer at the test's small
+geometry (4 slots x 4 vectors x 16 words; its SRAM is flip-flops) and the
+unified baseline. Activity: the units' streaming test (MNIST-pixel vectors,
+compute backpressure, SDRAM jitter and refresh)."""
+
+from synth.config import Block
+
+MEM_SOURCES = ("memory/mem_sram.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v")
+
+DOC = "cocotb test_stream of tb/test_memory_ctrl.py, 500 MNIST-pixel vectors, backpressure, SDRAM jitter/refresh"
+
+BLOCKS = [
+    Block(name="mem_dbuf_4x4x16", top="mem_ctrl", sources=MEM_SOURCES,
+          parameters={"UNIFIED": 0, "SLOTS": 4, "VECS_PER_SLOT": 4, "VEC_WORDS": 16, "BURST_LEN": 8,
+                      "ADDR_W": 24},
+          clock_ns=2.0, unit="mem_dbuf", testcase="test_stream", env={"MEM_VECS": "500"},
+          activity_doc=DOC, op_signal="m_valid", op_name="word delivered",
+          paper="000 III-C distributed memory (18.42 ns per access)"),
+    Block(name="mem_unified", top="mem_ctrl", sources=MEM_SOURCES,
+          parameters={"UNIFIED": 1, "SLOTS": 4, "VECS_PER_SLOT": 4, "VEC_WORDS": 16, "BURST_LEN": 64,
+                      "ADDR_W": 24},
+          clock_ns=2.0, unit="mem_unified", testcase="test_stream", env={"MEM_VECS": "500"},
+          activity_doc=DOC, op_signal="m_valid", op_name="word delivered",
+          paper="000 III-C unified memory (52.82 ns per access)"),
+]
