@@ -21,22 +21,6 @@ from tb.lib.sdram import SdramModel
 from tb.lib.stream import StreamMonitor
 
 
-class BeatMonitor(StreamMonitor):
-    """StreamMonitor that also takes 1-bit data signals (m_last): the library's
-    monitor calls to_unsigned(), which cocotb 2 has only on multi-bit values."""
-
-    async def _monitor_recv(self):
-        valid, ready = self.bus.valid, self.bus.ready
-        handles = [(name, getattr(self.bus, name)) for name in self._data_signals]
-        while True:
-            await RisingEdge(self.clock)
-            await ReadOnly()
-            if self.in_reset:
-                continue
-            if valid.value and ready.value:
-                self._recv({name: int(h.value) for name, h in handles})
-
-
 VEC_WORDS = int(os.environ.get("MEM_VEC_WORDS", "16"))
 BURST = int(os.environ.get("MEM_BURST", "8"))
 ADDR_W = int(os.environ.get("MEM_ADDR_W", "24"))
@@ -91,7 +75,7 @@ class MemTB:
         slot_words = int(os.environ.get("MEM_VPS", "1")) * VEC_WORDS
         self.ready = ComputeReady(dut.m_ready, dut.clk, stall_prob, pause_prob=PAUSE / VEC_WORDS,
                                   pause_max=2 * slot_words, seed=seed + 1)
-        self.mon = BeatMonitor(dut, "m", dut.clk, ["data", "last"], reset=dut.rst, callback=self._beat)
+        self.mon = StreamMonitor(dut, "m", dut.clk, ["data", "last"], reset=dut.rst, callback=self._beat)
         self.expected = []
         self.scoreboard = CheckScoreboard(dut)
         self.scoreboard.add_interface(self.mon, self.expected)

@@ -30,21 +30,6 @@ from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamMonitor
 
 
-class BeatMonitor(StreamMonitor):
-    """StreamMonitor that also takes 1-bit data signals (tb/lib/stream.py
-    calls to_unsigned(), which a single Logic lacks in cocotb 2.1)."""
-
-    async def _monitor_recv(self):
-        valid, ready = self.bus.valid, self.bus.ready
-        handles = [(name, getattr(self.bus, name)) for name in self._data_signals]
-        while True:
-            await RisingEdge(self.clock)
-            await ReadOnly()
-            if self.in_reset:
-                continue
-            if valid.value and ready.value:
-                self._recv({name: int(h.value) for name, h in handles})
-
 ROWS = int(os.environ.get("PE_ROWS", "16"))
 COLS = int(os.environ.get("PE_COLS", "32"))
 OUT_ROWS = int(os.environ.get("PE_OUT_ROWS", "2"))
@@ -90,7 +75,7 @@ class PeArrayTB:
         start_clock(dut.clk)
         dut.s_valid.value = 0
         self.sink = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 1)
-        self.out_mon = BeatMonitor(dut, "m", dut.clk, ["data", "group", "tlast", "ovf"], reset=dut.rst)
+        self.out_mon = StreamMonitor(dut, "m", dut.clk, ["data", "group", "tlast", "ovf"], reset=dut.rst)
         self.got = []
         self.out_mon.add_callback(self.got.append)
         self.expected = []
