@@ -129,9 +129,9 @@ class MlpTB:
     async def reset(self):
         await reset(self.dut.clk, self.dut.rst)
 
-    async def configure(self, sizes, m, alpha, train=True):
+    async def configure(self, sizes, m, alpha, train=True, layers=None):
         d = self.dut
-        L = len(sizes) - 1
+        L = len(sizes) - 1 if layers is None else layers
         full = list(sizes) + [0] * (4 - len(sizes))
         d.cfg_layers.value = L
         for i in range(4):
@@ -303,15 +303,16 @@ async def test_bad_config(dut):
     reconfigurable; a legal one then trains exactly."""
     tb = MlpTB(dut)
     await tb.reset()
-    bad = [([4, 1], 0, "m = 0"), ([0, 1], 1, "empty input layer"), ([4, 0], 1, "empty layer"),
-           ([MAX[0] + 1, 1], 1, "input layer too large"), ([4, MAX[1] + 1], 1, "layer too large"),
-           ([4, 3, 3, MAX[3] + 1], 1, "output layer too large")]
-    for sizes, m, why in bad:
-        ok = await tb.configure(sizes, m, 0.5)
+    bad = [([4, 1], 0, None, "m = 0"), ([0, 1], 1, None, "empty input layer"),
+           ([4, 0], 1, None, "empty layer"), ([MAX[0] + 1, 1], 1, None, "input layer too large"),
+           ([4, MAX[1] + 1], 1, None, "layer too large"),
+           ([4, 3, 3, MAX[3] + 1], 1, None, "output layer too large"),
+           ([4, 1], 1, 0, "no weight layer")]
+    for sizes, m, layers, why in bad:
+        ok = await tb.configure(sizes, m, 0.5, layers=layers)
         assert not ok and dut.err_config.value, f"{why} was accepted"
         assert not dut.configured.value and not dut.busy.value, f"{why}: engine not idle"
         assert not dut.s_ready.value, f"{why}: samples accepted while unconfigured"
-    dut.cfg_layers.value = 0   # no weight layer at all
     x, y = neuron_samples(4, 0, 2)
     await _train_and_check(tb, [4, 1], x, y, m=2, alpha=0.5, every=True, seed=1)
     assert not dut.err_config.value

@@ -63,19 +63,12 @@ module fp_mul #(
     // Biased exponent of the product when its leading one sits at bit PW-1.
     wire [XW-1:0] u_exp = {2'b00, a_exp} + {2'b00, b_exp} - BIAS_M1;
 
-    localparam S1_W = 1 + 1 + W + 1 + XW + P + P;
-    wire            s1_valid;
-    wire [S1_W-1:0] s1_data;
-    // a possible cut after the unpack, left as wires: the product sum is the better place
-    pipe_stage #(.WIDTH(S1_W), .REGISTER(0)) u_cut1 (
-        .clk(clk), .rst(rst), .en(en), .in_valid(s_valid),
-        .in_data({u_special, u_nv, u_special_res, sign, u_exp, a_sig, b_sig}),
-        .out_valid(s1_valid), .out_data(s1_data));
-    wire          m1_special, m1_nv, m1_sign;
-    wire [W-1:0]  m1_special_res;
-    wire [XW-1:0] m1_exp;
-    wire [P-1:0]  m1_a, m1_b;
-    assign {m1_special, m1_nv, m1_special_res, m1_sign, m1_exp, m1_a, m1_b} = s1_data;
+    // No cut after the unpack: the product sum (cut 4) is the better place.
+    wire          s1_valid = s_valid;
+    wire          m1_special = u_special, m1_nv = u_nv, m1_sign = sign;
+    wire [W-1:0]  m1_special_res = u_special_res;
+    wire [XW-1:0] m1_exp = u_exp;
+    wire [P-1:0]  m1_a = a_sig, m1_b = b_sig;
 
     // ---------------------------------------------------------------- partial products
     // Two half-width products, summed in the next stage, so that a cut can
