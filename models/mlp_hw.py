@@ -96,17 +96,25 @@ def interleaved_mac_loop(a, w, r):
     return s
 
 
+def _sum_rows(x):
+    """Sum over axis 0 strictly in order, in float32. numpy adds a C-ordered
+    (rows, columns) array row after row; its pairwise summation applies only
+    along the contiguous axis, which is why the rows are made contiguous first
+    (a broadcast product of transposed views comes out in Fortran order)."""
+    rows = np.ascontiguousarray(x).reshape(len(x), -1)        # C order: a row per summand
+    return np.add.reduce(rows, axis=0, dtype=F32).reshape(x.shape[1:])
+
+
 def interleaved_mac(a, w, r):
-    """The same as interleaved_mac_loop: np.add.accumulate adds strictly left to
-    right in float32, starting from the +0 the hardware starts from."""
+    """The same as interleaved_mac_loop. The summation axis is kept outermost:
+    numpy reduces over an outer axis one row at a time, strictly in order and in
+    float32 (pairwise summation applies only along the innermost axis), starting
+    from the +0 row the hardware starts from."""
     t = a.shape[1]
     with np.errstate(all="ignore"):
-        prod = (a[:, None, :] * w[None, :, :]).astype(F32)          # (B, N, T), each rounded
-        parts = []
-        for res in range(r):
-            terms = prod[..., res::r]
-            zero = np.zeros(terms.shape[:-1] + (1,), F32)
-            parts.append(np.add.accumulate(np.concatenate([zero, terms], axis=-1), axis=-1, dtype=F32)[..., -1])
+        prod = (a.T[:, :, None] * w.T[:, None, :]).astype(F32)       # (T, B, N), each rounded
+        zero = np.zeros((1,) + prod.shape[1:], F32)
+        parts = [_sum_rows(np.concatenate([zero, prod[res::r]])) for res in range(r)]
         s = parts[(t - 1) % r].copy()
         for k in range(1, r):
             s = (parts[(t - 1 - k) % r] + s).astype(F32)
@@ -185,8 +193,8 @@ class MlpHw:
                 inp = np.concatenate([np.ones((self.m, 1), F32), acts[l]], axis=1)
                 prod = (deltas[l + 1][:, :, None] * inp[:, None, :]).astype(F32)     # (m, N, T)
                 zero = np.zeros((1,) + prod.shape[1:], F32)
-                # Delta = (+0 + prod_0) + prod_1 + ..., sample by sample
-                self.delta_acc[l] = np.add.accumulate(np.concatenate([zero, prod]), axis=0, dtype=F32)[-1]
+                # Delta = (+0 + prod_0) + prod_1 + ..., sample by sample (outer-axis reduce: in order)
+                self.delta_acc[l] = _sum_rows(np.concatenate([zero, prod]))
         self._n_in_batch = self.m
         grads, new_w = self.update()
         return acts, deltas, grads, new_w
