@@ -1,6 +1,8 @@
 """Simulation units of the PE array (rtl/pe_array): the default 16 x 32 array
-and a 4 x 8 array for fast sweeps. The cocotb module reads its shape and the
-run configuration from the environment (see tb/test_pe_rtl.py)."""
+and a 4 x 8 array for fast sweeps; pe_top (tiling controller + buffers +
+array, tensors in) on a 4 x 8 and a 3 x 5 array. The cocotb modules read
+their shape and run configuration from the environment (see
+tb/test_pe_rtl.py, tb/test_pe_top.py)."""
 
 from tb.units import Unit
 
@@ -24,3 +26,29 @@ UNITS = {
     "pe_array": pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3),
     "pe_array_4x8": pe_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3),
 }
+
+TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_ibuf.v", "pe_array/pe_wbuf.v",
+                            "pe_array/pe_ctrl.v", "pe_array/pe_top.v")
+
+
+def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, walk=4, **env):
+    """pe_top (controller + buffers + array). env: PE_SIDE, PE_N, PE_CASES,
+    PE_STALL, PE_IDLE, PE_REPORT (see tb/test_pe_top.py)."""
+    return Unit(
+        toplevel="pe_top",
+        sources=TOP_SOURCES,
+        test_module="test_pe_top",
+        parameters={"ROWS": rows, "COLS": cols, "OUT_ROWS": out_rows, "ACC_W": acc_w,
+                    "IDEPTH": idepth, "WDEPTH": wdepth, "WALK": walk},
+        env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_OUT_ROWS": str(out_rows),
+             "PE_ACC_W": str(acc_w), "PE_IDEPTH": str(idepth), "PE_WDEPTH": str(wdepth),
+             **{k: str(v) for k, v in env.items()}},
+        doc=f"{rows}x{cols} PE array with tiling controller and buffers",
+    )
+
+
+UNITS["pe_top_4x8"] = pe_top_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1)
+# non-power-of-two rows and columns: partial row blocks, the cyclic bank rotation wraps mid-array
+UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1,
+                                  PE_CASES="conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_32_3x3_s2:fp,"
+                                           "conv_16_32_3x3_s2:bp")

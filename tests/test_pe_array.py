@@ -2,14 +2,15 @@
 (every ResNet-20 layer kind and phase, small and default array, reduced and
 full CIFAR-10 size), unsupported shapes, and the RTL on Verilator: a 4 x 8
 array through every layer kind and phase plus the error/reset/overflow tests,
-and the default 16 x 32 array on a 16 x 16 crop."""
+and the default 16 x 32 array on a 16 x 16 crop; the top with the tiling
+controller and buffers (tensors in) on a 4 x 8 and a 3 x 5 array."""
 
 import numpy as np
 import pytest
 
 from models import pe_array as pa
 from tb.units import run_unit
-from tb.units_pe import pe_unit
+from tb.units_pe import UNITS, pe_unit
 
 
 @pytest.mark.parametrize("rows,cols,side,n", [(4, 8, 8, 2), (16, 32, 32, 2), (5, 7, 12, 3)])
@@ -53,3 +54,12 @@ def test_rtl_16x32():
                    PE_LAYERS="conv_16_16_3x3_s1,conv_16_32_3x3_s2,shortcut_16_32_1x1_s2,fc_64_10")
     tests, failed = run_unit(unit, testcase="test_layers")
     assert tests == 1 and failed == 0
+
+
+@pytest.mark.parametrize("unit", ["pe_top_4x8", "pe_top_3x5"])
+def test_rtl_top(unit):
+    """pe_top: FP and BP 3x3 stride 1/2 layers from tensors, exact vs
+    PyTorch and in the schedule's beat order, requantization, illegal
+    descriptors, reset while loading and while computing."""
+    tests, failed = run_unit(UNITS[unit])
+    assert tests == 4 and failed == 0

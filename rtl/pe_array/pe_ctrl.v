@@ -1,0 +1,416 @@
+`default_nettype none
+// Tiling controller of the PE array: takes a layer descriptor, loads the input
+// and weight buffers, then reads them into the array one beat per clock in
+// the order of models/pe_array.py (_conv3_os, _bp3_s2_eo): for each block of
+// ROWS output rows, for each block of COLS output positions (n, yo, xo), for
+// each column channel cx and kernel row ky, one CONV beat (3 MACs = kx).
+//   FP 3x3 s1/s2: rows = output channels M, columns read x (N, C, H, W).
+//   BP 3x3 s1:    rows = input channels C, columns read dout (N, M, H, W),
+//                 kernels rotated 180 degrees by the weight buffer (pe_wbuf).
+//   BP 3x3 s2:    _bp3_s2_eo: EO beats, rows = input channels, columns =
+//                 output pairs (n, y of one parity, x = 2u, 2u+1), loop
+//                 (m, ky in the taps of that parity); no zero-inserted error.
+// A position walker fills the next tile's column descriptors (address, pad
+// masks), WALK columns per clock, while the current tile computes.
+// Descriptor (s_desc_data): [1:0] phase (0 FP, 1 BP, 2 WG), [3:2] K,
+// [5:4] stride, [7:6] padding, [8] requantize, [13:9] shift, [31:16] N,
+// [47:32] C, [63:48] M, [79:64] H, [95:80] W.
+// A rejected descriptor loads nothing, sets err and err_code and returns to
+// idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
+// K/2, odd H or W at stride 2, phase 3), 2 legal but not mapped by this
+// controller (K = 1 / FC, WG), 3 above buffer capacity.
+module pe_ctrl #(
+    parameter ROWS   = 16,    // PE rows
+    parameter COLS   = 32,    // PE columns
+    parameter IDEPTH = 1024,  // input buffer words per byte-RAM (3*IDEPTH bytes)
+    parameter WDEPTH = 1024,  // weight buffer words per bank
+    parameter WALK   = 4,     // columns the walker fills per clock; divides COLS
+    parameter IAW    = (IDEPTH > 1) ? $clog2(IDEPTH) : 1,   // input word address bits
+    parameter WAW    = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,   // weight word address bits
+    parameter RW     = (ROWS > 1) ? $clog2(ROWS) : 1        // row index bits
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+    // descriptor
+    input  wire                 s_desc_valid,
+    output wire                 s_desc_ready,
+    input  wire [95:0]          s_desc_data,
+    // input buffer
+    output wire                 ib_ld_start,
+    output wire [31:0]          ib_ld_count,
+    output wire [IAW-1:0]       ib_ld_q,
+    output wire [1:0]           ib_ld_r,
+    input  wire                 ib_ld_busy,
+    output wire                 ib_rd_en,
+    output wire [COLS*IAW-1:0]  ib_rd_q,
+    output wire [COLS*2-1:0]    ib_rd_r,
+    output wire [COLS*3-1:0]    ib_rd_mask,
+    // weight buffer
+    output wire                 wb_ld_start,
+    output wire [15:0]          wb_ld_m,
+    output wire [15:0]          wb_ld_c,
+    input  wire                 wb_ld_busy,
+    output wire                 wb_rd_en,
+    output wire                 wb_rd_bp,
+    output wire [1:0]           wb_rd_perm,
+    output wire [WAW-1:0]       wb_rd_addr,
+    output wire [RW-1:0]        wb_rd_rot,
+    output wire [ROWS-1:0]      wb_rd_rowmask,
+    // array beat control (operands come from the buffers)
+    output wire                 a_valid,
+    input  wire                 a_ready,
+    output wire [1:0]           a_mode,
+    output wire                 a_first,
+    output wire                 a_last,
+    output wire                 a_rq,
+    output wire [4:0]           a_shift,
+    // status
+    output wire                 busy,
+    output wire                 err,       // sticky until reset
+    output wire [1:0]           err_code   // of the last rejected descriptor
+);
+    localparam QW = IAW + 2;              // byte address / 3, with headroom
+    localparam KW = (COLS > 1) ? $clog2(COLS) : 1;
+    localparam integer  WALK_I = WALK;
+    localparam integer  RMAX_I = ROWS - 1;
+    localparam [KW-1:0] WALK_K = WALK_I[KW-1:0];
+    localparam [RW-1:0] RMAX = RMAX_I[RW-1:0];
+    localparam [2:0] S_IDLE = 3'd0, S_CHECK = 3'd1, S_LOAD = 3'd2, S_RUN = 3'd3;
+
+    initial begin
+        if (ROWS < 1 || COLS < 1) $fatal(1, "pe_ctrl: ROWS and COLS must be >= 1");
+        if (WALK < 1 || COLS % WALK != 0) $fatal(1, "pe_ctrl: WALK must divide COLS");
+        if (IDEPTH < 2 || WDEPTH < 2) $fatal(1, "pe_ctrl: buffer depths must be >= 2");
+        if ((1 << RW) < ROWS || (1 << IAW) < IDEPTH || (1 << WAW) < WDEPTH)
+            $fatal(1, "pe_ctrl: RW, IAW or WAW too small");
+    end
+
+    // byte address as {a / 3, a % 3}
+    function [QW+1:0] qr;
+        input [QW-1:0] v;
+        reg   [QW-1:0] q;
+        begin
+            q  = v / 3;
+            qr = {q, v[1:0] - q[1:0] - {q[0], 1'b0}};   // v - 3q, mod 4
+        end
+    endfunction
+    function [QW+1:0] qr_add;
+        input [QW+1:0] x, y;
+        reg [2:0] rs;
+        reg       cy;
+        begin
+            rs     = {1'b0, x[1:0]} + {1'b0, y[1:0]};
+            cy     = rs >= 3'd3;
+            qr_add = {x[QW+1:2] + y[QW+1:2] + {{(QW-1){1'b0}}, cy}, cy ? rs[1:0] - 2'd3 : rs[1:0]};
+        end
+    endfunction
+
+    reg [2:0] state_q;
+    reg       err_q;
+    reg [1:0] err_code_q;
+
+    // ---- descriptor
+    reg  [95:0] desc_q;
+    wire [1:0]  d_phase  = desc_q[1:0];
+    wire [1:0]  d_k      = desc_q[3:2];
+    wire [1:0]  d_stride = desc_q[5:4];
+    wire [1:0]  d_pad    = desc_q[7:6];
+    wire [15:0] d_n = desc_q[31:16], d_c = desc_q[47:32], d_m = desc_q[63:48];
+    wire [15:0] d_h = desc_q[79:64], d_w = desc_q[95:80];
+    wire        d_bp = d_phase == 2'd1;
+    wire [15:0] d_cx   = d_bp ? d_m : d_c;          // channels read by the columns
+    wire [15:0] d_rows = d_bp ? d_c : d_m;          // channels on the rows
+
+    wire shape_bad = d_phase == 2'd3 || d_n == 0 || d_c == 0 || d_m == 0 || d_h == 0 || d_w == 0 ||
+                     !(d_k == 2'd1 || d_k == 2'd3) || !(d_stride == 2'd1 || d_stride == 2'd2) ||
+                     {1'b0, d_pad} != {1'b0, d_k} >> 1 ||
+                     (d_stride == 2'd2 && (d_h[0] || d_w[0]));
+    wire unmapped  = d_k == 2'd1 || d_phase == 2'd2;
+    wire [15:0] ho_d = d_stride == 2'd2 ? d_h >> 1 : d_h;
+    wire [15:0] wo_d = d_stride == 2'd2 ? d_w >> 1 : d_w;
+    wire        d_eo = d_bp && d_stride == 2'd2;       // BP stride 2: EO mode
+    wire [15:0] hx_d = d_bp ? ho_d : d_h;              // the column tensor: x or dout
+    wire [15:0] wx_d = d_bp ? wo_d : d_w;
+    wire [1:0]  sw_d = d_bp ? 2'd1 : d_stride;          // walker step over it
+    wire [63:0] in_bytes = d_n * d_cx * hx_d * wx_d;
+    wire [47:0] chw      = d_cx * hx_d * wx_d;
+    wire [31:0] hw       = hx_d * wx_d;
+    wire [16:0] s2w      = sw_d == 2'd2 ? {wx_d, 1'b0} : {1'b0, wx_d};
+    wire [16:0] s2w1     = {wx_d, 1'b1};
+    wire [47:0] w_words  = (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
+    wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH;
+    wire [1:0] code = shape_bad ? 2'd1 : unmapped ? 2'd2 : cap_bad ? 2'd3 : 2'd0;
+
+    assign s_desc_ready = state_q == S_IDLE;
+    wire desc_fire = s_desc_valid && state_q == S_IDLE;
+    wire start     = state_q == S_CHECK && code == 2'd0;
+
+    // layer constants, registered at the check
+    reg          bp_q, eo_q, rq_q, s2_q;
+    reg [4:0]    shift_q;
+    reg [15:0]   n_n_q, cx_n_q, rows_n_q, hx_q, wx_q, ho_n_q, wo_n_q;
+    reg [QW+1:0] k_w_q, k_2w_q, k_w1_q, k_2w1_q, k_hw_q, k_chw_q, k_s_q, k_sw_q;
+    reg [WAW-1:0] c3_q;
+
+    assign ib_ld_start = start;
+    assign ib_ld_count = in_bytes[31:0];
+    wire [QW+1:0] ld_base = qr(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
+    assign ib_ld_q = ld_base[IAW+1:2];
+    assign ib_ld_r = ld_base[1:0];
+    // sizes above capacity are rejected before these truncations matter
+    wire unused = &{1'b0, desc_q[15:14], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2], 1'b0};
+    assign wb_ld_start = start;
+    assign wb_ld_m = d_m;
+    assign wb_ld_c = d_c;
+
+    always @(posedge clk) begin
+        if (desc_fire) desc_q <= s_desc_data;
+        if (start) begin
+            bp_q     <= d_bp;
+            eo_q     <= d_eo;
+            rq_q     <= desc_q[8];
+            shift_q  <= desc_q[13:9];
+            s2_q     <= sw_d == 2'd2;
+            n_n_q    <= d_n;
+            cx_n_q   <= d_cx;
+            rows_n_q <= d_rows;
+            hx_q     <= hx_d;
+            wx_q     <= wx_d;
+            ho_n_q   <= ho_d;
+            wo_n_q   <= wo_d;
+            k_w_q    <= qr(wx_d[QW-1:0]);
+            k_2w_q   <= qr({wx_d[QW-2:0], 1'b0});
+            k_w1_q   <= qr(wx_d[QW-1:0] + 1'b1);
+            k_2w1_q  <= qr(s2w1[QW-1:0]);
+            k_hw_q   <= qr(hw[QW-1:0]);
+            k_chw_q  <= qr(chw[QW-1:0]);
+            k_s_q    <= qr({{(QW-2){1'b0}}, sw_d});
+            k_sw_q   <= qr(s2w[QW-1:0]);
+            c3_q     <= d_c[WAW-1:0] * 3;
+        end
+    end
+
+    // ---- position walker: fills the next tile's column descriptors, WALK per clock
+    // state {end, n, y, x, y*s, x*s, base, row base, image base}
+    localparam WS = 1 + 5 * 16 + 3 * (QW + 2);
+    localparam integer  KLAST_I = COLS - WALK;
+    localparam [KW-1:0] KLAST = KLAST_I[KW-1:0];
+    reg  [WS-1:0] w_q;
+    reg  [KW-1:0] w_k_q;
+    reg           nx_full_q, nx_lastq_q;
+    reg  [COLS*(QW+2)-1:0] nx_base_q, cu_base_q;
+    reg  [COLS*6-1:0]      nx_msk_q, cu_msk_q;      // {colmask, rowmask} per column
+    reg  [COLS-1:0]        nx_v_q, cu_v_q;
+    reg                    cu_lastq_q, tile_q;
+
+    wire take_next;
+    wire w_emit = state_q == S_RUN && !nx_full_q;
+    wire w_tend = w_k_q == KLAST;
+    wire [15:0] s16 = s2_q ? 16'd2 : 16'd1;
+    wire [WS*(WALK+1)-1:0] w_chain;
+    wire [WALK*(QW+9)-1:0] w_ent;                  // {valid, mask, base} per step
+    assign w_chain[WS-1:0] = w_q;
+
+    genvar i;
+    generate
+        for (i = 0; i < WALK; i = i + 1) begin : gen_walk
+            wire [WS-1:0] st = w_chain[i*WS +: WS];
+            wire          e  = st[WS-1];
+            wire [15:0]   n  = st[WS-2 -: 16], y = st[WS-18 -: 16], x = st[WS-34 -: 16];
+            wire [15:0]   ys = st[WS-50 -: 16], xs = st[WS-66 -: 16];
+            wire [QW+1:0] base = st[3*(QW+2)-1 -: QW+2], row = st[2*(QW+2)-1 -: QW+2];
+            wire [QW+1:0] nb = st[QW+1:0];
+            wire xwrap = x == wo_n_q - 16'd1;
+            wire ywrap = y == ho_n_q - 16'd1;
+            wire nwrap = n == n_n_q - 16'd1;
+            wire [QW+1:0] row_y = qr_add(row, k_sw_q);
+            wire [QW+1:0] nb_n  = qr_add(nb, k_chw_q);
+            reg  [WS-1:0] nxt;
+            always @(*) begin
+                if (e)           nxt = st;
+                else if (!xwrap) nxt = {1'b0, n, y, x + 16'd1, ys, xs + s16, qr_add(base, k_s_q), row, nb};
+                else if (!ywrap) nxt = {1'b0, n, y + 16'd1, 16'd0, ys + s16, 16'd0, row_y, row_y, nb};
+                else if (!nwrap) nxt = {1'b0, n + 16'd1, 64'd0, nb_n, nb_n, nb_n};
+                else             nxt = {1'b1, st[WS-2:0]};
+            end
+            assign w_chain[(i+1)*WS +: WS] = nxt;
+            assign w_ent[i*(QW+9) +: QW+9] = {!e, xs + 16'd1 < wx_q, 1'b1, xs != 16'd0,
+                                              ys + 16'd1 < hx_q, 1'b1, ys != 16'd0, base};
+        end
+    endgenerate
+    wire w_end_d = w_chain[(WALK+1)*WS-1];
+
+    integer j;
+    wire [31:0] w_k32 = {{(32-KW){1'b0}}, w_k_q};
+    always @(posedge clk) begin
+        if (rst || state_q != S_RUN) begin
+            w_q        <= {WS{1'b0}};
+            w_k_q      <= {KW{1'b0}};
+            nx_full_q  <= 1'b0;
+            nx_lastq_q <= 1'b0;
+        end else begin
+            if (w_emit) begin
+                for (j = 0; j < WALK; j = j + 1) begin
+                    nx_base_q[(w_k32 + j)*(QW+2) +: QW+2] <= w_ent[j*(QW+9) +: QW+2];
+                    nx_msk_q[(w_k32 + j)*6 +: 6]          <= w_ent[j*(QW+9)+QW+2 +: 6];
+                    nx_v_q[w_k32 + j]                     <= w_ent[j*(QW+9)+QW+8];
+                end
+                w_k_q <= w_tend ? {KW{1'b0}} : w_k_q + WALK_K;
+                if (w_tend) begin
+                    nx_full_q  <= 1'b1;
+                    nx_lastq_q <= w_end_d;
+                end
+                // positions start again after the tile that ran out of them
+                w_q <= (w_tend && w_end_d) ? {WS{1'b0}} : w_chain[WALK*WS +: WS];
+            end
+            if (take_next) nx_full_q <= 1'b0;
+        end
+    end
+
+    // ---- beat generator
+    reg  [15:0]    cx_q, r0_q;
+    reg  [RW-1:0]  cxmod_q;
+    reg  [1:0]     ky_q;
+    reg  [QW+1:0]  offc_q;
+    reg            par_q;                          // EO: odd input rows
+    reg  [1:0]     p_mode_q;
+    reg  [WAW-1:0] cx3_q, cxd_q, r0x3_q, rb3c_q;
+    reg            p_valid_q, p_first_q, p_last_q, p_rq_q;
+    reg  [4:0]     p_shift_q;
+
+    wire issue     = state_q == S_RUN && tile_q && (!p_valid_q || a_ready);
+    // kernel rows of a beat group: 0, 1, 2; EO even rows: 1; EO odd rows: 0, 2
+    wire [1:0] ky_first = (eo_q && !par_q) ? 2'd1 : 2'd0;
+    wire [1:0] ky_lastv = (eo_q && !par_q) ? 2'd1 : 2'd2;
+    wire [1:0] ky_step  = eo_q ? 2'd2 : 2'd1;
+    wire t_last    = ky_q == ky_lastv && cx_q == cx_n_q - 16'd1;
+    wire last_rb   = {1'b0, r0_q} + ROWS >= {1'b0, rows_n_q};
+    wire par_d     = (eo_q && cu_lastq_q) ? !par_q : par_q;    // after this tile
+    wire layer_end = issue && t_last && cu_lastq_q && last_rb && (!eo_q || par_q);
+    // column offset of the beat: channel + kernel row (EO: dout row t or t+1, from x = u)
+    wire [QW+1:0] koff = eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
+                         ky_q == 2'd0 ? {(QW+2){1'b0}} : ky_q == 2'd1 ? k_w_q : k_2w_q;
+    wire [QW+1:0] off_q = qr_add(offc_q, koff);
+    assign take_next = state_q == S_RUN && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
+
+    always @(posedge clk) begin
+        if (rst || state_q != S_RUN) begin
+            {cx_q, r0_q, cxmod_q, offc_q, cx3_q, cxd_q, r0x3_q, rb3c_q} <= 0;
+            ky_q   <= eo_q ? 2'd1 : 2'd0;
+            par_q  <= 1'b0;
+            tile_q <= 1'b0;
+        end else begin
+            if (issue) begin
+                if (ky_q != ky_lastv) begin
+                    ky_q  <= ky_q + ky_step;
+                end else if (!t_last) begin
+                    ky_q    <= ky_first;
+                    cx_q    <= cx_q + 16'd1;
+                    cxmod_q <= (cxmod_q == RMAX) ? {RW{1'b0}} : cxmod_q + 1'b1;
+                    cx3_q   <= cx3_q + {{(WAW-2){1'b0}}, 2'd3};
+                    if (cxmod_q == RMAX) cxd_q <= cxd_q + c3_q;
+                    offc_q  <= qr_add(offc_q, k_hw_q);
+                end else begin
+                    {cx_q, cxmod_q, cx3_q, cxd_q, offc_q} <= 0;
+                    ky_q  <= (eo_q && !par_d) ? 2'd1 : 2'd0;
+                    par_q <= par_d;
+                    if (cu_lastq_q && (!eo_q || par_q)) begin
+                        r0_q   <= r0_q + ROWS;
+                        r0x3_q <= r0x3_q + 3 * ROWS;
+                        rb3c_q <= rb3c_q + c3_q;
+                    end
+                    tile_q <= 1'b0;
+                end
+            end
+            if (take_next) tile_q <= 1'b1;
+        end
+    end
+    always @(posedge clk) begin
+        if (take_next) begin
+            cu_base_q  <= nx_base_q;
+            cu_msk_q   <= nx_msk_q;
+            cu_v_q     <= nx_v_q;
+            cu_lastq_q <= nx_lastq_q;
+        end
+    end
+
+    // buffer read addresses of this beat
+    genvar k, r;
+    generate
+        for (k = 0; k < COLS; k = k + 1) begin : gen_col
+            wire [QW+1:0] a   = qr_add(cu_base_q[k*(QW+2) +: QW+2], off_q);
+            wire [5:0]    msk = cu_msk_q[k*6 +: 6];
+            // EO reads dout x = u, u+1 (a0, a1) of row t (ky 1, 2) or t+1 (ky 0)
+            wire          row_ok = cu_v_q[k] && (eo_q ? (ky_q != 2'd0 || msk[2]) : msk[{1'b0, ky_q}]);
+            wire [2:0]    col_ok = eo_q ? {1'b0, msk[5], 1'b1} : msk[5:3];
+            assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2];
+            assign ib_rd_r[k*2 +: 2]     = a[1:0];
+            assign ib_rd_mask[k*3 +: 3]  = row_ok ? col_ok : 3'b000;
+            wire unused_hi = &{1'b0, a[QW+1:IAW+2], 1'b0};   // headroom, bounded by the capacity check
+        end
+        for (r = 0; r < ROWS; r = r + 1) begin : gen_rowmask
+            assign wb_rd_rowmask[r] = {1'b0, r0_q} + r < {1'b0, rows_n_q};
+        end
+    endgenerate
+    assign ib_rd_en   = issue;
+    assign wb_rd_en   = issue;
+    assign wb_rd_bp   = bp_q;
+    assign wb_rd_perm = eo_q ? 2'd2 : bp_q ? 2'd1 : 2'd0;
+    wire [WAW-1:0] ky_w = {{(WAW-2){1'b0}}, ky_q};
+    assign wb_rd_addr = eo_q ? cxd_q + r0x3_q + ky_w :
+                        bp_q ? cxd_q + r0x3_q + {{(WAW-2){1'b0}}, 2'd2} - ky_w : rb3c_q + cx3_q + ky_w;
+    assign wb_rd_rot  = cxmod_q;
+
+    // ---- beat register: the buffers' read data is the beat's operands
+    always @(posedge clk) begin
+        if (rst) begin
+            p_valid_q <= 1'b0;
+        end else if (issue) begin
+            p_valid_q <= 1'b1;
+        end else if (a_ready) begin
+            p_valid_q <= 1'b0;
+        end
+    end
+    always @(posedge clk) begin
+        if (issue) begin
+            p_first_q <= ky_q == ky_first && cx_q == 16'd0;
+            p_mode_q  <= eo_q ? 2'd1 : 2'd0;
+            p_last_q  <= t_last;
+            p_rq_q    <= rq_q;
+            p_shift_q <= shift_q;
+        end
+    end
+    assign a_valid = p_valid_q;
+    assign a_first = p_first_q;
+    assign a_mode  = p_mode_q;
+    assign a_last  = p_last_q;
+    assign a_rq    = p_rq_q;
+    assign a_shift = p_shift_q;
+
+    // ---- layer state
+    always @(posedge clk) begin
+        if (rst) begin
+            state_q    <= S_IDLE;
+            err_q      <= 1'b0;
+            err_code_q <= 2'd0;
+        end else begin
+            case (state_q)
+                S_IDLE:  if (desc_fire) state_q <= S_CHECK;
+                S_CHECK: begin
+                    state_q <= (code == 2'd0) ? S_LOAD : S_IDLE;
+                    if (code != 2'd0) begin
+                        err_q      <= 1'b1;
+                        err_code_q <= code;
+                    end
+                end
+                S_LOAD:  if (!ib_ld_busy && !wb_ld_busy) state_q <= S_RUN;
+                S_RUN:   if (layer_end) state_q <= S_IDLE;
+                default: state_q <= S_IDLE;
+            endcase
+        end
+    end
+    assign busy     = state_q != S_IDLE || p_valid_q;
+    assign err      = err_q;
+    assign err_code = err_code_q;
+endmodule
+`default_nettype wire

@@ -1,0 +1,103 @@
+`default_nettype none
+// PE array top: descriptor, activation and weight streams in, result beats
+// out. pe_ctrl tiles the layer, pe_ibuf (one bank per column) and pe_wbuf
+// (cyclic arrangement) feed pe_array one beat per clock.
+// Streams: s_desc (pe_ctrl layout); s_act: the column tensor, one int8 per
+// beat in NCHW order (FP: x, BP: dout); s_wgt: the weights in OIHW order, one
+// kernel row {w[..,2], w[..,1], w[..,0]} per beat; m_*: pe_array result beats.
+// err: a descriptor was rejected (err_code) or the array dropped a beat.
+module pe_top #(
+    parameter ROWS     = 16,    // PE rows
+    parameter COLS     = 32,    // PE columns
+    parameter ACC_W    = 32,    // partial-sum width, >= 18
+    parameter OUT_ROWS = 2,     // PE rows per result beat; divides ROWS
+    parameter IDEPTH   = 1024,  // input buffer words per byte-RAM (3*IDEPTH bytes per column)
+    parameter WDEPTH   = 1024,  // weight buffer kernel rows per bank
+    parameter WALK     = 4      // output positions the controller prepares per clock; divides COLS
+) (
+    input  wire                             clk,
+    input  wire                             rst,
+    input  wire                             s_desc_valid,
+    output wire                             s_desc_ready,
+    input  wire [95:0]                      s_desc_data,
+    input  wire                             s_act_valid,
+    output wire                             s_act_ready,
+    input  wire [7:0]                       s_act_data,
+    input  wire                             s_wgt_valid,
+    output wire                             s_wgt_ready,
+    input  wire [23:0]                      s_wgt_data,
+    output wire                             m_valid,
+    input  wire                             m_ready,
+    output wire [OUT_ROWS*COLS*3*ACC_W-1:0] m_data,
+    output wire [7:0]                       m_group,
+    output wire                             m_tlast,
+    output wire                             m_ovf,
+    output wire                             busy,
+    output wire                             err,
+    output wire [1:0]                       err_code
+);
+    localparam IAW = (IDEPTH > 1) ? $clog2(IDEPTH) : 1;
+    localparam WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+    localparam RW  = (ROWS > 1) ? $clog2(ROWS) : 1;
+
+    initial begin
+        if (ROWS < 1 || COLS < 1 || IDEPTH < 2 || WDEPTH < 2) $fatal(1, "pe_top: bad sizes");
+    end
+
+    wire                ib_ld_start, ib_ld_busy, ib_rd_en;
+    wire [31:0]         ib_ld_count;
+    wire [IAW-1:0]      ib_ld_q;
+    wire [1:0]          ib_ld_r;
+    wire [COLS*IAW-1:0] ib_rd_q;
+    wire [COLS*2-1:0]   ib_rd_r;
+    wire [COLS*3-1:0]   ib_rd_mask;
+    wire [COLS*24-1:0]  a_ops;
+    wire                wb_ld_start, wb_ld_busy, wb_rd_en, wb_rd_bp;
+    wire [1:0]          wb_rd_perm, a_mode;
+    wire [15:0]         wb_ld_m, wb_ld_c;
+    wire [WAW-1:0]      wb_rd_addr;
+    wire [RW-1:0]       wb_rd_rot;
+    wire [ROWS-1:0]     wb_rd_rowmask;
+    wire [ROWS*24-1:0]  b_ops;
+    wire                a_valid, a_ready, a_first, a_last, a_rq, arr_err, ctrl_err;
+    wire [4:0]          a_shift;
+
+    pe_ctrl #(.ROWS(ROWS), .COLS(COLS), .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .WALK(WALK)) u_ctrl (
+        .clk(clk), .rst(rst),
+        .s_desc_valid(s_desc_valid), .s_desc_ready(s_desc_ready), .s_desc_data(s_desc_data),
+        .ib_ld_start(ib_ld_start), .ib_ld_count(ib_ld_count), .ib_ld_q(ib_ld_q), .ib_ld_r(ib_ld_r),
+        .ib_ld_busy(ib_ld_busy), .ib_rd_en(ib_rd_en), .ib_rd_q(ib_rd_q), .ib_rd_r(ib_rd_r),
+        .ib_rd_mask(ib_rd_mask),
+        .wb_ld_start(wb_ld_start), .wb_ld_m(wb_ld_m), .wb_ld_c(wb_ld_c), .wb_ld_busy(wb_ld_busy),
+        .wb_rd_en(wb_rd_en), .wb_rd_bp(wb_rd_bp), .wb_rd_perm(wb_rd_perm), .wb_rd_addr(wb_rd_addr), .wb_rd_rot(wb_rd_rot),
+        .wb_rd_rowmask(wb_rd_rowmask),
+        .a_valid(a_valid), .a_ready(a_ready), .a_mode(a_mode), .a_first(a_first), .a_last(a_last), .a_rq(a_rq),
+        .a_shift(a_shift), .busy(busy), .err(ctrl_err), .err_code(err_code)
+    );
+
+    pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH)) u_ibuf (
+        .clk(clk), .rst(rst),
+        .ld_start(ib_ld_start), .ld_count(ib_ld_count), .ld_q(ib_ld_q), .ld_r(ib_ld_r),
+        .ld_busy(ib_ld_busy), .s_valid(s_act_valid), .s_ready(s_act_ready), .s_data(s_act_data),
+        .rd_en(ib_rd_en), .rd_q(ib_rd_q), .rd_r(ib_rd_r), .rd_mask(ib_rd_mask), .rd_data(a_ops)
+    );
+
+    pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH)) u_wbuf (
+        .clk(clk), .rst(rst),
+        .ld_start(wb_ld_start), .ld_m(wb_ld_m), .ld_c(wb_ld_c), .ld_busy(wb_ld_busy),
+        .s_valid(s_wgt_valid), .s_ready(s_wgt_ready), .s_data(s_wgt_data),
+        .rd_en(wb_rd_en), .rd_bp(wb_rd_bp), .rd_perm(wb_rd_perm), .rd_addr(wb_rd_addr), .rd_rot(wb_rd_rot),
+        .rd_rowmask(wb_rd_rowmask), .rd_data(b_ops)
+    );
+
+    pe_array #(.ROWS(ROWS), .COLS(COLS), .ACC_W(ACC_W), .OUT_ROWS(OUT_ROWS)) u_arr (
+        .clk(clk), .rst(rst),
+        .s_valid(a_valid), .s_ready(a_ready), .s_a(a_ops), .s_b(b_ops), .s_mode(a_mode),
+        .s_first(a_first), .s_last(a_last), .s_rq(a_rq), .s_shift(a_shift),
+        .m_valid(m_valid), .m_ready(m_ready), .m_data(m_data), .m_group(m_group),
+        .m_tlast(m_tlast), .m_ovf(m_ovf), .err(arr_err)
+    );
+
+    assign err = ctrl_err | arr_err;
+endmodule
+`default_nettype wire

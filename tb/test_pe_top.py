@@ -1,0 +1,303 @@
+"""cocotb tests of rtl/pe_array/pe_top.v: tensors in (descriptor, activations,
+weights), result beats out, on real CIFAR-10 layer data.
+
+The top's controller tiles each layer on its own; the testbench only streams
+the layer's integer tensors (x or dout in NCHW, w in OIHW) and the
+descriptor. Two independent references check it:
+- the numbers: every result element against PyTorch (conv2d for FP,
+  conv2d_input for BP, stride 1 and 2) on the integer tensors, exact;
+- the sequence: every result beat against the beat the Python schedule
+  (models/pe_array.program) says the array produces at that point, i.e. the
+  PyTorch result gathered into that beat's lanes by the schedule's map.
+
+Environment (tb/units_pe.py): PE_ROWS, PE_COLS, PE_OUT_ROWS, PE_ACC_W,
+PE_IDEPTH, PE_WDEPTH (HDL parameters), PE_SIDE, PE_N (crop, batch), PE_CASES
+(comma list of layer:phase), PE_STALL / PE_IDLE (sink stall / source idle
+probability), PE_REPORT (JSON path for the measured cycles of test_layers).
+"""
+
+import json
+import os
+
+import cocotb
+import numpy as np
+import torch
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+
+from models import pe_array as pa
+from models import quant
+from tb.lib.clock_reset import reset, start_clock
+from tb.lib.scoreboard import CheckScoreboard
+from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+
+ROWS = int(os.environ.get("PE_ROWS", "4"))
+COLS = int(os.environ.get("PE_COLS", "8"))
+OUT_ROWS = int(os.environ.get("PE_OUT_ROWS", "2"))
+ACC_W = int(os.environ.get("PE_ACC_W", "32"))
+IDEPTH = int(os.environ.get("PE_IDEPTH", "1024"))
+WDEPTH = int(os.environ.get("PE_WDEPTH", "2048"))
+SIDE = int(os.environ.get("PE_SIDE", "8"))
+N = int(os.environ.get("PE_N", "2"))
+CASES = [tuple(c.split(":")) for c in os.environ.get(
+    "PE_CASES", "conv1_3x3_s1:fp,conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_32_3x3_s2:fp,"
+    "conv_16_32_3x3_s2:bp,conv_32_64_3x3_s2:fp,conv_32_64_3x3_s2:bp").split(",")]
+STALL = float(os.environ.get("PE_STALL", "0.3"))
+IDLE = float(os.environ.get("PE_IDLE", "0.1"))
+REPORT = os.environ.get("PE_REPORT", "")
+
+GROUPS = ROWS // OUT_ROWS
+GLANES = OUT_ROWS * COLS * 3
+MASK = (1 << ACC_W) - 1
+PHASE = {"fp": 0, "bp": 1, "wg": 2}
+
+
+def descriptor(phase, n, c, m, h, w, k=3, stride=1, pad=1, rq=0, shift=0):
+    """The pe_ctrl descriptor word (layout in rtl/pe_array/pe_ctrl.v)."""
+    ctrl = phase | (k << 2) | (stride << 4) | (pad << 6) | (rq << 8) | (shift << 9)
+    return ctrl | (n << 16) | (c << 32) | (m << 48) | (h << 64) | (w << 80)
+
+
+def layer_descriptor(layer, phase, rq=0, shift=0):
+    return descriptor(PHASE[phase], layer.n, layer.c, layer.m, layer.h, layer.w, layer.k, layer.stride,
+                      layer.pad, rq, shift)
+
+
+def pack_lanes(lanes):
+    return sum((int(v) & MASK) << (ACC_W * i) for i, v in enumerate(lanes))
+
+
+def unpack_lanes(value):
+    lanes = np.array([(value >> (ACC_W * i)) & MASK for i in range(GLANES)], np.int64)
+    return np.where(lanes >= 1 << (ACC_W - 1), lanes - (1 << ACC_W), lanes)
+
+
+def weight_words(w):
+    """OIHW int8 -> one int per kernel row, byte kx at bits 8kx."""
+    b = np.ascontiguousarray(w, np.int8).reshape(-1, 3).view(np.uint8).astype(np.int64)
+    return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).tolist()
+
+
+def act_bytes(t):
+    return np.ascontiguousarray(t, np.int8).reshape(-1).view(np.uint8).tolist()
+
+
+class PeTopTB:
+    def __init__(self, dut, stall_prob=STALL, idle_prob=IDLE, seed=0):
+        self.dut = dut
+        start_clock(dut.clk)
+        self.clock = 0
+        cocotb.start_soon(self._count())
+        self.desc = StreamDriver(dut, "s_desc", dut.clk, ["data"])
+        self.act = StreamDriver(dut, "s_act", dut.clk, ["data"], idle_prob=idle_prob, seed=seed)
+        self.wgt = StreamDriver(dut, "s_wgt", dut.clk, ["data"], idle_prob=idle_prob, seed=seed + 1)
+        self.sink = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 2)
+        self.out_mon = StreamMonitor(dut, "m", dut.clk, ["data", "group", "tlast", "ovf"], reset=dut.rst)
+        self.got = []
+        self.got_at = []
+        self.out_mon.add_callback(self._on_out)
+        self.beat_at = []      # clocks at which the array took a beat
+        self.beat_mon = StreamMonitor(dut.u_arr, "s", dut.clk, ["first"], reset=dut.rst)
+        self.beat_mon.add_callback(lambda _: self.beat_at.append(self.clock))
+        self.expected = []
+        self.scoreboard = CheckScoreboard(dut)
+        self.scoreboard.add_interface(self.out_mon, self.expected)
+
+    async def _count(self):
+        while True:
+            await RisingEdge(self.dut.clk)
+            self.clock += 1
+
+    def _on_out(self, beat):
+        self.got.append(beat)
+        self.got_at.append(self.clock)
+
+    async def reset(self):
+        for d in (self.desc, self.act, self.wgt):
+            d.flush()
+        await reset(self.dut.clk, self.dut.rst)
+
+    def send_layer(self, layer, phase, x, w, d, rq=0, shift=0):
+        self.desc.append({"data": layer_descriptor(layer, phase, rq, shift)})
+        for v in act_bytes(x if phase == "fp" else d):
+            self.act.append({"data": v})
+        for v in weight_words(w):
+            self.wgt.append({"data": v})
+
+    def expect(self, prog, ref_flat, context):
+        """One expected result beat per group of every tile of the schedule:
+        the reference at the lanes the schedule maps, 0 on unused lanes."""
+        for k, t in enumerate(prog.tiles):
+            lanes = np.where(t.idx >= 0, ref_flat[np.maximum(t.idx, 0)], 0).reshape(-1)
+            for g in range(GROUPS):
+                self.expected.append({"data": pack_lanes(lanes[g * GLANES:(g + 1) * GLANES]), "group": g,
+                                      "tlast": int(g == GROUPS - 1), "ovf": 0,
+                                      "_context": f"{context} tile {k} group {g}"})
+
+    async def run_layer(self, layer, phase, x, w, d, rq=0, shift=0, context=""):
+        """Streams one layer's tensors, waits for its result beats, assembles
+        the result tensor by the schedule's map. Returns (result, reference,
+        cycle counts)."""
+        prog = pa.program(layer, phase, x, w, d, ROWS, COLS)
+        ref_flat = pa.reference(layer, phase, x, w, d).reshape(-1)
+        if rq:
+            ref_flat = quant.requantize(torch.from_numpy(ref_flat), shift).numpy().astype(np.int64)
+        n_out = len(prog.tiles) * GROUPS
+        start, beat0, t0 = len(self.got), len(self.beat_at), self.clock
+        self.expect(prog, ref_flat, context)
+        self.send_layer(layer, phase, x, w, d, rq, shift)
+        n_in = x.size if phase == "fp" else d.size
+        limit = int((n_in + w.size // 3 + prog.beats + n_out * 4 + 200) * (1 + 4 * IDLE) * (1 + 4 * STALL))
+        for _ in range(limit):
+            await RisingEdge(self.dut.clk)
+            if len(self.got) - start >= n_out:
+                break
+        await ClockCycles(self.dut.clk, GROUPS + 8)     # a spurious extra beat would show here
+        assert len(self.got) - start == n_out, f"{context}: {len(self.got) - start} of {n_out} result beats"
+        assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
+        assert len(self.beat_at) - beat0 == prog.beats, f"{context}: {len(self.beat_at) - beat0} beats, schedule {prog.beats}"
+        await ReadOnly()
+        assert not self.dut.busy.value and not self.dut.err.value, f"{context}: busy or err after the layer"
+        await RisingEdge(self.dut.clk)
+        out = np.zeros(int(np.prod(prog.out_shape)), np.int64)
+        seen = np.zeros_like(out)
+        for k, t in enumerate(prog.tiles):
+            lanes = np.concatenate([unpack_lanes(self.got[start + k * GROUPS + g]["data"]) for g in range(GROUPS)])
+            lanes = lanes.reshape(ROWS, COLS, 3)
+            used = t.idx >= 0
+            out[t.idx[used]] = lanes[used]
+            seen[t.idx[used]] += 1
+        assert (seen == 1).all(), f"{context}: an element not computed exactly once"
+        cycles = {"cycles_total": self.got_at[-1] - t0,
+                  "cycles_compute": self.got_at[-1] - self.beat_at[beat0] + 1,
+                  "beats": prog.beats, "cycles_model": prog.cycles(OUT_ROWS)}
+        return out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), cycles
+
+
+def _data(seed=1):
+    return pa.layer_tensors(n=N, side=SIDE, seed=seed)
+
+
+@cocotb.test()
+async def test_layers(dut):
+    """Each configured layer kind and phase, tensors in, INT32 results exact
+    against PyTorch, result beats in the schedule's order; random idle
+    cycles on the input streams and backpressure on the output."""
+    tb = PeTopTB(dut, seed=3)
+    await tb.reset()
+    data = _data()
+    report = []
+    for name, phase in CASES:
+        layer, x, w, d = data[name]
+        got, exp, cyc = await tb.run_layer(layer, phase, x, w, d, context=f"{name} {phase}")
+        bad = int((got != exp).sum())
+        assert bad == 0, f"{name} {phase}: {bad} of {exp.size} elements differ"
+        dut._log.info("%s %s: %d elements exact, %s", name, phase, exp.size, cyc)
+        report.append({"layer": name, "phase": phase, "macs": layer.macs, "elements": int(exp.size), **cyc})
+    if REPORT:
+        with open(REPORT, "w") as f:
+            json.dump(report, f, indent=1)
+    assert tb.scoreboard.result
+
+
+def requant_shift(ref):
+    """A shift that leaves some outputs saturated: one below the one that fits."""
+    m = int(np.abs(ref).max())
+    return max(0, (m // 127).bit_length() - 1)
+
+
+@cocotb.test()
+async def test_requant(dut):
+    """FP and BP (stride 1 and 2) outputs requantized to INT8 (models/quant.requantize on the
+    PyTorch result), with a shift that saturates the largest outputs."""
+    tb = PeTopTB(dut, seed=5)
+    await tb.reset()
+    data = _data(seed=2)
+    for name, phase in (("conv_16_16_3x3_s1", "fp"), ("conv_16_16_3x3_s1", "bp"), ("conv_16_32_3x3_s2", "bp")):
+        layer, x, w, d = data[name]
+        shift = requant_shift(pa.reference(layer, phase, x, w, d))
+        got, exp, _ = await tb.run_layer(layer, phase, x, w, d, rq=1, shift=shift, context=f"{phase} rq")
+        sat = int((np.abs(exp) >= 127).sum())
+        assert sat > 0 and (np.abs(exp) < 127).sum() > 0
+        assert np.array_equal(got, exp), f"{phase}: {(got != exp).sum()} differ"
+    assert tb.scoreboard.result
+
+
+# (descriptor fields, expected err_code): 1 illegal shape, 2 not mapped, 3 capacity
+BAD = [
+    (dict(phase=0, n=1, c=4, m=4, h=8, w=8, k=2, pad=1), 1),        # K = 2
+    (dict(phase=0, n=1, c=4, m=4, h=8, w=8, k=3, stride=3), 1),     # stride 3
+    (dict(phase=0, n=0, c=4, m=4, h=8, w=8), 1),                    # N = 0
+    (dict(phase=0, n=1, c=4, m=0, h=8, w=8), 1),                    # M = 0
+    (dict(phase=0, n=1, c=4, m=4, h=8, w=8, pad=0), 1),             # 3x3 without padding
+    (dict(phase=0, n=1, c=4, m=4, h=7, w=8, stride=2), 1),          # odd H at stride 2
+    (dict(phase=3, n=1, c=4, m=4, h=8, w=8), 1),                    # phase 3
+    (dict(phase=2, n=1, c=4, m=4, h=8, w=8), 2),                    # WG
+    (dict(phase=0, n=1, c=4, m=4, h=8, w=8, k=1, pad=0), 2),        # 1x1
+    (dict(phase=1, n=1, c=4, m=4, h=8, w=8, k=1, pad=0, stride=2), 2),   # 1x1 BP
+    (dict(phase=0, n=1, c=3 * IDEPTH, m=4, h=1, w=1), 3),           # input buffer
+    (dict(phase=0, n=1, c=2, m=ROWS * WDEPTH, h=4, w=4), 3),        # weight buffer
+    (dict(phase=0, n=65535, c=65535, m=65535, h=65535, w=65535), 3),
+]
+
+
+@cocotb.test()
+async def test_bad_descriptors(dut):
+    """Every illegal or unsupported descriptor is rejected with its error
+    code within a few clocks: no data taken, no result, ready for the next
+    descriptor; a legal layer afterwards is exact."""
+    tb = PeTopTB(dut, stall_prob=0.0, idle_prob=0.0, seed=7)
+    await tb.reset()
+    for fields, code in BAD:
+        await tb.reset()
+        assert not dut.err.value
+        tb.desc.append({"data": descriptor(**fields)})
+        tb.act.append({"data": 1})       # offered data must stay untaken
+        tb.wgt.append({"data": 1})
+        for _ in range(8):
+            await RisingEdge(dut.clk)
+        await ReadOnly()
+        assert dut.err.value and int(dut.err_code.value) == code, f"{fields}: err {dut.err.value} code {dut.err_code.value}"
+        assert dut.s_desc_ready.value and not dut.busy.value, f"{fields}: not back to idle"
+        assert not dut.s_act_ready.value and not dut.s_wgt_ready.value, f"{fields}: data taken"
+        assert tb.act.sent == 0 and tb.wgt.sent == 0 and not tb.got, f"{fields}: data moved"
+        await RisingEdge(dut.clk)
+    await tb.reset()
+    assert not dut.err.value, "reset does not clear err"
+    layer, x, w, d = _data(seed=3)["conv_16_32_3x3_s2"]
+    got, exp, _ = await tb.run_layer(layer, "fp", x, w, d, context="after bad descriptors")
+    assert np.array_equal(got, exp)
+    assert tb.scoreboard.result
+
+
+@cocotb.test()
+async def test_reset_mid_layer(dut):
+    """Reset while loading and while computing (results pending): nothing of
+    the interrupted layer comes out afterwards, the next layer is exact."""
+    tb = PeTopTB(dut, seed=9)
+    data = _data(seed=4)
+    layer, x, w, d = data["conv_16_16_3x3_s1"]
+    for wait_state in (2, 3):            # pe_ctrl S_LOAD, S_RUN
+        await tb.reset()
+        tb.expected.clear()
+        tb.expect(pa.program(layer, "bp", x, w, d, ROWS, COLS),
+                  pa.reference(layer, "bp", x, w, d).reshape(-1), "before reset")
+        tb.send_layer(layer, "bp", x, w, d)
+        for _ in range(100000):
+            await RisingEdge(dut.clk)
+            if int(dut.u_ctrl.state_q.value) == wait_state:
+                break
+        await ClockCycles(dut.clk, 150 if wait_state == 3 else 20)
+        assert int(dut.u_ctrl.state_q.value) == wait_state
+        if wait_state == 3:
+            assert len(tb.got) > 0, "no result before the reset"
+        n_before = len(tb.got)
+        await tb.reset()
+        await ReadOnly()
+        assert not dut.m_valid.value and not dut.busy.value and dut.s_desc_ready.value
+        await ClockCycles(dut.clk, 2 * GROUPS + 4)
+        assert len(tb.got) == n_before, "results of the interrupted layer after reset"
+    tb.expected.clear()
+    layer, x, w, d = data["conv_16_32_3x3_s2"]
+    got, exp, _ = await tb.run_layer(layer, "fp", x, w, d, context="after reset")
+    assert np.array_equal(got, exp)
+    assert tb.scoreboard.result
