@@ -7,7 +7,9 @@ vec_words = 784 a vector is a whole image; shorter vectors (for fast
 simulation) are ``vec_words`` pixels evenly spread over the central 20 x 20
 window of each image (rows and columns 4..23), so that most words are non-zero
 and neighbouring vectors differ. A run (base, n) must deliver vectors base/vec_words ... in
-order, each exactly once, m_last on the final word of each.
+order, each exactly once, m_last on the final word of each; with rd_words
+words per compute-side beat, beat k of a vector carries its words
+k*rd_words .. k*rd_words + rd_words - 1, the first in the low bits.
 """
 
 import numpy as np
@@ -45,12 +47,23 @@ def sdram_image(vectors, base, size=None):
     return mem
 
 
-def expected_beats(vectors, first=0, count=None):
-    """Compute-side beats of vectors[first:first+count]: dicts data, last."""
+def pack_words(words, rd_words=1, word_bits=32):
+    """Beats of ``rd_words`` consecutive words, the first word in the low bits
+    (word j of a beat at bits j*word_bits and up), as Python ints."""
+    words = [int(w) for w in words]
+    if len(words) % rd_words:
+        raise ValueError("rd_words must divide the number of words")
+    return [sum(w << (word_bits * j) for j, w in enumerate(words[i:i + rd_words]))
+            for i in range(0, len(words), rd_words)]
+
+
+def expected_beats(vectors, first=0, count=None, rd_words=1):
+    """Compute-side beats of vectors[first:first+count]: dicts data, last;
+    ``rd_words`` words per beat (pack_words), last on a vector's final beat."""
     vecs = np.asarray(vectors)[first:None if count is None else first + count]
     out = []
     for v in vecs:
-        words = v.tolist()
-        out.extend({"data": w, "last": 0} for w in words[:-1])
-        out.append({"data": words[-1], "last": 1})
+        beats = pack_words(v.tolist(), rd_words)
+        out.extend({"data": w, "last": 0} for w in beats[:-1])
+        out.append({"data": beats[-1], "last": 1})
     return out

@@ -8,9 +8,13 @@ clocks (default 3*784+40 = 2392: the MLP's pipelined neuron iteration for the
 add compute time, which makes the memory easier to hide, so this is the hard
 case). Measured: clocks waiting for data and access clocks per iteration, for
 both modes, at a base SDRAM setting and over sweeps of SDRAM bandwidth and
-latency. Clocks become ns at the clock of reports/synth/fp_add.json when that
-report exists (the FP units set the accelerator's clock), else at an assumed
-3.0 ns; the JSON says which.
+latency. The distributed memory is measured for compute-side read widths of
+1, 2 and 4 words per clock (RD_WORDS: SRAM banks read in parallel) against the
+unified memory delivering the same beats; the unified memory is bound by the
+SDRAM whatever the width. Clocks become ns at the clock of
+reports/synth/fp_add.json when that report exists (the FP units set the
+accelerator's clock; this block has no synthesized clock with SRAM macros yet),
+else at an assumed 3.0 ns; the JSON says which.
 
     python -m tb.bench_memory [--vecs 16] [--compute-clocks 2392] [--quick]
 """
@@ -35,14 +39,14 @@ BASE = dict(latency=20, jitter=0, bandwidth=0.5, burst_len=8, burst_gap=0,
             refresh_interval=2600, refresh_clocks=40, max_outstanding=2)
 BANDWIDTHS = [1.0, 0.5, 1 / 3, 0.25, 0.2, 0.125]
 LATENCIES = [5, 20, 50, 100, 200, 400]
-CONFIGS = {
-    # distributed memory for the sweeps: 4 slots x 2 vectors, so a 16-vector
-    # run wraps the slot ring twice (every slot is refilled)
-    "distributed": dict(unified=0, slots=4, vps=2),
-    "unified": dict(unified=1, slots=4, vps=2),
-    # the paper's sizes: 256 vectors in SRAM, refilled 64 at a time (base point only)
-    "distributed_4x64": dict(unified=0, slots=4, vps=64),
-}
+WIDTHS = [1, 2, 4]
+PAPER_RATIO = 52.82 / 18.42
+
+
+def config(mode, width, slots=4, vps=2):
+    """Sweep geometry: 4 slots x 2 vectors, so a 16-vector run wraps the slot
+    ring twice (every slot is refilled). No run tags (as in mlp_trainer)."""
+    return dict(unified=int(mode == "unified"), slots=slots, vps=vps, rd_words=width, tags=0)
 
 
 def clock_ns():
@@ -56,8 +60,7 @@ def clock_ns():
     return 3.0, "assumed (no synthesis report of fp_add found)"
 
 
-def run_config(name, points, vecs, compute):
-    cfg = CONFIGS[name]
+def run_config(name, cfg, points, vecs, compute):
     out = BUILD / "bench_memory" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
@@ -69,7 +72,7 @@ def run_config(name, points, vecs, compute):
     tests, failed = run_unit(unit, extra_env=env, test_dir=out.parent / name)
     if failed or not out.exists():
         raise SystemExit(f"bench {name} failed")
-    print(f"{name}: {len(points)} SDRAM settings in {time.time() - t0:.0f} s")
+    print(f"{name}: {len(points)} SDRAM settings in {time.time() - t0:.0f} s", flush=True)
     return json.loads(out.read_text())
 
 
@@ -87,6 +90,23 @@ def summarize(r, clk):
     }
 
 
+def sweep_rows(points, dist, unif, clk):
+    rows = []
+    for p, d, u in zip(points, dist, unif):
+        sd, su = summarize(d, clk), summarize(u, clk)
+        rows.append({
+            "bandwidth_words_per_clock": round(p["bandwidth"], 4), "latency_clocks": p["latency"],
+            "distributed_steady_wait_clocks_mean": sd["steady_wait_clocks_mean"],
+            "distributed_steady_wait_clocks_max": sd["steady_wait_clocks_max"],
+            "distributed_steady_access_clocks_mean": sd["steady_access_clocks_mean"],
+            "unified_steady_wait_clocks_mean": su["steady_wait_clocks_mean"],
+            "unified_steady_access_clocks_mean": su["steady_access_clocks_mean"],
+            "access_ratio_unified_over_distributed": round(
+                su["steady_access_clocks_mean"] / sd["steady_access_clocks_mean"], 3),
+        })
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vecs", type=int, default=16, help="vectors (training iterations) per SDRAM setting")
@@ -96,64 +116,96 @@ def main():
     ap.add_argument("--out", default=str(REPO / "reports" / "memory.json"))
     args = ap.parse_args()
     clk, clk_src = clock_ns()
+    t_start = time.time()
 
-    points = [dict(BASE)]
-    if not args.quick:
-        points += [dict(BASE, bandwidth=b) for b in BANDWIDTHS if b != BASE["bandwidth"]]
-        points += [dict(BASE, latency=lat) for lat in LATENCIES if lat != BASE["latency"]]
-    res = {m: run_config(m, points, args.vecs, args.compute_clocks) for m in ("distributed", "unified")}
-    paper = run_config("distributed_4x64", [dict(BASE)], max(args.vecs, 8), args.compute_clocks)[0]
-
-    dist, unif = summarize(res["distributed"][0], clk), summarize(res["unified"][0], clk)
-    sweep = []
-    for p, d, u in zip(points, res["distributed"], res["unified"]):
-        sd, su = summarize(d, clk), summarize(u, clk)
-        sweep.append({
-            "bandwidth_words_per_clock": round(p["bandwidth"], 4), "latency_clocks": p["latency"],
-            "distributed_steady_wait_clocks_mean": sd["steady_wait_clocks_mean"],
-            "distributed_steady_wait_clocks_max": sd["steady_wait_clocks_max"],
-            "unified_steady_wait_clocks_mean": su["steady_wait_clocks_mean"],
-            "access_ratio_unified_over_distributed": round(
-                su["steady_access_clocks_mean"] / sd["steady_access_clocks_mean"], 3),
+    bw_points = [dict(BASE)] + ([] if args.quick else
+                                [dict(BASE, bandwidth=b) for b in BANDWIDTHS if b != BASE["bandwidth"]])
+    lat_points = [] if args.quick else [dict(BASE, latency=lat) for lat in LATENCIES if lat != BASE["latency"]]
+    widths = []
+    for w in WIDTHS:
+        # the latency sweep at width 1 only; the bandwidth sweep at every width
+        points = bw_points + (lat_points if w == 1 else [])
+        res = {m: run_config(f"{m}_w{w}", config(m, w), points, args.vecs, args.compute_clocks)
+               for m in ("distributed", "unified")}
+        dist, unif = summarize(res["distributed"][0], clk), summarize(res["unified"][0], clk)
+        rows = sweep_rows(points, res["distributed"], res["unified"], clk)
+        bw_rows = [r for r in rows if r["latency_clocks"] == BASE["latency"]]
+        ratio = unif["steady_access_clocks_mean"] / dist["steady_access_clocks_mean"]
+        widths.append({
+            "rd_words": w,
+            "sram_banks": w,
+            "distributed": dist,
+            "unified": unif,
+            "steady_access_ns_distributed": dist["steady_access_ns_mean"],
+            "steady_access_ns_unified": unif["steady_access_ns_mean"],
+            "access_ratio_unified_over_distributed": round(ratio, 3),
+            "meets_paper_ratio": ratio >= PAPER_RATIO,
+            "sweep": rows,
+            "distributed_stalls_at_bandwidths": [r["bandwidth_words_per_clock"] for r in bw_rows
+                                                 if r["distributed_steady_wait_clocks_max"] > 0],
+            "distributed_no_stall_at_bandwidths": [r["bandwidth_words_per_clock"] for r in bw_rows
+                                                   if r["distributed_steady_wait_clocks_max"] == 0],
+            "bandwidth_needed_analytic": round(VEC_WORDS / (VEC_WORDS / w + args.compute_clocks), 4),
         })
-    bw_sweep = [s for s in sweep if s["latency_clocks"] == BASE["latency"]]
-    stalling = [s["bandwidth_words_per_clock"] for s in bw_sweep if s["distributed_steady_wait_clocks_max"] > 0]
-    clean = [s["bandwidth_words_per_clock"] for s in bw_sweep if s["distributed_steady_wait_clocks_max"] == 0]
+    paper = run_config("distributed_4x64_w1", config("distributed", 1, vps=64), [dict(BASE)],
+                       max(args.vecs, 8), args.compute_clocks)[0]
+    met = [x["rd_words"] for x in widths if x["meets_paper_ratio"]]
+    w1 = widths[0]
     report = {
-        "what": "training-vector memory: clocks per training iteration spent waiting for data, "
-                "distributed (SDRAM -> SRAM slot double buffer) vs unified (compute reads SDRAM directly)",
+        "what": "training-vector memory: clocks per training iteration spent waiting for data and access time, "
+                "distributed (SDRAM -> banked SRAM slot double buffer) vs unified (compute reads SDRAM "
+                "directly), for compute-side read widths of 1, 2, 4 words per clock",
+        "iteration_definition": f"one training iteration of the compute model: take one {VEC_WORDS}-word MNIST "
+                                f"vector, then compute for compute_clocks_per_iteration clocks with m_ready low",
+        "access_definition": "clocks from the compute side asking for a vector (m_ready high) to taking its last "
+                             "beat; access time = access clocks x clock_ns. Steady state: iterations 2..n (the "
+                             "first waits for the SDRAM latency in both modes)",
+        "read_width_definition": "rd_words words per compute-side beat: the distributed memory reads rd_words "
+                                 "SRAM banks in parallel (one beat per clock); the unified memory packs rd_words "
+                                 "SDRAM words per beat, so it stays bound by the SDRAM bandwidth. The compute "
+                                 "model takes one beat per clock. The MLP of rtl/neuron takes 1 word per clock "
+                                 "(mlp_trainer uses rd_words = 1): widths 2 and 4 need a compute side that "
+                                 "consumes that many words per clock",
+        "paper_operating_point": "SDRAM half as fast as the SRAM: sdram_base.bandwidth = 0.5 words per clock, "
+                                 "the SRAM one row (rd_words words) per clock",
         "clock_ns": clk,
         "clock_source": clk_src,
+        "clock_note": "no synthesized clock of the memory with SRAM macros exists yet; the accelerator clock "
+                      "set by fp_add is used, as for every mode and width",
         "vector_words": VEC_WORDS,
         "word_bits": 32,
         "compute_clocks_per_iteration": args.compute_clocks,
         "compute_clocks_reason": "MLP pipelined neuron iteration ~3N+40 clocks for the N=784-input first layer",
         "iterations_per_setting": args.vecs,
-        "steady_state": "iterations 2..n (the first waits for the SDRAM latency in both modes)",
-        "access_definition": "clocks from the compute side asking for a vector (m_ready high) to taking its last word",
         "sdram_base": BASE,
         "sdram_burst_request_words": BURST,
         "sram_sweep_config": {"slots": 4, "vecs_per_slot": 2},
-        "distributed": dist,
-        "unified": unif,
-        "access_ratio_unified_over_distributed": round(
-            unif["steady_access_clocks_mean"] / dist["steady_access_clocks_mean"], 3),
-        "paper_access_ratio": {"unified_ns": 52.82, "distributed_ns": 18.42, "ratio": 2.9},
-        "distributed_paper_sizes_4x64": {"slots": 4, "vecs_per_slot": 64, **summarize(paper, clk)},
-        "sweep": sweep,
-        "distributed_stalls_at_bandwidths": stalling,
-        "distributed_no_stall_at_bandwidths": clean,
+        "paper_access_ratio": {"unified_ns": 52.82, "distributed_ns": 18.42, "ratio": round(PAPER_RATIO, 3)},
+        "paper_ratio_met": bool(met),
+        "paper_ratio_met_at_rd_words": met,
+        "access_ratio_by_rd_words": {str(x["rd_words"]): x["access_ratio_unified_over_distributed"] for x in widths},
+        "read_widths": widths,
+        # width 1 at the top level, as in earlier reports
+        "distributed": w1["distributed"],
+        "unified": w1["unified"],
+        "access_ratio_unified_over_distributed": w1["access_ratio_unified_over_distributed"],
+        "sweep": w1["sweep"],
+        "distributed_stalls_at_bandwidths": w1["distributed_stalls_at_bandwidths"],
+        "distributed_no_stall_at_bandwidths": w1["distributed_no_stall_at_bandwidths"],
+        "distributed_paper_sizes_4x64": {"slots": 4, "vecs_per_slot": 64, "rd_words": 1, **summarize(paper, clk)},
         "latency_note": "the SDRAM model queues at most sdram_base.max_outstanding requests of "
                         "sdram_burst_request_words words, so at long latency the words in flight, not the "
                         "bandwidth, bound the refill rate (about max_outstanding * burst / latency words per clock)",
-        "bandwidth_needed_analytic": round(VEC_WORDS / (VEC_WORDS + args.compute_clocks), 4),
-        "bandwidth_needed_note": "words/clock the SDRAM must sustain to refill one vector per iteration "
-                                 "(vector words / iteration clocks, before refresh); a formula, not a measurement",
+        "bandwidth_needed_note": "read_widths[].bandwidth_needed_analytic: words/clock the SDRAM must sustain to "
+                                 "refill one vector per iteration (vector words / iteration clocks, before "
+                                 "refresh); a formula, not a measurement",
+        "bench_wall_s": None,
     }
+    report["bench_wall_s"] = round(time.time() - t_start)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
-    print(json.dumps({k: report[k] for k in ("clock_ns", "access_ratio_unified_over_distributed",
+    print(json.dumps({k: report[k] for k in ("clock_ns", "access_ratio_by_rd_words", "paper_ratio_met_at_rd_words",
                                              "distributed_stalls_at_bandwidths")}, indent=1))
     print(f"wrote {out}")
 

@@ -1,7 +1,7 @@
 """cocotb side of `make bench-memory` (tb/bench_memory.py drives it).
 
 A compute-side model asks for a vector (m_ready high), takes its VEC_WORDS
-words, then computes for MEM_BENCH_COMPUTE clocks with m_ready low: one
+words (VEC_WORDS / MEM_RD_WORDS beats), then computes for MEM_BENCH_COMPUTE clocks with m_ready low: one
 training iteration. For every SDRAM setting in MEM_BENCH_POINTS (JSON list of
 SdramModel settings) the memory is reset and a run of MEM_BENCH_VECS MNIST
 vectors is timed; per iteration it records the clocks spent waiting for data
@@ -16,12 +16,14 @@ import os
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from models.mem_ref import mnist_vectors, sdram_image
+from models.mem_ref import mnist_vectors, pack_words, sdram_image
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.sdram import SdramModel
 
 VEC_WORDS = int(os.environ["MEM_VEC_WORDS"])
 BURST = int(os.environ["MEM_BURST"])
+RD_WORDS = int(os.environ.get("MEM_RD_WORDS", "1"))
+VEC_BEATS = VEC_WORDS // RD_WORDS
 N_VECS = int(os.environ.get("MEM_BENCH_VECS", "16"))
 COMPUTE = int(os.environ.get("MEM_BENCH_COMPUTE", str(3 * 784 + 40)))
 POINTS = json.loads(os.environ.get("MEM_BENCH_POINTS", "[{}]"))
@@ -31,7 +33,7 @@ OUT = os.environ.get("MEM_BENCH_OUT", "memory_bench.json")
 async def _iterate(dut, vectors):
     """Runs the compute model over the run; returns per-iteration lists."""
     waits, access = [], []
-    flat = vectors.reshape(-1).tolist()
+    flat = pack_words(vectors.reshape(-1).tolist(), RD_WORDS)
     k = 0
     for v in range(len(vectors)):
         dut.m_ready.value = 1
@@ -44,8 +46,8 @@ async def _iterate(dut, vectors):
                 wait += 1
             else:
                 got, last = int(dut.m_data.value), int(dut.m_last.value)
-                assert got == flat[k], f"vector {v} word {k % VEC_WORDS}: got 0x{got:x} expected 0x{flat[k]:x}"
-                assert last == int(k % VEC_WORDS == VEC_WORDS - 1), f"m_last wrong at vector {v}"
+                assert got == flat[k], f"vector {v} beat {k % VEC_BEATS}: got 0x{got:x} expected 0x{flat[k]:x}"
+                assert last == int(k % VEC_BEATS == VEC_BEATS - 1), f"m_last wrong at vector {v}"
                 k += 1
             await RisingEdge(dut.clk)
             if valid and last:

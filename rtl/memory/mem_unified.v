@@ -4,13 +4,16 @@
 // demand, when the compute side asserts m_ready with nothing of the previous
 // vector left in flight (a load with no buffer to prefetch into); its words pass
 // through a two-entry skid buffer, so compute waits for the SDRAM latency and
-// bandwidth on every vector. m_ready must not wait for m_valid.
+// bandwidth on every vector. m_ready must not wait for m_valid. With
+// RD_WORDS > 1 the words are packed RD_WORDS to a beat (word j of the beat at
+// m_data[j*WORD_W +: WORD_W]) before the skid buffer, as mem_dbuf delivers them.
 module mem_unified #(
     parameter VEC_WORDS = 784,  // words per vector (>= 2)
     parameter WORD_W    = 32,   // bits per word
     parameter ADDR_W    = 24,   // SDRAM word-address bits
     parameter BURST_LEN = 16,   // most words per SDRAM read request
-    parameter VCNT_W    = 20    // bits of cfg_num_vecs
+    parameter VCNT_W    = 20,   // bits of cfg_num_vecs
+    parameter RD_WORDS  = 1     // words per compute-side beat (divides VEC_WORDS)
 ) (
     input  wire                         clk,
     input  wire                         rst,
@@ -22,7 +25,7 @@ module mem_unified #(
     output wire [2:0]                   error,
     output wire                         m_valid,
     input  wire                         m_ready,
-    output wire [WORD_W-1:0]            m_data,
+    output wire [RD_WORDS*WORD_W-1:0]   m_data,
     output wire                         m_last,
     output wire                         sdram_req_valid,
     input  wire                         sdram_req_ready,
@@ -33,12 +36,18 @@ module mem_unified #(
     input  wire [WORD_W-1:0]            sdram_rd_data
 );
     localparam VW_W  = (VEC_WORDS > 2) ? $clog2(VEC_WORDS) : 1;  // >= 1 so an illegal size reaches $fatal
+    localparam R     = (RD_WORDS > 0) ? RD_WORDS : 1;
+    localparam BW    = (R > 1) ? $clog2(R) : 1;
+    localparam DW    = R * WORD_W;    // beat bits
     localparam LEN_W = $clog2(BURST_LEN + 1);
     localparam TW0   = VCNT_W + $clog2(VEC_WORDS + 1);
     localparam CW1   = (TW0 > LEN_W) ? TW0 : LEN_W;
     localparam CW    = ((CW1 > ADDR_W + 1) ? CW1 : ADDR_W + 1) + 1;
     localparam EB    = (BURST_LEN < VEC_WORDS) ? BURST_LEN : VEC_WORDS;
     localparam [CW-1:0]   VEC_WORDS_C = VEC_WORDS;
+    localparam [CW-1:0]   VEC_BEATS_C = VEC_WORDS / R;
+    localparam [BW-1:0]   BANK_LAST   = R - 1;
+    localparam [BW-1:0]   ONE_B       = 1;
     localparam [CW-1:0]   BURST_C     = EB;
     localparam [CW-1:0]   ONE_C       = 1;
     localparam [VW_W-1:0] VEC_LAST    = VEC_WORDS - 1;
@@ -46,6 +55,7 @@ module mem_unified #(
 
     initial begin
         if (VEC_WORDS < 2) $fatal(1, "mem_unified: VEC_WORDS must be >= 2");
+        if (RD_WORDS < 1 || VEC_WORDS % R != 0) $fatal(1, "mem_unified: RD_WORDS must be >= 1 and divide VEC_WORDS");
         if (WORD_W < 1 || BURST_LEN < 1 || VCNT_W < 1) $fatal(1, "mem_unified: WORD_W, BURST_LEN, VCNT_W must be >= 1");
         if (ADDR_W < 1 || ADDR_W > 48) $fatal(1, "mem_unified: ADDR_W must be 1..48");
     end
@@ -55,15 +65,17 @@ module mem_unified #(
     reg  [CW-1:0]    req_addr_q, req_left_q;
     reg  [CW-1:0]    vec_left_q;   // words of the demanded vector not yet requested
     reg  [CW-1:0]    outst_q;      // words requested, not yet returned
-    reg  [CW-1:0]    pop_left_q;   // words of the run not yet delivered
+    reg  [CW-1:0]    pop_left_q;   // beats of the run not yet delivered
     reg  [VW_W-1:0]  wr_word_q;    // word index of the next returned word
-    reg  [WORD_W:0]  buf0_q, buf1_q;  // {last, data}
+    reg  [BW-1:0]    pk_cnt_q;     // words in the beat being packed
+    reg  [DW:0]      buf0_q, buf1_q;  // {last, data}
     reg              head_q;
     reg  [1:0]       cnt_q;
 
     wire [CW-1:0] base_c  = {{(CW-ADDR_W){1'b0}}, cfg_base};
     wire [CW-1:0] num_c   = {{(CW-VCNT_W){1'b0}}, cfg_num_vecs};
     wire [CW-1:0] total_c = num_c * VEC_WORDS_C;
+    wire [CW-1:0] beats_c = num_c * VEC_BEATS_C;
     wire [CW-1:0] end_c   = base_c + total_c - ONE_C;
     wire          cfg_bad = (cfg_num_vecs == {VCNT_W{1'b0}}) || (|end_c[CW-1:ADDR_W]);
     wire          unused_end = &{1'b0, end_c[ADDR_W-1:0], 1'b0};  // only the overflow bits matter
@@ -78,14 +90,28 @@ module mem_unified #(
     assign sdram_req_addr  = req_addr_q[ADDR_W-1:0];
     assign sdram_req_len   = blen[LEN_W-1:0];
 
-    // ---------------------------------------------------------------- skid buffer
-    assign sdram_rd_ready = (cnt_q != 2'd2);
+    // ---------------------------------------------------------------- packer, skid buffer
+    wire   pk_full  = (pk_cnt_q == BANK_LAST);   // the next word completes a beat
+    assign sdram_rd_ready = (cnt_q != 2'd2) || !pk_full;
     wire   rd_fire  = sdram_rd_valid && sdram_rd_ready;
     wire   spurious = rd_fire && (outst_q == {CW{1'b0}});
-    wire   push     = rd_fire && !spurious;
+    wire   take     = rd_fire && !spurious;
+    wire   push     = take && pk_full;
     wire   pop      = m_valid && m_ready;
     wire   wr_sel   = head_q ^ cnt_q[0];
-    wire [WORD_W:0] push_word = {wr_word_q == VEC_LAST, sdram_rd_data};
+    wire [DW-1:0] beat;
+    generate
+        if (R > 1) begin : gen_pack
+            reg [(R-1)*WORD_W-1:0] pk_q;   // words 0..R-2 of the beat
+            always @(posedge clk) begin
+                if (take && !pk_full) pk_q[pk_cnt_q*WORD_W +: WORD_W] <= sdram_rd_data;
+            end
+            assign beat = {sdram_rd_data, pk_q};
+        end else begin : gen_nopack
+            assign beat = sdram_rd_data;
+        end
+    endgenerate
+    wire [DW:0] push_word = {wr_word_q == VEC_LAST, beat};
     wire   fin      = run_q && (pop_left_q == {CW{1'b0}});
 
     always @(posedge clk) begin
@@ -97,6 +123,7 @@ module mem_unified #(
     reg  [2:0]       err_d;
     reg  [CW-1:0]    req_addr_d, req_left_d, vec_left_d, outst_d, pop_left_d;
     reg  [VW_W-1:0]  wr_word_d;
+    reg  [BW-1:0]    pk_cnt_d;
     reg              head_d;
     reg  [1:0]       cnt_d;
 
@@ -107,9 +134,10 @@ module mem_unified #(
         req_addr_d = req_addr_q + (req_fire ? blen : {CW{1'b0}});
         req_left_d = req_left_q - (req_fire ? blen : {CW{1'b0}});
         vec_left_d = demand ? VEC_WORDS_C : vec_left_q - (req_fire ? blen : {CW{1'b0}});
-        outst_d    = outst_q + (req_fire ? blen : {CW{1'b0}}) - (push ? ONE_C : {CW{1'b0}});
+        outst_d    = outst_q + (req_fire ? blen : {CW{1'b0}}) - (take ? ONE_C : {CW{1'b0}});
         pop_left_d = pop_left_q - (pop ? ONE_C : {CW{1'b0}});
-        wr_word_d  = !push ? wr_word_q : (wr_word_q == VEC_LAST) ? {VW_W{1'b0}} : wr_word_q + ONE_V;
+        wr_word_d  = !take ? wr_word_q : (wr_word_q == VEC_LAST) ? {VW_W{1'b0}} : wr_word_q + ONE_V;
+        pk_cnt_d   = !take ? pk_cnt_q : pk_full ? {BW{1'b0}} : pk_cnt_q + ONE_B;
         head_d     = head_q ^ pop;
         cnt_d      = cnt_q + {1'b0, push} - {1'b0, pop};
         if (fin) begin
@@ -127,8 +155,9 @@ module mem_unified #(
             err_d      = 3'b000;
             req_addr_d = base_c;
             req_left_d = total_c;
-            pop_left_d = total_c;
+            pop_left_d = beats_c;
             wr_word_d  = {VW_W{1'b0}};
+            pk_cnt_d   = {BW{1'b0}};
         end
         if (spurious) err_d[2] = 1'b1;
     end
@@ -144,6 +173,7 @@ module mem_unified #(
             outst_q    <= {CW{1'b0}};
             pop_left_q <= {CW{1'b0}};
             wr_word_q  <= {VW_W{1'b0}};
+            pk_cnt_q   <= {BW{1'b0}};
             head_q     <= 1'b0;
             cnt_q      <= 2'd0;
         end else begin
@@ -156,6 +186,7 @@ module mem_unified #(
             outst_q    <= outst_d;
             pop_left_q <= pop_left_d;
             wr_word_q  <= wr_word_d;
+            pk_cnt_q   <= pk_cnt_d;
             head_q     <= head_d;
             cnt_q      <= cnt_d;
         end
@@ -165,7 +196,7 @@ module mem_unified #(
     assign done    = done_q;
     assign error   = err_q;
     assign m_valid = (cnt_q != 2'd0);
-    assign m_data  = head_q ? buf1_q[WORD_W-1:0] : buf0_q[WORD_W-1:0];
-    assign m_last  = head_q ? buf1_q[WORD_W] : buf0_q[WORD_W];
+    assign m_data  = head_q ? buf1_q[DW-1:0] : buf0_q[DW-1:0];
+    assign m_last  = head_q ? buf1_q[DW] : buf0_q[DW];
 endmodule
 `default_nettype wire

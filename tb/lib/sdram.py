@@ -18,7 +18,12 @@ The model checks the protocol it sees: a request of 0 words, one longer than
 ``max_request`` or one outside the memory raises ``SdramProtocolError``.
 ``inject_spurious(word)`` presents a word nobody asked for (error injection).
 Reset (``rst`` high) drops the queue and the word on the bus, like the SDRAM
-controller reset together with the DNN.
+controller reset together with the DNN; with ``reset=None`` the model is never
+reset, so bursts in flight when the DNN resets still arrive afterwards.
+
+Optional request tags (``tags=True``): the model samples {p}_req_tag with each
+request and drives {p}_rd_tag with every word of it (``words_by_tag`` counts
+the words delivered per tag).
 """
 
 import random
@@ -35,7 +40,7 @@ class SdramProtocolError(AssertionError):
 class SdramModel:
     def __init__(self, dut, clock, memory, prefix="sdram", reset=None, offset=0, latency=20, jitter=0,
                  bandwidth=0.5, burst_len=8, burst_gap=0, refresh_interval=0, refresh_clocks=0,
-                 max_outstanding=2, max_request=None, seed=0):
+                 max_outstanding=2, max_request=None, seed=0, tags=False):
         self.dut, self.clock, self.reset = dut, clock, reset
         self.mem = np.asarray(memory, dtype=np.uint64)
         self.offset = int(offset)          # word address of memory[0]
@@ -53,6 +58,11 @@ class SdramModel:
         self.req_valid, self.req_ready = s("req_valid"), s("req_ready")
         self.req_addr, self.req_len = s("req_addr"), s("req_len")
         self.rd_valid, self.rd_ready, self.rd_data = s("rd_valid"), s("rd_ready"), s("rd_data")
+        self.tags = bool(tags)
+        if self.tags:
+            self.req_tag, self.rd_tag = s("req_tag"), s("rd_tag")
+        self.last_tag = 0                  # tag of the last accepted request
+        self.words_by_tag = {}
         # statistics
         self.requests = 0
         self.words = 0
@@ -74,14 +84,16 @@ class SdramModel:
                 raise ValueError("bandwidth must be in (0, 1] words per clock")
             setattr(self, k, v if k == "max_request" else (float(v) if k == "bandwidth" else int(v)))
 
-    def inject_spurious(self, word):
-        self.spurious.append(word)
+    def inject_spurious(self, word, tag=None):
+        """Presents ``word`` unrequested; with tags, tagged ``tag`` (default:
+        the tag of the last accepted request)."""
+        self.spurious.append((word, self.last_tag if tag is None else int(tag)))
 
     def busy(self):
         return bool(self.queue) or bool(self.presenting)
 
     def _clear(self):
-        self.queue = deque()        # [next_addr, words_left, ready_cycle, words_in_burst]
+        self.queue = deque()        # [next_addr, words_left, ready_cycle, words_in_burst, tag]
         self.presenting = False
         self.credit = 0.0
         self.gap = 0
@@ -97,6 +109,7 @@ class SdramModel:
             rd_fire = self.presenting and bool(self.rd_ready.value)
             if req_fire and not in_reset:
                 addr, n = int(self.req_addr.value), int(self.req_len.value)
+                tag = int(self.req_tag.value) if self.tags else 0
             await RisingEdge(clk)
             self.cycle += 1
             if in_reset:
@@ -105,7 +118,7 @@ class SdramModel:
                 self.req_ready.value = 1
                 continue
             if req_fire:
-                self._accept(addr, n)
+                self._accept(addr, n, tag)
             if rd_fire and self.presenting == "spurious":
                 self.presenting = False
             elif rd_fire:
@@ -113,6 +126,7 @@ class SdramModel:
                 self.presenting = False
                 self.credit -= 1.0
                 head = self.queue[0]
+                self.words_by_tag[head[4]] = self.words_by_tag.get(head[4], 0) + 1
                 head[0] += 1
                 head[1] -= 1
                 head[3] += 1
@@ -124,7 +138,7 @@ class SdramModel:
                     self.gap = self.burst_gap
             self._step()
 
-    def _accept(self, addr, n):
+    def _accept(self, addr, n, tag=0):
         if n <= 0:
             raise SdramProtocolError(f"request of {n} words at 0x{addr:x}")
         if self.max_request is not None and n > self.max_request:
@@ -134,7 +148,8 @@ class SdramModel:
                                      f"0x{self.offset:x}..0x{self.offset + len(self.mem):x}")
         self.requests += 1
         delay = self.latency + (self.rng.randint(0, self.jitter) if self.jitter else 0)
-        self.queue.append([addr, n, self.cycle + delay, 0])
+        self.last_tag = tag
+        self.queue.append([addr, n, self.cycle + delay, 0, tag])
 
     def _step(self):
         """Drives the bus for the clock that has just begun."""
@@ -144,7 +159,10 @@ class SdramModel:
             self.refresh_cycles += 1
         self.credit = min(1.0, self.credit + self.bandwidth)
         if not self.presenting and self.spurious:
-            self.rd_data.value = int(self.spurious.popleft())
+            word, tag = self.spurious.popleft()
+            self.rd_data.value = int(word)
+            if self.tags:
+                self.rd_tag.value = tag
             self.presenting = "spurious"
         elif self.gap:
             self.gap -= 1
@@ -152,6 +170,8 @@ class SdramModel:
             head = self.queue[0]
             if self.cycle >= head[2]:
                 self.rd_data.value = int(self.mem[head[0] - self.offset])
+                if self.tags:
+                    self.rd_tag.value = head[4]
                 self.presenting = True
         self.rd_valid.value = int(bool(self.presenting))
         self.req_ready.value = int(len(self.queue) < self.max_outstanding)
