@@ -37,7 +37,9 @@ def _ceil_div(a, b):
 class Layout:
     """P banks. Weights (and Delta, same map) of layer l: w[i][j] in bank
     (i + j) % P at WB[l] + i * CW[l] + j // P, CW[l] = ceil((MAX_S[l] + 1) / P).
-    Activations of layer l: a[j], j = 1..S_l, in bank j % P at AB[l] + j // P.
+    Activations of layer l: a[j], j = 1..S_l, in bank j % P at AB[l] + j // P;
+    the layer-0 inputs (the sample) alternate between AB[0] and AB[4] (the
+    double buffer that takes the next sample while one computes).
     Deltas of layer l (1..3): delta[i] in bank i % P at DB[l] + i // P."""
 
     p: int
@@ -102,6 +104,8 @@ def _sum_rows(x):
     along the contiguous axis, which is why the rows are made contiguous first
     (a broadcast product of transposed views comes out in Fortran order)."""
     rows = np.ascontiguousarray(x).reshape(len(x), -1)        # C order: a row per summand
+    if rows.shape[1] == 1:   # one column is contiguous along axis 0: reduce would sum it pairwise
+        return np.add.accumulate(rows[:, 0], dtype=F32)[-1].reshape(x.shape[1:])
     return np.add.reduce(rows, axis=0, dtype=F32).reshape(x.shape[1:])
 
 
@@ -203,11 +207,12 @@ class MlpHw:
         return np.argmax(self.forward(x)[-1], axis=1)
 
 
-def init_weights(sizes, rng):
-    """Uniform Glorot-style initialisation, biases 0, float32."""
+def init_weights(sizes, rng, gain=1.0):
+    """Uniform Glorot initialisation times `gain`, biases 0, float32. (Glorot and
+    Bengio suggest a gain of 4 for sigmoid units; the MNIST benchmark uses 3.)"""
     ws = []
     for l in range(len(sizes) - 1):
-        lim = np.sqrt(6.0 / (sizes[l] + sizes[l + 1]))
+        lim = gain * np.sqrt(6.0 / (sizes[l] + sizes[l + 1]))
         w = rng.uniform(-lim, lim, (sizes[l + 1], sizes[l] + 1)).astype(F32)
         w[:, 0] = 0
         ws.append(w)

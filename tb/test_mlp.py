@@ -107,6 +107,46 @@ class EngineMonitor(Monitor):
                     self._emit(f"w{l}", self.reader.matrix("u_wram", l, self.sizes[l + 1], self.sizes[l] + 1))
 
 
+class SampleClock:
+    """Counts the engine's clocks: for each sample, the clocks busy was high
+    since the previous sample_done (a sample that follows straight on, from the
+    other input buffer, starts in the clock its predecessor finishes), and the
+    clock number of every sample_done and batch_done."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.per_sample, self.done_at, self.batch_at = [], [], []
+        self.now = 0
+        self._busy = 0
+        self._task = cocotb.start_soon(self._run())
+
+    def restart(self):
+        self._busy = 0
+
+    async def _run(self):
+        d = self.dut
+        while True:
+            await RisingEdge(d.clk)
+            await ReadOnly()
+            self.now += 1
+            if d.sample_done.value:
+                self.per_sample.append(self._busy)
+                self.done_at.append(self.now)
+                self._busy = 0
+                if d.batch_done.value:
+                    self.batch_at.append(self.now)
+            if d.busy.value:
+                self._busy += 1
+
+    async def next_sample(self):
+        """Waits for the next sample_done; returns that sample's busy clocks."""
+        n = len(self.per_sample)
+        while len(self.per_sample) == n:
+            await RisingEdge(self.dut.sample_done)
+            await ReadOnly()
+        return self.per_sample[n]
+
+
 class MlpTB:
     def __init__(self, dut, idle_prob=0.0, seed=0):
         self.dut = dut
@@ -124,7 +164,8 @@ class MlpTB:
         self.frame = []
         self.model = None
         self.train = True
-        self.undo = None
+        self.snaps = []   # model state before each training frame, for a reset
+        self.clock = SampleClock(dut)
 
     async def reset(self):
         await reset(self.dut.clk, self.dut.rst)
@@ -156,6 +197,7 @@ class MlpTB:
             if d.configured.value or d.err_config.value:
                 break
         await RisingEdge(d.clk)
+        self.clock.restart()
         return not bool(d.err_config.value)
 
     async def load_weights(self, weights):
@@ -227,11 +269,10 @@ class MlpTB:
                 self._expect(f"act{l}", acts[l][0], ref[0][l][0] if ref else None)
             self.outputs.append(acts[L][0])
             return
-        self.n_seen = getattr(self, "n_seen", 0) + 1
-        f64 = self.f64 and (self.n_seen - 1) % F64_EVERY == 0
-        # what a reset during this sample rolls back
-        self.undo = ([d.copy() for d in self.model.delta_acc], self.model._n_in_batch,
-                     len(self.expected), len(self.batch_x), w_before)
+        f64 = self.f64 and len(self.snaps) % F64_EVERY == 0
+        # what a reset before this sample is done rolls back
+        self.snaps.append(([d.copy() for d in self.model.delta_acc], self.model._n_in_batch,
+                           len(self.batch_x), w_before))
         acts, deltas = self.model.sample(x, y)
         ref = reference_step(w_before, x[None], y[None], float(self.alpha), lut=not SIGMOID) if f64 else None
         for l in range(1, L + 1):
@@ -253,25 +294,41 @@ class MlpTB:
             for l in range(L):
                 self._expect(f"Delta{l}", self.model.delta_acc[l], None)
 
-    def abort_sample(self):
-        """The engine was reset during the last sample: drop it from the models."""
-        deltas, n_in_batch, n_expected, n_batch, weights = self.undo
-        self.model.delta_acc, self.model._n_in_batch, self.model.w = deltas, n_in_batch, weights
-        del self.expected[n_expected:]
-        del self.batch_x[n_batch:], self.batch_y[n_batch:]
+    def abort_samples(self):
+        """The engine was reset (rst is high): every sample it had not finished
+        (computing, waiting in the other input buffer, or partly loaded) is
+        dropped from the models and the stimulus. The tensors of the finished
+        ones were all checked at their sample_done, so what is still expected
+        belongs to the dropped ones. Returns how many whole samples were dropped."""
+        self.source.flush()
+        self.frame = []
+        k = self.eng_mon.samples
+        dropped = len(self.snaps) - k
+        if dropped:
+            deltas, n_in_batch, n_batch, weights = self.snaps[k]
+            self.model.delta_acc, self.model._n_in_batch, self.model.w = deltas, n_in_batch, weights
+            del self.batch_x[n_batch:], self.batch_y[n_batch:]
+            del self.snaps[k:]
+        self.expected.clear()
+        return dropped
 
     def send_sample(self, x, y):
         words = [_u32(v) for v in np.concatenate([x, y])]
         for k, w in enumerate(words):
             self.source.append({"data": w, "last": int(k == len(words) - 1)})
 
-    async def wait_samples(self, n, timeout=10_000_000):
-        target = self.eng_mon.samples + n
+    async def wait_samples(self, n, timeout=10_000_000, total=False):
+        """Waits for n more finished samples (n in all since training started if total)."""
+        target = n if total else self.eng_mon.samples + n
         waited = 0
         while self.eng_mon.samples < target:
             await Timer(10_000, unit="ns")   # 1000 clocks, one wake-up
             waited += 1000
-            assert waited < timeout, "engine hung"
+            if waited >= timeout:
+                e = self.engine
+                state = {n: getattr(e, n).value for n in ("st_q", "kind_q", "l_q", "step_q", "full_q", "cur_buf_q",
+                                                          "ld_buf_q", "ld_cnt_q", "s_valid", "s_ready", "sample_q")}
+                raise AssertionError(f"engine hung after {self.eng_mon.samples} samples: {state}")
 
 
 async def _train_and_check(tb, sizes, x, y, m, alpha, every=False, seed=0):
@@ -387,8 +444,8 @@ async def test_reset_mid_sample(dut):
     await RisingEdge(dut.busy)
     await ClockCycles(dut.clk, 5)
     dut.rst.value = 1
-    tb.abort_sample()
     await ClockCycles(dut.clk, 2)
+    assert tb.abort_samples() == 1
     dut.rst.value = 0
     await RisingEdge(dut.clk)
     assert not dut.busy.value and not dut.configured.value
@@ -397,6 +454,118 @@ async def test_reset_mid_sample(dut):
         tb.send_sample(x[s], y[s])
     await tb.wait_samples(2)
     await tb.finish()
+    assert tb.scoreboard.result
+
+
+def _lane_net():
+    """The network of the `lanes` scenario (MLP_SIZES) and samples for it: MNIST
+    pixels spread over the image, one-hot targets of the digit modulo the outputs."""
+    sizes = [int(v) for v in os.environ.get("MLP_SIZES", "30,17,9,4").split(",")]
+    def samples(start, count):
+        x, _ = neuron_samples(sizes[0], start, count)
+        _, digits = mnist_samples(start, count)
+        y = np.eye(sizes[-1], dtype=np.float32)[np.argmax(digits, axis=1) % sizes[-1]]
+        return x, y
+    return sizes, samples
+
+
+class StreamWatch:
+    """Counts clocks in which a sample word was taken while the engine was busy
+    (loading overlapped with computing) and clocks of backpressure (s_valid
+    high, s_ready low)."""
+
+    def __init__(self, dut):
+        self.dut, self.overlap, self.stalled = dut, 0, 0
+        cocotb.start_soon(self._run())
+
+    async def _run(self):
+        d = self.dut
+        while True:
+            await RisingEdge(d.clk)
+            await ReadOnly()
+            if d.s_valid.value and d.s_ready.value and d.busy.value:
+                self.overlap += 1
+            if d.s_valid.value and not d.s_ready.value:
+                self.stalled += 1
+
+
+@cocotb.test(skip=SCENARIO != "lanes")
+async def test_overlap_stream(dut):
+    """Samples streamed back to back, with random idle words and random gaps
+    between samples, into the double-buffered input while the engine computes
+    (and against backpressure when both buffers are full): every activation,
+    delta, Delta, gradient and weight exact, none lost or repeated."""
+    sizes, samples = _lane_net()
+    m, nb = 3, 4
+    x, y = samples(0, m * nb)
+    tb = MlpTB(dut, idle_prob=0.15, seed=11)
+    watch = StreamWatch(dut)
+    await tb.reset()
+    await tb.setup(sizes, init_weights(sizes, np.random.default_rng(5)), m, 0.5, every=True)
+    rng = np.random.default_rng(12)
+    for s in range(m * nb):
+        tb.send_sample(x[s], y[s])
+        if rng.random() < 0.4:   # sometimes the host pauses until the engine has caught up
+            await ClockCycles(dut.clk, int(rng.integers(1, 400)))
+    await tb.wait_samples(m * nb, timeout=400_000, total=True)
+    await tb.finish()
+    dut._log.info("%s: %d words taken while computing, %d clocks of backpressure, %d values checked",
+                  sizes, watch.overlap, watch.stalled, tb.scoreboard.values_checked)
+    assert tb.eng_mon.samples == m * nb == len(tb.snaps)
+    assert watch.overlap > 0, "no sample was loaded during computation"
+    assert watch.stalled > 0, "the input never applied backpressure"
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "lanes")
+async def test_reset_during_load(dut):
+    """Reset while a sample computes and the next one is being loaded; then
+    while one computes, one waits in the other buffer and a third is held off
+    by backpressure. Every unfinished sample is lost (the host resends it);
+    the engine restarts from the weights in RAM and trains exactly."""
+    sizes, samples = _lane_net()
+    m = 2
+    x, y = samples(20, 10)
+    tb = MlpTB(dut, seed=13)
+    watch = StreamWatch(dut)
+    await tb.reset()
+    await tb.setup(sizes, init_weights(sizes, np.random.default_rng(6)), m, 0.5, every=True)
+
+    async def reset_when(cond, expect_dropped):
+        while True:
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            if cond():
+                break
+        await RisingEdge(dut.clk)
+        dut.rst.value = 1
+        await ClockCycles(dut.clk, 2)
+        assert tb.abort_samples() == expect_dropped
+        dut.rst.value = 0
+        await RisingEdge(dut.clk)
+        assert not dut.busy.value and not dut.configured.value and not dut.s_ready.value
+        assert await tb.configure(sizes, m, 0.5)
+
+    for s in range(2):   # batch 1
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(2)
+    # sample 2 computes, sample 3 is half loaded
+    tb.send_sample(x[2], y[2])
+    tb.send_sample(x[3], y[3])
+    await reset_when(lambda: dut.busy.value and len(tb.frame) >= sizes[0] // 2, 1)
+    for s in (2, 3):   # batch 2, resent
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(2, timeout=100_000)
+    # sample 4 computes, 5 waits in the other buffer, 6 is held off
+    for s in (4, 5, 6):
+        tb.send_sample(x[s], y[s])
+    stalled = watch.stalled
+    await reset_when(lambda: watch.stalled > stalled and len(tb.snaps) - tb.eng_mon.samples == 2, 2)
+    for s in range(4, 8):   # batches 3 and 4
+        tb.send_sample(x[s], y[s])
+    await tb.wait_samples(4, timeout=100_000)
+    await tb.finish()
+    assert tb.eng_mon.samples == 8 and len(tb.snaps) == 8
     assert tb.scoreboard.result
 
 
@@ -437,18 +606,6 @@ async def test_mnist_batches(dut):
     assert tb.scoreboard.result
 
 
-async def _busy_cycles(dut):
-    """Clocks from the engine starting on a sample to its sample_done."""
-    await RisingEdge(dut.busy)
-    cycles = 0
-    while True:
-        await RisingEdge(dut.clk)
-        cycles += 1
-        await ReadOnly()
-        if dut.sample_done.value:
-            return cycles
-
-
 @cocotb.test(skip=SCENARIO != "bench_cycles")
 async def test_bench_cycles(dut):
     """Table I: clocks of one training iteration of one neuron (forward,
@@ -472,7 +629,7 @@ async def test_bench_cycles(dut):
             tb.model = MlpHw([n, 1], weights, r=R, alpha=0.5, m=1,
                              sigmoid=sigmoid_alu if SIGMOID else sigmoid_lut)
         tb.send_sample(x[0], y[0])
-        out[n] = await _busy_cycles(dut)
+        out[n] = await tb.clock.next_sample()
         await ClockCycles(dut.clk, 5)
         assert not tb.expected
         dut._log.info("N = %d: %d clocks per training iteration", n, out[n])
@@ -497,15 +654,24 @@ async def test_bench_mnist_cycles(dut):
     await tb.load_weights(weights)
     tb.start_training(sizes, weights, m, 0.5)
     tb.f64 = False
-    cycles = []
+    # every sample queued at once: the engine takes them back to back
     for s in range(m * nb):
         tb.send_sample(x[s], y[s])
-        cycles.append(await _busy_cycles(dut))
-    await ClockCycles(dut.clk, 5)
-    assert not tb.expected
+    t0 = tb.clock.now
+    await tb.wait_samples(m * nb)
+    await tb.finish()
+    ck = tb.clock
+    batch_at = [t - t0 for t in ck.batch_at]
+    # steady state: the clocks between two batch_done, over the m inputs of the batch
+    steady = (batch_at[-1] - batch_at[-2]) / m if nb >= 2 else None
+    res = {"m": m, "batches": nb, "lanes_P": P, "busy_cycles_per_sample": ck.per_sample,
+           "sample_done_at": [t - t0 for t in ck.done_at], "batch_done_at": batch_at,
+           "steady_cycles_per_input": steady, "first_sample_cycles": ck.done_at[0] - t0,
+           "tensors_checked": tb.scoreboard.checked, "values_checked": tb.scoreboard.values_checked}
+    dut._log.info("P = %d: %s clocks per training input in steady state, %d values checked",
+                  P, steady, tb.scoreboard.values_checked)
     with open(os.environ["BENCH_OUT"], "w") as f:
-        json.dump({"m": m, "batches": nb, "cycles_per_sample": cycles,
-                   "values_checked": tb.scoreboard.values_checked}, f)
+        json.dump(res, f)
     assert tb.scoreboard.result
 
 
@@ -547,7 +713,7 @@ async def test_mnist_demo(dut):
         for s in range(b * m, (b + 1) * m):
             if not tb.system:
                 tb.send_sample(x[s], y[s])
-            cycles += await _busy_cycles(dut)
+            cycles += await tb.clock.next_sample()
             await RisingEdge(dut.clk)
             a = np.clip(tb.eng_mon.last["act3"].view(np.float32).astype(np.float64), 1e-12, 1 - 1e-12)
             loss += float(-(y[s] * np.log(a) + (1 - y[s]) * np.log(1 - a)).sum())

@@ -12,6 +12,7 @@ SCENARIO_TESTS = {
     "neuron": "test_neuron|test_bad_config|test_frame_errors|test_nan_inf|test_reset_mid_sample",
     "rednet": "test_red_not_red", "mnist": "test_mnist_batches", "demo": "test_mnist_demo",
     "bench_cycles": "test_bench_cycles", "bench_mnist": "test_bench_mnist_cycles",
+    "lanes": "test_overlap_stream|test_reset_during_load",
 }
 MEMORY_SOURCES = ("memory/mem_sram.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v",
                   "neuron/mlp_trainer.v")
@@ -42,4 +43,9 @@ UNITS = {
     "mlp_rednet": mlp_unit("rednet", p=3, max_sizes=(3, 3, 3, 1), max_out=1, MLP_F64_EVERY=50),
     "mlp_mnist": mlp_unit("mnist", p=10, max_sizes=(784, 100, 100, 10)),
     "mlp_demo": mlp_unit("demo", p=10, max_sizes=(784, 100, 100, 10), system=True),
+    # P divides no layer size: 30-17-9-4 on 7 lanes (the output layer fills part of one group)
+    "mlp_lanes": mlp_unit("lanes", p=7, max_sizes=(32, 20, 12, 10), MLP_SIZES="30,17,9,4"),
+    # one lane per hidden neuron, the output layer on 10 of the 100 lanes; the
+    # benchmark's build (its Verilator build takes several minutes: not in make test)
+    "mlp_p100": mlp_unit("lanes", p=100, max_sizes=(784, 100, 100, 10), MLP_SIZES="20,100,37,10"),
 }

@@ -25,6 +25,11 @@ def test_vectorized_mac_is_the_loop(r):
     w[1, 5] = np.inf     # and specials
     got, want = interleaved_mac(a, w, r), interleaved_mac_loop(a, w, r)
     assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    # one sample, one neuron (the single-neuron tests): a lone column must not be summed pairwise
+    for t in (33, 129, 785):
+        a1, w1 = rng.standard_normal((1, t)).astype(np.float32), rng.standard_normal((1, t)).astype(np.float32)
+        got, want = interleaved_mac(a1, w1, r), interleaved_mac_loop(a1, w1, r)
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), t
 
 
 def _mnist(n):

@@ -1,14 +1,17 @@
 """The MLP training engine (rtl/neuron) on Verilator: one neuron for N in
 {2..128} with the LUT and the ALU sigmoid (plus illegal configuration, framing
 errors, NaN/Inf and reset), the 3-3-3-1 red / not-red network trained to >= 95%
-on the RTL, and 784-100-100-10 on real MNIST mini-batches."""
+on the RTL, 784-100-100-10 on real MNIST mini-batches, and 30-17-9-4 on 7 lanes
+(no layer a multiple of P) with samples streamed into the double-buffered input
+while the engine computes, backpressure and resets during loading. (The same
+tests at P = 100, unit mlp_p100, build for several minutes: benchmark only.)"""
 
 import pytest
 
 from tb.units import UNITS, run_unit
 
 
-@pytest.mark.parametrize("unit", ["neuron", "neuron_alu", "mlp_rednet", "mlp_mnist"])
+@pytest.mark.parametrize("unit", ["neuron", "neuron_alu", "mlp_rednet", "mlp_mnist", "mlp_lanes"])
 def test_mlp_unit(unit):
     tests, failed = run_unit(UNITS[unit])
     assert tests > 0 and failed == 0

@@ -7,9 +7,10 @@
 // deltas live in P banks each; weights are stored skewed (w[i][j] in bank
 // (i + j) % P) so that a row (forward, update) and a column (backprop) are both
 // read one word per lane per clock. models/mlp_hw.py documents the numerics
-// and the memory map.
+// and the memory map. The layer-0 activations (the sample) are double
+// buffered: the next sample streams in while the current one computes.
 module mlp_net #(
-    parameter P       = 10,    // neuron lanes working in parallel
+    parameter P       = 10,    // neuron lanes working in parallel (1..128)
     parameter MUL_LAT = 2,     // fp_mul register stages
     parameter ADD_LAT = 2,     // fp_add register stages (= interleaved partial sums)
     parameter MAX_S0  = 784,   // largest input layer
@@ -72,8 +73,10 @@ module mlp_net #(
     localparam CA3 = cdiv(MAX_S3 + 1, P);
     localparam WB1 = MAX_S1 * CW0, WB2 = WB1 + MAX_S2 * CW1, W_DEPTH = WB2 + MAX_S3 * CW2;
     localparam AB1 = CW0, AB2 = AB1 + CW1, AB3 = AB2 + CW2, A_DEPTH = AB3 + CA3;
+    // the second sample buffer (layer 0 of the other sample) follows the layer map
+    localparam AX1 = A_DEPTH, A_DEPTH_X = AX1 + CW0;
     localparam DB2 = cdiv(MAX_S1, P), DB3 = DB2 + cdiv(MAX_S2, P), D_DEPTH = DB3 + cdiv(MAX_S3, P);
-    localparam WAW = clog2i(W_DEPTH), AAW = clog2i(A_DEPTH), DAW = clog2i(D_DEPTH);
+    localparam WAW = clog2i(W_DEPTH), AAW = clog2i(A_DEPTH_X), DAW = clog2i(D_DEPTH);
     localparam PW  = clog2i(P);
     // one width for every index and address computation, sliced at the RAM ports
     localparam IW0 = (WAW > AAW) ? WAW : AAW;
@@ -90,7 +93,7 @@ module mlp_net #(
     localparam [31:0] ONE = 32'h3f800000;
 
     initial begin
-        if (P < 1 || P > 64) $fatal(1, "mlp_net: P must be 1..64");
+        if (P < 1 || P > 128) $fatal(1, "mlp_net: P must be 1..128");
         if (MAX_OUT > MAX_S1 && MAX_OUT > MAX_S2 && MAX_OUT > MAX_S3) $fatal(1, "mlp_net: MAX_OUT larger than every layer");
         if ((1 << SZ_W) <= MAX_S0 || (1 << SZ_W) <= MAX_S1 || (1 << SZ_W) <= MAX_S2 || (1 << SZ_W) <= MAX_S3)
             $fatal(1, "mlp_net: SZ_W too small for the layer sizes");
@@ -113,7 +116,6 @@ module mlp_net #(
                 && (cfg_layers < 2'd2 || ((cfg_size2 != 0) && (cfg_size2 <= MAX_S2)))
                 && (cfg_layers < 2'd3 || ((cfg_size3 != 0) && (cfg_size3 <= MAX_S3)))
                 && ((cfg_layers == 2'd1 ? cfg_size1 : cfg_layers == 2'd2 ? cfg_size2 : cfg_size3) <= MAX_OUT);
-    assign cfg_ready  = (st_q == ST_UNCONF) || (st_q == ST_READY && ld_cnt_q == 0);
     assign configured = (st_q == ST_READY) || (st_q == ST_RUN);
     assign busy       = (st_q == ST_RUN) || (st_q == ST_RECIP);
 
@@ -225,26 +227,63 @@ module mlp_net #(
         end
     endgenerate
 
+    // ---------------------------------------------------------------- bank and lane outputs
+    wire [31:0] w_rd [0:P-1];
+    wire [31:0] gr_rd [0:P-1];
+    wire [31:0] a_rd [0:P-1];
+    wire [31:0] d_rd [0:P-1];
+    wire [31:0] lane_res [0:P-1];
+    wire [4:0]  lane_status [0:P-1];
+    wire        lane_wb_valid [0:P-1];
+    wire [3:0]  lane_wb_op [0:P-1];
+
     // ---------------------------------------------------------------- sample loading
+    // Two sample buffers (inputs in the activation banks, targets in
+    // registers): the loader fills ld_buf_q while the engine computes on
+    // cur_buf_q; s_ready drops while the buffer to fill still holds a sample.
     reg [IW-1:0]   ld_cnt_q;        // words of the current sample so far
     reg [PW-1:0]   ld_jmod_q;
     reg [IW-1:0]   ld_jdiv_q;
     reg            ld_bad_q;
-    reg [31:0]     target_q [0:MAX_OUT-1];
+    reg            ld_buf_q;        // buffer being filled
+    reg            cur_buf_q;       // buffer of the sample computed (or next to be)
+    reg [1:0]      full_q, full_d;  // buffer holds a whole sample not yet finished
+    reg [31:0]     target_q [0:2*MAX_OUT-1];
     // the first input word is column 1 (column 0 is the bias)
     localparam [PW-1:0]   LD_JMOD0 = (P == 1) ? 0 : 1;
     localparam [IW-1:0]   LD_JDIV0 = (P == 1) ? 1 : 0;
+    localparam [IW-1:0]   AX1_I = AX1[IW-1:0], MAX_OUT_I = MAX_OUT[IW-1:0];
+    localparam [TW:0]     MAX_OUT_T = MAX_OUT[TW:0];   // targets of buffer 1 start here
     wire [IW-1:0]  sz_out    = sz_q[layers_q];
     wire [IW-1:0]  frame_len = sz_q[0] + sz_out;
-    assign s_ready = (st_q == ST_READY) && !w_valid_take && !(cfg_valid && ld_cnt_q == 0);
+    // configuration and weight writes only when nothing is loaded or computing
+    wire           idle_ok   = (st_q == ST_READY) && (ld_cnt_q == 0) && (full_q == 2'b00);
+    assign cfg_ready = (st_q == ST_UNCONF) || idle_ok;
+    assign w_ready   = idle_ok;
+    wire           w_valid_take = w_valid && idle_ok;
+    // an activation write-back owns the activation banks' write port
+    wire           sig_wb    = lane_wb_valid[0] && (lane_wb_op[0] == OP_SIG2);
+    assign s_ready = (st_q == ST_READY || st_q == ST_RUN) && !full_q[ld_buf_q] && !sig_wb
+                   && !w_valid_take && !(cfg_valid && idle_ok);
     wire           s_take   = s_valid && s_ready;
     wire           ld_input = s_take && (ld_cnt_q < sz_q[0]);
     wire           ld_final = s_take && s_last;
     wire [IW-1:0]  ld_tidx  = ld_cnt_q - sz_q[0];
+    wire [TW:0]    ld_tslot = (ld_buf_q ? MAX_OUT_T : {(TW+1){1'b0}}) + {1'b0, ld_tidx[TW-1:0]};
     wire           ld_good  = ld_final && !ld_bad_q && (ld_cnt_q == frame_len - 1'b1);
-
-    wire           w_valid_take = w_valid && (st_q == ST_READY) && (ld_cnt_q == 0);
-    assign w_ready = (st_q == ST_READY) && (ld_cnt_q == 0);
+    wire [IW-1:0]  ld_base  = ld_buf_q ? AX1_I : {IW{1'b0}};
+    wire [IW-1:0]  cur_base = cur_buf_q ? AX1_I : {IW{1'b0}};
+    // the engine finishes its sample: the last pass has drained
+    wire           pass_done = (st_q == ST_RUN) && (step_q == SP_WAIT) && (wait_q == 4'd0)
+                             && (after_wait_q == SP_LAYER) && (l_q == last_l);
+    wire           fin = pass_done && ((kind_q == K_FP && !train_q)
+                                    || (kind_q == K_DACC && sample_q + 1'b1 != batch_q)
+                                    || (kind_q == K_GD));
+    always @* begin
+        full_d = full_q;
+        if (ld_good) full_d[ld_buf_q] = 1'b1;
+        if (fin)     full_d[cur_buf_q] = 1'b0;
+    end
 
     // ---------------------------------------------------------------- operand stage registers
     reg            r_valid_q, r_first_q, r_bias_q;
@@ -261,14 +300,6 @@ module mlp_net #(
     reg [DESC_W-1:0] desc_q [0:PIPE];
 
     // ---------------------------------------------------------------- banks
-    wire [31:0] w_rd [0:P-1];
-    wire [31:0] gr_rd [0:P-1];
-    wire [31:0] a_rd [0:P-1];
-    wire [31:0] d_rd [0:P-1];
-    wire [31:0] lane_res [0:P-1];
-    wire [4:0]  lane_status [0:P-1];
-    wire        lane_wb_valid [0:P-1];
-    wire [3:0]  lane_wb_op [0:P-1];
 
     wire [DESC_W-1:0] wdesc = desc_q[PIPE];
     wire [1:0]      wb_l      = wdesc[DESC_W-1 -: 2];
@@ -320,10 +351,10 @@ module mlp_net #(
             wire          a_we_ld  = ld_input && (ld_jmod_q == BI);
             localparam [IW-1:0] B0 = (b == 0) ? 1 : 0;   // activation j = g*P + P sits one row down
             wire          a_we_sig = wb_valid && (wb_op == OP_SIG2) && ((wb_base + f_extp(u_act)) < wb_sz_l1);
-            wire [IW-1:0] a_wa     = a_we_ld ? ld_jdiv_q : f_abase(wb_l + 2'd1) + wb_g + B0;
+            wire [IW-1:0] a_wa     = a_we_ld ? ld_base + ld_jdiv_q : f_abase(wb_l + 2'd1) + wb_g + B0;
             wire [IW-1:0] a_ra     = (step_q == SP_PRO && kind_q == K_BP) ? f_abase(l_q) + g_q + B0
-                                   : f_abase(l_q) + jdiv_q;
-            ram_1r1w #(.WIDTH(32), .DEPTH(A_DEPTH), .AW(AAW)) u_aram (
+                                   : ((l_q == 2'd0) ? cur_base : f_abase(l_q)) + jdiv_q;
+            ram_1r1w #(.WIDTH(32), .DEPTH(A_DEPTH_X), .AW(AAW)) u_aram (
                 .clk(clk), .wr_en(a_we_ld || a_we_sig), .wr_addr(a_wa[AAW-1:0]),
                 .wr_data(a_we_ld ? s_data : lane_res[u_act]),
                 .rd_en(st_q == ST_RUN), .rd_addr(a_ra[AAW-1:0]), .rd_data(a_rd[b]));
@@ -353,9 +384,9 @@ module mlp_net #(
             wire [PW:0]   wselm = (wsel >= P_W1) ? wsel - P_W1 : wsel;
             wire [PW-1:0] wbank = wselm[PW-1:0];
             wire [PW-1:0] abank = (u == P - 1) ? {PW{1'b0}} : UI + 1'b1;
-            localparam [IW-1:0] MAX_OUT_I = MAX_OUT;
             wire [IW-1:0] tidx  = r_g_q * P_I + f_extp(UI);
-            wire [31:0]   tgt   = (tidx < MAX_OUT_I) ? target_q[tidx[TW-1:0]] : 32'd0;
+            wire [TW:0]   tslot = (cur_buf_q ? MAX_OUT_T : {(TW+1){1'b0}}) + {1'b0, tidx[TW-1:0]};
+            wire [31:0]   tgt   = (tidx < MAX_OUT_I) ? target_q[tslot] : 32'd0;
             mlp_lane #(.MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IDX_W(2), .SIGMOID(SIGMOID)) u_lane (
                 .clk(clk), .rst(rst),
                 .r_valid(r_valid_q), .r_op(r_op_q), .r_idx(r_idx_q), .r_first(r_first_q),
@@ -417,15 +448,22 @@ module mlp_net #(
         end
     endtask
 
+    // the sample is done (fin is high): straight on to the other buffer's sample if loaded
+    task finish_sample;
+        begin
+            sample_done <= 1'b1;
+            cur_buf_q   <= ~cur_buf_q;
+            if (full_q[~cur_buf_q]) start_pass(K_FP, 2'd0);
+            else st_q <= ST_READY;
+        end
+    endtask
+
     // the pass that follows (kind_q, l_q), once its writes have landed
     task next_pass;
         begin
             case (kind_q)
                 K_FP:     if (l_q != last_l) start_pass(K_FP, l_q + 2'd1);
-                          else if (!train_q) begin
-                              sample_done <= 1'b1;
-                              st_q        <= ST_READY;
-                          end
+                          else if (!train_q) finish_sample;
                           else if (layers_q > 2'd1) start_pass(K_BP, last_l);
                           else start_pass(K_DACC, 2'd0);
                 K_BP:     if (l_q > 2'd1) start_pass(K_BP, l_q - 2'd1);
@@ -436,17 +474,15 @@ module mlp_net #(
                               else start_pass(K_DSCALE, 2'd0);
                           end else begin
                               sample_q    <= sample_q + 1'b1;
-                              sample_done <= 1'b1;
-                              st_q        <= ST_READY;
+                              finish_sample;
                           end
                 K_DSCALE: if (l_q != last_l) start_pass(K_DSCALE, l_q + 2'd1);
                           else start_pass(K_GD, 2'd0);
                 default:  if (l_q != last_l) start_pass(K_GD, l_q + 2'd1);
                           else begin
                               sample_q    <= {M_W{1'b0}};
-                              sample_done <= 1'b1;
                               batch_done  <= 1'b1;
-                              st_q        <= ST_READY;
+                              finish_sample;
                           end
             endcase
         end
@@ -481,10 +517,33 @@ module mlp_net #(
             ld_bad_q   <= 1'b0;
             ld_jmod_q  <= LD_JMOD0;
             ld_jdiv_q  <= LD_JDIV0;
+            ld_buf_q   <= 1'b0;
+            cur_buf_q  <= 1'b0;
+            full_q     <= 2'b00;
             r_valid_q  <= 1'b0;
             layers_q   <= 2'd1;
             sample_q   <= {M_W{1'b0}};
         end else begin
+            full_q <= full_d;
+            // loader: s_ready is only high while configured, never with a configuration
+            if (s_take) begin
+                if (ld_input) begin
+                    ld_jmod_q <= (ld_jmod_q == P_M1) ? {PW{1'b0}} : ld_jmod_q + 1'b1;
+                    if (ld_jmod_q == P_M1) ld_jdiv_q <= ld_jdiv_q + 1'b1;
+                end else if (ld_cnt_q < frame_len) begin
+                    target_q[ld_tslot] <= s_data;
+                end
+                if (ld_cnt_q >= frame_len - 1'b1 && !s_last) ld_bad_q <= 1'b1;
+                ld_cnt_q <= ld_cnt_q + 1'b1;
+                if (ld_final) begin
+                    ld_cnt_q  <= {IW{1'b0}};
+                    ld_bad_q  <= 1'b0;
+                    ld_jmod_q <= LD_JMOD0;
+                    ld_jdiv_q <= LD_JDIV0;
+                    if (ld_good) ld_buf_q  <= ~ld_buf_q;
+                    else         err_frame <= 1'b1;
+                end
+            end
             if (cfg_valid && cfg_ready) begin
                 err_config <= !cfg_ok;
                 err_frame  <= 1'b0;
@@ -507,27 +566,9 @@ module mlp_net #(
                         inv_m_q <= recip_val;
                         st_q    <= ST_READY;
                     end
-                    ST_READY: if (s_take) begin
-                        if (ld_input) begin
-                            ld_jmod_q <= (ld_jmod_q == P_M1) ? {PW{1'b0}} : ld_jmod_q + 1'b1;
-                            if (ld_jmod_q == P_M1) ld_jdiv_q <= ld_jdiv_q + 1'b1;
-                        end else if (ld_cnt_q < frame_len) begin
-                            target_q[ld_tidx[TW-1:0]] <= s_data;
-                        end
-                        if (ld_cnt_q >= frame_len - 1'b1 && !s_last) ld_bad_q <= 1'b1;
-                        ld_cnt_q <= ld_cnt_q + 1'b1;
-                        if (ld_final) begin
-                            ld_cnt_q  <= {IW{1'b0}};
-                            ld_bad_q  <= 1'b0;
-                            ld_jmod_q <= LD_JMOD0;
-                            ld_jdiv_q <= LD_JDIV0;
-                            if (ld_good) begin
-                                st_q <= ST_RUN;
-                                start_pass(K_FP, 2'd0);
-                            end else begin
-                                err_frame <= 1'b1;
-                            end
-                        end
+                    ST_READY: if (full_q[cur_buf_q]) begin
+                        st_q <= ST_RUN;
+                        start_pass(K_FP, 2'd0);
                     end
                     ST_RUN: begin
                         case (step_q)
