@@ -46,12 +46,16 @@ def batches(n_inputs, m, seed):
 
 
 def alpha_at(seen, budget, alpha0, schedule):
-    """The learning rate the host writes before each mini-batch (a float32
-    register): constant, or "wsd": constant for the first half of the run's
-    budget, then linear decay towards 0."""
+    """The learning rate (a float32 register) for the mini-batch that starts
+    after `seen` inputs: constant, or "wsd": constant for the first half of the
+    run's budget, then a linear decay towards 0 in steps of 1% of the budget,
+    so the host rewrites alpha 50 times per run (a reconfiguration between
+    mini-batches, which drains the engine once: tb/test_mlp.py test_mnist_batches
+    checks it)."""
     if schedule == "const":
         return np.float32(alpha0)
-    return np.float32(alpha0 * min(1.0, 2.0 * (1.0 - seen / budget)))
+    step = max(budget // 100, 1)
+    return np.float32(alpha0 * min(1.0, 2.0 * (1.0 - (seen // step) * step / budget)))
 
 
 def train_hw(x, y, xt, yt, budget, args):
@@ -187,7 +191,7 @@ def main():
 
     report = {"network": "784-100-100-10, sigmoid, cross-entropy on sigmoid outputs, SGD",
               "batch_m": args.batch, "alpha": args.alpha, "schedule": args.schedule,
-              "schedule_doc": alpha_at.__doc__.split("register): ")[1].replace("\n    ", " "),
+              "schedule_doc": " ".join(alpha_at.__doc__.split("after `seen` inputs: ")[1].split()),
               "init": f"uniform Glorot x {args.init_gain}, biases 0", "seed": args.seed,
               "runs": "one training run per budget (the schedule depends on the budget), "
                       "same initial weights and sample order; inputs in [0, 1]",

@@ -602,7 +602,22 @@ async def test_mnist_batches(dut):
     tb = MlpTB(dut, idle_prob=0.05, seed=3)
     await tb.reset()
     x, y = mnist_samples(0, m * nb)
-    await _train_and_check(tb, [784, 100, 100, 10], x, y, m=m, alpha=0.5, seed=1)
+    sizes = [784, 100, 100, 10]
+    await tb.setup(sizes, init_weights(sizes, np.random.default_rng(1)), m, 0.5)
+    for b in range(nb):
+        if b:
+            # a learning-rate schedule: the host writes a new alpha between
+            # mini-batches (a reconfiguration; the weights stay in the banks)
+            await tb.wait_samples(b * m, total=True)
+            alpha = np.float32(0.5 * (nb - b) / nb)
+            assert await tb.configure(sizes, m, float(alpha))
+            tb.alpha = tb.model.alpha = alpha
+        for s in range(b * m, (b + 1) * m):
+            tb.send_sample(x[s], y[s])
+    await tb.wait_samples(m * nb, total=True)
+    await tb.finish()
+    dut._log.info("%d samples, alpha changed between mini-batches: %d tensors, %d values checked",
+                  len(x), tb.scoreboard.checked, tb.scoreboard.values_checked)
     assert tb.scoreboard.result
 
 
