@@ -319,9 +319,13 @@ def _matmul(xm, ym, rows, cols, out_map, mode=None):
 
 
 # ---------------------------------------------------------------- programs
-def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32):
+def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32, matmul=None):
     """Tiles of one phase. FP needs x, w; BP needs dout, w; WG needs x, dout.
-    All int8 numpy arrays (NCHW / OIHW; FC: (N, C), (M, C), (N, M))."""
+    All int8 numpy arrays (NCHW / OIHW; FC: (N, C), (M, C), (N, M)).
+    matmul: force this PE mode (BC, WB or CONV) on the matrix products
+    (1x1 / FC every phase, WG 3x3), in the orientation written below (FP/BP:
+    the weights on the rows; WG: dout on the rows), instead of the cheapest
+    one; rtl/pe_array/pe_ctrl.v maps those as matmul=BC."""
     layer.check()
     if phase not in ("fp", "bp", "wg"):
         raise UnsupportedLayer(f"phase {phase!r}")
@@ -330,11 +334,11 @@ def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32):
         shape = {"fp": (L.n, L.m), "bp": (L.n, L.c), "wg": (L.m, L.c)}[phase]
         fl = _flat(shape)
         if phase == "fp":
-            tiles = _matmul(w, x, rows, cols, fl.T)
+            tiles = _matmul(w, x, rows, cols, fl.T, matmul)
         elif phase == "bp":
-            tiles = _matmul(w.T, dout, rows, cols, fl.T)
+            tiles = _matmul(w.T, dout, rows, cols, fl.T, matmul)
         else:
-            tiles = _matmul(dout.T, x.T, rows, cols, fl)
+            tiles = _matmul(dout.T, x.T, rows, cols, fl, matmul)
         return Program(L, phase, rows, cols, shape, tiles)
 
     s = L.stride
@@ -349,15 +353,15 @@ def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32):
         if phase == "fp":
             xs = x[:, :, ::s, ::s]                                    # (N, C, Ho, Wo)
             ym = xs.transpose(0, 2, 3, 1).reshape(-1, L.c)            # (Q, C)
-            tiles = _matmul(w[:, :, 0, 0], ym, rows, cols, fl.transpose(1, 0, 2, 3).reshape(L.m, -1))
+            tiles = _matmul(w[:, :, 0, 0], ym, rows, cols, fl.transpose(1, 0, 2, 3).reshape(L.m, -1), matmul)
         elif phase == "bp":
             ym = dout.transpose(0, 2, 3, 1).reshape(-1, L.m)          # (Q, M)
             om = fl[:, :, ::s, ::s].transpose(1, 0, 2, 3).reshape(L.c, -1)
-            tiles = _matmul(w[:, :, 0, 0].T, ym, rows, cols, om)
+            tiles = _matmul(w[:, :, 0, 0].T, ym, rows, cols, om, matmul)
         else:
             xs = x[:, :, ::s, ::s].transpose(1, 0, 2, 3).reshape(L.c, -1)   # (C, R)
             dm = dout.transpose(1, 0, 2, 3).reshape(L.m, -1)                # (M, R)
-            tiles = _matmul(dm, xs, rows, cols, fl[:, :, 0, 0])
+            tiles = _matmul(dm, xs, rows, cols, fl[:, :, 0, 0], matmul)
         return Program(L, phase, rows, cols, shape, tiles)
 
     # 3x3, padding 1
@@ -370,7 +374,7 @@ def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32):
         tiles = _bp3_s2_eo(dout, w, rows, cols, fl)
     else:
         dm = dout.transpose(1, 0, 2, 3).reshape(L.m, -1)                    # (M, N*Ho*Wo)
-        tiles = _matmul(dm, _im2col3(x, s, L.ho, L.wo), rows, cols, fl.reshape(L.m, -1))
+        tiles = _matmul(dm, _im2col3(x, s, L.ho, L.wo), rows, cols, fl.reshape(L.m, -1), matmul)
     return Program(L, phase, rows, cols, shape, tiles)
 
 

@@ -51,4 +51,6 @@ UNITS["pe_top_4x8"] = pe_top_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE
 # non-power-of-two rows and columns: partial row blocks, the cyclic bank rotation wraps mid-array
 UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1,
                                   PE_CASES="conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_32_3x3_s2:fp,"
-                                           "conv_16_32_3x3_s2:bp")
+                                           "conv_16_32_3x3_s2:bp,shortcut_16_32_1x1_s2:fp,shortcut_16_32_1x1_s2:bp,"
+                                           "fc_64_10:fp,fc_64_10:bp,conv_16_16_3x3_s1:wg,conv_16_32_3x3_s2:wg,"
+                                           "shortcut_16_32_1x1_s2:wg,fc_64_10:wg")

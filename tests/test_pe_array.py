@@ -3,7 +3,8 @@
 full CIFAR-10 size), unsupported shapes, and the RTL on Verilator: a 4 x 8
 array through every layer kind and phase plus the error/reset/overflow tests,
 and the default 16 x 32 array on a 16 x 16 crop; the top with the tiling
-controller and buffers (tensors in) on a 4 x 8 and a 3 x 5 array."""
+controller and buffers (tensors in, every layer kind and phase) on a 4 x 8
+and a 3 x 5 array."""
 
 import numpy as np
 import pytest
@@ -13,13 +14,15 @@ from tb.units import run_unit
 from tb.units_pe import UNITS, pe_unit
 
 
+@pytest.mark.parametrize("matmul", [None, pa.BC])
 @pytest.mark.parametrize("rows,cols,side,n", [(4, 8, 8, 2), (16, 32, 32, 2), (5, 7, 12, 3)])
-def test_schedule_matches_pytorch(rows, cols, side, n):
+def test_schedule_matches_pytorch(rows, cols, side, n, matmul):
     """The schedule + the PE-mode definitions give PyTorch's result on every
-    element; MACs issued = nominal MACs (no dummy multiply)."""
+    element; MACs issued = nominal MACs (no dummy multiply). matmul=BC: the
+    mapping the RTL controller uses for 1x1 / FC and WG."""
     for name, (layer, x, w, d) in pa.layer_tensors(n=n, side=side, seed=1).items():
         for phase in ("fp", "bp", "wg"):
-            prog = pa.program(layer, phase, x, w, d, rows, cols)
+            prog = pa.program(layer, phase, x, w, d, rows, cols, matmul=matmul)
             got, cnt = pa.scatter(prog, [pa.run_tile(t) for t in prog.tiles])
             ref = pa.reference(layer, phase, x, w, d)
             assert np.array_equal(got, ref), (name, phase)
@@ -58,8 +61,9 @@ def test_rtl_16x32():
 
 @pytest.mark.parametrize("unit", ["pe_top_4x8", "pe_top_3x5"])
 def test_rtl_top(unit):
-    """pe_top: FP and BP 3x3 stride 1/2 layers from tensors, exact vs
-    PyTorch and in the schedule's beat order, requantization, illegal
+    """pe_top: FP, BP and WG of the 3x3 stride 1/2 layers, the 1x1 shortcut
+    and FC from tensors, exact vs PyTorch and in the schedule's beat order
+    (1x1/FC and WG: BC mapping), requantization, illegal
     descriptors, reset while loading and while computing."""
     tests, failed = run_unit(UNITS[unit])
     assert tests == 4 and failed == 0

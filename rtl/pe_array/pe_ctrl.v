@@ -10,6 +10,19 @@
 //   BP 3x3 s2:    _bp3_s2_eo: EO beats, rows = input channels, columns =
 //                 output pairs (n, y of one parity, x = 2u, 2u+1), loop
 //                 (m, ky in the taps of that parity); no zero-inserted error.
+//   FP/BP 1x1 (any stride) and FC (= 1x1 on 1x1 images): BC beats (input
+//                 broadcast, output-stationary, _matmul mode BC with the
+//                 weights on the rows): rows = 3 row channels P each (FP: M,
+//                 BP: C), columns = positions of the column tensor (n, y, x),
+//                 one beat per reduction channel r (FP: C, BP: M), a0 = the
+//                 input at (n, r, y*s, x*s); stride-2 BP writes only the
+//                 strided din positions (the others are zero).
+//   WG (3x3 s1/s2, 1x1, FC): BC beats, _matmul(dout, im2col(x)) with dout
+//                 on the rows (3 output channels M each; dout arrives on the
+//                 weight stream), columns = (c, ky, kx) (1x1 / FC: c), one
+//                 beat per output position r = (n, yo, xo), a0 = xpad[n, c,
+//                 yo*s + ky, xo*s + kx]: only the strided positions are read
+//                 (input division), padding masked per column and position.
 // A position walker fills the next tile's column descriptors (address, pad
 // masks), WALK columns per clock, while the current tile computes.
 // Descriptor (s_desc_data): [1:0] phase (0 FP, 1 BP, 2 WG), [3:2] K,
@@ -18,7 +31,7 @@
 // A rejected descriptor loads nothing, sets err and err_code and returns to
 // idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
 // K/2, odd H or W at stride 2, phase 3), 2 legal but not mapped by this
-// controller (K = 1 / FC, WG), 3 above buffer capacity.
+// controller (none at present: reserved), 3 above buffer capacity.
 module pe_ctrl #(
     parameter ROWS   = 16,    // PE rows
     parameter COLS   = 32,    // PE columns
@@ -125,10 +138,18 @@ module pe_ctrl #(
                      !(d_k == 2'd1 || d_k == 2'd3) || !(d_stride == 2'd1 || d_stride == 2'd2) ||
                      {1'b0, d_pad} != {1'b0, d_k} >> 1 ||
                      (d_stride == 2'd2 && (d_h[0] || d_w[0]));
-    wire unmapped  = d_k == 2'd1 || d_phase == 2'd2;
     wire [15:0] ho_d = d_stride == 2'd2 ? d_h >> 1 : d_h;
     wire [15:0] wo_d = d_stride == 2'd2 ? d_w >> 1 : d_w;
-    wire        d_eo = d_bp && d_stride == 2'd2;       // BP stride 2: EO mode
+    wire unmapped  = 1'b0;
+    wire        d_wg   = d_phase == 2'd2;
+    wire        d_bc   = d_k == 2'd1 || d_wg;          // 1x1 / FC / WG: BC beats
+    wire [47:0] r_d    = d_n * ho_d * wo_d;            // WG: output positions (reduction)
+    wire [15:0] red_d  = d_wg ? r_d[15:0] : d_cx;      // BC reduction length
+    wire [16:0] g_d    = ({1'b0, d_rows} + 17'd2) / 3;  // BC: row groups of 3 channels
+    wire [16:0] c3_d   = ({1'b0, red_d} + 17'd2) / 3;   // BC: reduction words of 3
+    wire [16:0] cxm1_d = {1'b0, red_d} - 17'd1;
+    wire [16:0] kyl_d  = cxm1_d - 17'd3 * (cxm1_d / 3); // BC: channel of the last beat, mod 3
+    wire        d_eo = d_bp && d_stride == 2'd2 && !d_bc;       // BP stride 2: EO mode
     wire [15:0] hx_d = d_bp ? ho_d : d_h;              // the column tensor: x or dout
     wire [15:0] wx_d = d_bp ? wo_d : d_w;
     wire [1:0]  sw_d = d_bp ? 2'd1 : d_stride;          // walker step over it
@@ -137,8 +158,9 @@ module pe_ctrl #(
     wire [31:0] hw       = hx_d * wx_d;
     wire [16:0] s2w      = sw_d == 2'd2 ? {wx_d, 1'b0} : {1'b0, wx_d};
     wire [16:0] s2w1     = {wx_d, 1'b1};
-    wire [47:0] w_words  = (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
-    wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH;
+    wire [47:0] w_words  = d_bc ? (({31'd0, g_d} + ROWS - 1) / ROWS) * 3 * {31'd0, c3_d} :
+                                  (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
+    wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
     wire [1:0] code = shape_bad ? 2'd1 : unmapped ? 2'd2 : cap_bad ? 2'd3 : 2'd0;
 
     assign s_desc_ready = state_q == S_IDLE;
@@ -146,7 +168,11 @@ module pe_ctrl #(
     wire start     = state_q == S_CHECK && code == 2'd0;
 
     // layer constants, registered at the check
-    reg          bp_q, eo_q, rq_q, s2_q;
+    reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q;
+    reg [15:0]   ph_q, pw_q, pho_q, pwo_q;              // WG: x map and position grid
+    reg [QW+1:0] pk_s_q, pk_sw_q, pk_chw_q;             // WG: position steps in x
+    reg          ps2_q;
+    reg  [1:0]   kyl_q;
     reg [4:0]    shift_q;
     reg [15:0]   n_n_q, cx_n_q, rows_n_q, hx_q, wx_q, ho_n_q, wo_n_q;
     reg [QW+1:0] k_w_q, k_2w_q, k_w1_q, k_2w1_q, k_hw_q, k_chw_q, k_s_q, k_sw_q;
@@ -158,35 +184,47 @@ module pe_ctrl #(
     assign ib_ld_q = ld_base[IAW+1:2];
     assign ib_ld_r = ld_base[1:0];
     // sizes above capacity are rejected before these truncations matter
-    wire unused = &{1'b0, desc_q[15:14], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2], 1'b0};
+    wire unused = &{1'b0, desc_q[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2], 1'b0};
     assign wb_ld_start = start;
-    assign wb_ld_m = d_m;
-    assign wb_ld_c = d_c;
+    assign wb_ld_m = d_bc ? g_d[15:0] : d_m;
+    assign wb_ld_c = d_bc ? c3_d[15:0] : d_c;
 
     always @(posedge clk) begin
         if (desc_fire) desc_q <= s_desc_data;
         if (start) begin
             bp_q     <= d_bp;
             eo_q     <= d_eo;
+            bc_q     <= d_bc;
+            wg_q     <= d_wg;
+            k1_q     <= d_k == 2'd1;
+            ph_q     <= d_h;
+            pw_q     <= d_w;
+            pho_q    <= ho_d;
+            pwo_q    <= wo_d;
+            pk_s_q   <= qr({{(QW-2){1'b0}}, sw_d});
+            ps2_q    <= sw_d == 2'd2;
+            pk_sw_q  <= qr(s2w[QW-1:0]);
+            pk_chw_q <= qr(chw[QW-1:0]);
+            kyl_q    <= kyl_d[1:0];
             rq_q     <= desc_q[8];
             shift_q  <= desc_q[13:9];
-            s2_q     <= sw_d == 2'd2;
-            n_n_q    <= d_n;
-            cx_n_q   <= d_cx;
-            rows_n_q <= d_rows;
-            hx_q     <= hx_d;
-            wx_q     <= wx_d;
-            ho_n_q   <= ho_d;
-            wo_n_q   <= wo_d;
+            s2_q     <= sw_d == 2'd2 && !d_wg;
+            n_n_q    <= d_wg ? d_c : d_n;
+            cx_n_q   <= d_bc ? c3_d[15:0] : d_cx;
+            rows_n_q <= d_bc ? g_d[15:0] : d_rows;
+            hx_q     <= d_wg ? 16'd3 : hx_d;
+            wx_q     <= d_wg ? 16'd3 : wx_d;
+            ho_n_q   <= d_wg ? {14'd0, d_k} : ho_d;
+            wo_n_q   <= d_wg ? {14'd0, d_k} : wo_d;
             k_w_q    <= qr(wx_d[QW-1:0]);
             k_2w_q   <= qr({wx_d[QW-2:0], 1'b0});
             k_w1_q   <= qr(wx_d[QW-1:0] + 1'b1);
             k_2w1_q  <= qr(s2w1[QW-1:0]);
             k_hw_q   <= qr(hw[QW-1:0]);
-            k_chw_q  <= qr(chw[QW-1:0]);
-            k_s_q    <= qr({{(QW-2){1'b0}}, sw_d});
-            k_sw_q   <= qr(s2w[QW-1:0]);
-            c3_q     <= d_c[WAW-1:0] * 3;
+            k_chw_q  <= d_wg ? qr(hw[QW-1:0]) : qr(chw[QW-1:0]);
+            k_s_q    <= d_wg ? qr({{(QW-1){1'b0}}, 1'b1}) : qr({{(QW-2){1'b0}}, sw_d});
+            k_sw_q   <= d_wg ? qr(wx_d[QW-1:0]) : qr(s2w[QW-1:0]);
+            c3_q     <= (d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0]) * 3;
         end
     end
 
@@ -277,18 +315,28 @@ module pe_ctrl #(
     reg  [WAW-1:0] cx3_q, cxd_q, r0x3_q, rb3c_q;
     reg            p_valid_q, p_first_q, p_last_q, p_rq_q;
     reg  [4:0]     p_shift_q;
+    // WG: output position (yo, xo) of the beat, its input row/column, the row and image byte offsets
+    reg  [15:0]    py_q, px_q, pys_q, pxs_q;
+    reg  [QW+1:0]  prow_q, pimg_q;
+    wire [15:0]    ps16 = ps2_q ? 16'd2 : 16'd1;
+    wire [QW+1:0]  prow_n = qr_add(prow_q, pk_sw_q);
+    wire [QW+1:0]  pimg_n = qr_add(pimg_q, pk_chw_q);
+    wire p_top = pys_q == 16'd0, p_bot = pys_q + 16'd1 >= ph_q;
+    wire p_lft = pxs_q == 16'd0, p_rgt = pxs_q + 16'd1 >= pw_q;
 
     wire issue     = state_q == S_RUN && tile_q && (!p_valid_q || a_ready);
     // kernel rows of a beat group: 0, 1, 2; EO even rows: 1; EO odd rows: 0, 2
     wire [1:0] ky_first = (eo_q && !par_q) ? 2'd1 : 2'd0;
-    wire [1:0] ky_lastv = (eo_q && !par_q) ? 2'd1 : 2'd2;
+    wire       cx_end   = cx_q == cx_n_q - 16'd1;
+    wire [1:0] ky_lastv = (eo_q && !par_q) ? 2'd1 : (bc_q && cx_end) ? kyl_q : 2'd2;
     wire [1:0] ky_step  = eo_q ? 2'd2 : 2'd1;
-    wire t_last    = ky_q == ky_lastv && cx_q == cx_n_q - 16'd1;
+    wire t_last    = ky_q == ky_lastv && cx_end;
     wire last_rb   = {1'b0, r0_q} + ROWS >= {1'b0, rows_n_q};
     wire par_d     = (eo_q && cu_lastq_q) ? !par_q : par_q;    // after this tile
     wire layer_end = issue && t_last && cu_lastq_q && last_rb && (!eo_q || par_q);
     // column offset of the beat: channel + kernel row (EO: dout row t or t+1, from x = u)
-    wire [QW+1:0] koff = eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
+    // BC: byte (y*s + 1, x*s + 1) of the padded map, channel 3*cx + ky
+    wire [QW+1:0] koff = (wg_q && !k1_q) ? {(QW+2){1'b0}} : bc_q ? k_w1_q : eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
                          ky_q == 2'd0 ? {(QW+2){1'b0}} : ky_q == 2'd1 ? k_w_q : k_2w_q;
     wire [QW+1:0] off_q = qr_add(offc_q, koff);
     assign take_next = state_q == S_RUN && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
@@ -296,6 +344,7 @@ module pe_ctrl #(
     always @(posedge clk) begin
         if (rst || state_q != S_RUN) begin
             {cx_q, r0_q, cxmod_q, offc_q, cx3_q, cxd_q, r0x3_q, rb3c_q} <= 0;
+            {py_q, px_q, pys_q, pxs_q, prow_q, pimg_q} <= 0;
             ky_q   <= eo_q ? 2'd1 : 2'd0;
             par_q  <= 1'b0;
             tile_q <= 1'b0;
@@ -303,6 +352,7 @@ module pe_ctrl #(
             if (issue) begin
                 if (ky_q != ky_lastv) begin
                     ky_q  <= ky_q + ky_step;
+                    if (bc_q) offc_q <= qr_add(offc_q, k_hw_q);
                 end else if (!t_last) begin
                     ky_q    <= ky_first;
                     cx_q    <= cx_q + 16'd1;
@@ -320,6 +370,26 @@ module pe_ctrl #(
                         rb3c_q <= rb3c_q + c3_q;
                     end
                     tile_q <= 1'b0;
+                end
+            end
+            if (issue && wg_q) begin
+                if (t_last) begin
+                    {py_q, px_q, pys_q, pxs_q, prow_q, pimg_q} <= 0;
+                end else if (px_q != pwo_q - 16'd1) begin
+                    px_q   <= px_q + 16'd1;
+                    pxs_q  <= pxs_q + ps16;
+                    offc_q <= qr_add(offc_q, pk_s_q);
+                end else if (py_q != pho_q - 16'd1) begin
+                    {px_q, pxs_q} <= 0;
+                    py_q   <= py_q + 16'd1;
+                    pys_q  <= pys_q + ps16;
+                    offc_q <= prow_n;
+                    prow_q <= prow_n;
+                end else begin
+                    {px_q, pxs_q, py_q, pys_q} <= 0;
+                    offc_q <= pimg_n;
+                    prow_q <= pimg_n;
+                    pimg_q <= pimg_n;
                 end
             end
             if (take_next) tile_q <= 1'b1;
@@ -345,7 +415,11 @@ module pe_ctrl #(
             wire [2:0]    col_ok = eo_q ? {1'b0, msk[5], 1'b1} : msk[5:3];
             assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2];
             assign ib_rd_r[k*2 +: 2]     = a[1:0];
-            assign ib_rd_mask[k*3 +: 3]  = row_ok ? col_ok : 3'b000;
+            // WG 3x3: kernel tap (ky, kx) of this column off the map at this position
+            wire          wg_pad = !k1_q && ((!msk[0] && p_top) || (!msk[2] && p_bot) ||
+                                             (!msk[3] && p_lft) || (!msk[5] && p_rgt));
+            wire          bc_ok  = cu_v_q[k] && !(wg_q && wg_pad);
+            assign ib_rd_mask[k*3 +: 3]  = bc_q ? {2'b00, bc_ok} : row_ok ? col_ok : 3'b000;
             wire unused_hi = &{1'b0, a[QW+1:IAW+2], 1'b0};   // headroom, bounded by the capacity check
         end
         for (r = 0; r < ROWS; r = r + 1) begin : gen_rowmask
@@ -354,11 +428,12 @@ module pe_ctrl #(
     endgenerate
     assign ib_rd_en   = issue;
     assign wb_rd_en   = issue;
-    assign wb_rd_bp   = bp_q;
-    assign wb_rd_perm = eo_q ? 2'd2 : bp_q ? 2'd1 : 2'd0;
+    wire   bpk        = bp_q && !bc_q;           // BP reads rotated kernels; BC words come transposed
+    assign wb_rd_bp   = bpk;
+    assign wb_rd_perm = eo_q ? 2'd2 : bpk ? 2'd1 : 2'd0;
     wire [WAW-1:0] ky_w = {{(WAW-2){1'b0}}, ky_q};
     assign wb_rd_addr = eo_q ? cxd_q + r0x3_q + ky_w :
-                        bp_q ? cxd_q + r0x3_q + {{(WAW-2){1'b0}}, 2'd2} - ky_w : rb3c_q + cx3_q + ky_w;
+                        bpk ? cxd_q + r0x3_q + {{(WAW-2){1'b0}}, 2'd2} - ky_w : rb3c_q + cx3_q + ky_w;
     assign wb_rd_rot  = cxmod_q;
 
     // ---- beat register: the buffers' read data is the beat's operands
@@ -374,7 +449,7 @@ module pe_ctrl #(
     always @(posedge clk) begin
         if (issue) begin
             p_first_q <= ky_q == ky_first && cx_q == 16'd0;
-            p_mode_q  <= eo_q ? 2'd1 : 2'd0;
+            p_mode_q  <= bc_q ? 2'd3 : eo_q ? 2'd1 : 2'd0;
             p_last_q  <= t_last;
             p_rq_q    <= rq_q;
             p_shift_q <= shift_q;
