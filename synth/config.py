@@ -22,6 +22,17 @@ class Block:
     op_name: str = ""              # e.g. "FP32 add" (energy per operation in pJ)
     ops_per_valid: int = 1         # operations per valid output beat (e.g. MACs per beat)
     paper: str = ""                # the figure to report beside, free text
+    # hierarchy and macros (synth/macros.py)
+    macros: tuple = ("ram_1r1w",)  # RAM modules kept as SRAM macros (Liberty stub, own area/energy)
+    submodules: dict = field(default_factory=dict)  # module -> block name synthesized on its own
+    # flow knobs
+    synth_opts: str = ""           # extra `synth` options, e.g. "-noshare" (0.23's share pass hangs on bn_unit)
+    abc_targets: tuple = (1.0, 0.8, 0.6)   # ABC delay targets as fractions of clock_ns
+    activity_level: str = "gate"   # "gate": simulate the netlist; "rtl": RTL SAIF + propagation
+    activity_scope: str = ""       # instance path glob in the unit's SAIF ("" = the unit's top is
+                                   # this block); several matches are averaged (e.g. all 512 PEs)
+    unit_parameters: dict = field(default_factory=dict)  # HDL parameters of the unit when scoped
+    in_all: bool = True            # False: only `make synth BLOCK=<name>` runs it (too slow for the full run)
 
 
 def all_blocks():

@@ -6,6 +6,7 @@ Cell models are written by Yosys from the Liberty `function` and `ff` groups."""
 import dataclasses
 import os
 import subprocess
+from pathlib import Path
 
 from models.paths import BUILD, liberty
 from synth.saif import read as read_saif
@@ -29,7 +30,11 @@ def simulate(block, netlist_v, fast_compile=True):
     ({saif net path: (T0, T1, TC)}, duration, unit, build folder)."""
     from tb.units import UNITS, build_dir_for, run_unit
     unit = UNITS[block.unit]
-    unit = dataclasses.replace(unit, sources=(str(netlist_v), str(cell_models())), parameters={},
+    models = Path(netlist_v).parent / "macro_models.v"       # RAM macros: their RTL behind a wrapper
+    extra = ()
+    if models.exists() and models.read_text().strip():
+        extra = (str(models),) + tuple(s for s in block.sources if Path(s).stem in block.macros)
+    unit = dataclasses.replace(unit, sources=(str(netlist_v), str(cell_models())) + extra, parameters={},
                                env={**unit.env, **block.env})
     old = os.environ.get("MAKEFLAGS")
     if fast_compile:           # a flat netlist is large C++; -O0 compiles it several times faster

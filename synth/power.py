@@ -70,10 +70,12 @@ class PowerModel:
 
     # --------------------------------------------------------------- analysis
     def analyse(self, cells, ports, period_ns, src_activity, in_slew=0.02, port_load=2.0,
-                clock="clk"):
+                clock="clk", extra_load=None, macro_slew=0.05):
         """cells: {name: (type, {pin: net})}; ports: {name: ("input"|"output", net)};
         src_activity: {net: (toggles per clock cycle, P(1))} for primary inputs and
-        register outputs. Returns powers in mW and the per-net activity."""
+        register outputs. extra_load: {net: fF} of pins outside `cells` (macros);
+        nets no cell drives (macro outputs) are sources like register outputs,
+        with slew macro_slew. Returns powers in mW and the per-net activity."""
         lib, V, f = self.lib, self.lib.voltage, 1e9 / period_ns
         loads, drivers = {}, {}
         for name, (typ, conn) in cells.items():
@@ -90,10 +92,12 @@ class PowerModel:
             if d == "output":
                 port_out[net] = port_out.get(net, 0) + 1
 
+        extra_load = extra_load or {}
+
         def cap(net):
-            fan = len(loads.get(net, [])) + port_out.get(net, 0)
+            fan = len(loads.get(net, [])) + port_out.get(net, 0) + (net in extra_load)
             return (sum(lib.pin_cap(cells[c][0], p) for c, p in loads.get(net, []))
-                    + port_load * port_out.get(net, 0) + lib.wire_cap(fan))
+                    + port_load * port_out.get(net, 0) + extra_load.get(net, 0.0) + lib.wire_cap(fan))
 
         clk_net = ports[clock][1] if clock in ports else None
         dens = {}                                   # net -> (toggles per cycle, P(1))
@@ -121,6 +125,10 @@ class PowerModel:
             indeg[name] = sum(1 for n in ins if n in drivers and not self.is_seq(cells[drivers[n][0]][0]))
             for n in ins:
                 fanout_cells.setdefault(n, []).append(name)
+        for net in loads:                           # driven by a macro (or nothing)
+            if net not in drivers and net not in dens:
+                dens[net] = src_activity.get(net, (0.0, 0.0))
+                slew[net] = macro_slew
         ready = [c for c, k in indeg.items() if k == 0]
         while ready:
             c = ready.pop()

@@ -188,3 +188,81 @@ def test_saif_reader(tmp_path):
     nets, dur = read_saif(p)
     assert dur == 100
     assert nets == {"top/a[0]": (60, 40, 3), "top/u/q": (100, 0, 0), "top/b": (10, 90, 1)}
+
+
+@needs_tools
+def test_sram_macros(tmp_path, monkeypatch):
+    """RAMs become macros: no flip-flop arrays in the netlist, area = logic +
+    the macro model's area per instance, OpenSTA reads the generated stub and
+    times the macro's clock-to-Q path into the logic."""
+    from synth import macros
+    block = Block(name="macro_ref", top="macro_top", sources=("common/ram_1r1w.v", "../synth/ref/macro_top.v"),
+                  clock_ns=1.0, abc_targets=(1.0,))
+    monkeypatch.setattr(run, "BUILD", tmp_path)
+    rep = run.run_block(block)
+    assert rep["status"] == "ok"
+    hm = rep["hard_macros"]
+    assert {k: v["count"] for k, v in hm.items()} == {"RAM_ram_1r1w_16x64": 2, "RAM_ram_1r1w_4x8": 1}
+    expect = 2 * macros.sram_figures(16, 64)["area_um2"] + macros.sram_figures(4, 8)["area_um2"]
+    assert rep["area_um2"] == pytest.approx(rep["area_logic_um2"] + expect, abs=0.01)
+    assert rep["area_sram_um2"] == pytest.approx(expect, abs=0.1)
+    assert rep["cells"] < 150            # 2 x 1024 + 32 RAM bits as flops would be > 2000 cells
+    # the worst path starts at a macro: its clock-to-Q (stub) plus the XOR into dout_q
+    assert rep["critical_path"]["start"] in ("u_a", "u_b", "u_c")
+    assert macros.sram_figures(16, 64)["clk_q_ns"] < rep["critical_path_ns"] < 1.0
+    assert rep["power_mw"]["leakage"] > rep["power_logic_mw"]["leakage"]
+
+
+def test_sram_macro_power():
+    """Macro power = clock x (reads x E_read + writes x E_write) per instance + leakage,
+    with the access rates the duty of the enables."""
+    hard = {"RAM_x": {"kind": "sram", "e_read_pj": 2.0, "e_write_pj": 3.0, "leakage_mw": 0.001}}
+    cells = {"u0": ("RAM_x", {"rd_en": ["n1"], "wr_en": ["n2"]}),
+             "u1": ("RAM_x", {"rd_en": ["n2"], "wr_en": ["n3"]})}
+    dens = {"n1": (0.5, 0.25), "n2": (0.2, 0.1), "n3": (0.0, 0.0)}
+    tot, detail = run._hard_power(None, hard, cells, dens, {("u1", "wr_en"): 0.5}, 2.0)
+    f = 0.5e9
+    u0 = f * (0.25 * 2.0 + 0.1 * 3.0) * 1e-9          # pJ/s -> mW
+    u1 = f * (0.1 * 2.0 + 0.5 * 3.0) * 1e-9           # the SAIF duty wins over the net estimate
+    assert tot["internal"] == pytest.approx(u0 + u1)
+    assert tot["leakage"] == pytest.approx(0.002)
+    assert detail["RAM_x"]["reads_per_cycle"] == pytest.approx((0.25 + 0.1) / 2)
+
+
+def test_scoped_activity_average():
+    """Activity of a repeated sub-block: the SAIF nets of every matching instance,
+    averaged, renamed under the sub-block's top; other instances ignored."""
+    saif = {"arr/clk": (5, 5, 20), "arr/g[0]/u/clk": (5, 5, 20), "arr/g[1]/u/clk": (5, 5, 20),
+            "arr/g[0]/u/q[1]": (8, 2, 4), "arr/g[1]/u/q[1]": (2, 8, 6),
+            "arr/g[0]/u/m/r_q": (10, 0, 0), "arr/g[1]/u/m/r_q": (0, 10, 2), "arr/g[0]/v/q[1]": (0, 10, 9)}
+    nets, n = run._scoped(saif, "arr/g[*]/u", "pe")
+    assert n == 2
+    assert nets == {"pe/clk": (5, 5, 20), "pe/q[1]": (5, 5, 5), "pe/m/r_q": (5, 5, 1)}
+    with pytest.raises(RuntimeError):
+        run._scoped(saif, "arr/h[*]/u", "pe")
+
+
+@needs_tools
+def test_hierarchical_block(tmp_path, monkeypatch):
+    """A sub-block synthesized once and blackboxed in its parent: area and
+    leakage = glue + n x sub-block, and the parent's worst path runs through the
+    sub-block's stub (its input-to-output delay plus the glue adder)."""
+    monkeypatch.setattr(run, "BUILD", tmp_path)
+    monkeypatch.setattr(run, "REPORTS", tmp_path / "reports")
+    src = ("../synth/ref/hier_top.v",)
+    leaf = Block(name="leaf", top="hier_leaf", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=())
+    top = Block(name="hier", top="hier_top", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=(),
+                submodules={"hier_leaf": "leaf"})
+    monkeypatch.setattr(run, "all_blocks", lambda: {"leaf": leaf, "hier": top})
+    rep = run.run_block(top)
+    sub = json.loads((tmp_path / "reports" / "leaf.json").read_text())
+    assert rep["status"] == sub["status"] == "ok"
+    (h,) = rep["hard_macros"].values()
+    assert h["kind"] == "block" and h["count"] == 2
+    assert rep["area_um2"] == pytest.approx(rep["area_logic_um2"] + 2 * sub["area_um2"], abs=0.01)
+    assert rep["power_mw"]["leakage"] == pytest.approx(rep["power_logic_mw"]["leakage"]
+                                                       + 2 * sub["power_mw"]["leakage"], rel=1e-3)
+    b = sub["boundary"]
+    assert b["input_to_output_ns"] > 0.1 and b["input_to_reg_ns"] > 0 and b["reg_to_output_ns"] > 0
+    assert rep["critical_path"]["end"].startswith("sum_q")
+    assert rep["critical_path_ns"] > b["input_to_output_ns"] + 0.1     # the stub's arc + the glue adder

@@ -1,11 +1,11 @@
 """Training-vector memory (rtl/memory): the double buffer at the test's small
-geometry (4 slots x 4 vectors x 16 words; its SRAM is flip-flops) and the
+geometry (4 slots x 4 vectors x 16 words; its SRAM banks are ram_1r1w macros) and the
 unified baseline. Activity: the units' streaming test (MNIST-pixel vectors,
 compute backpressure, SDRAM jitter and refresh)."""
 
 from synth.config import Block
 
-MEM_SOURCES = ("memory/mem_sram.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v")
+MEM_SOURCES = ("common/ram_1r1w.v", "memory/mem_sram.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v")
 
 DOC = "cocotb test_stream of tb/test_memory_ctrl.py, 500 MNIST-pixel vectors, backpressure, SDRAM jitter/refresh"
 
