@@ -11,10 +11,9 @@ both modes, at a base SDRAM setting and over sweeps of SDRAM bandwidth and
 latency. The distributed memory is measured for compute-side read widths of
 1, 2 and 4 words per clock (RD_WORDS: SRAM banks read in parallel) against the
 unified memory delivering the same beats; the unified memory is bound by the
-SDRAM whatever the width. Clocks become ns at the clock of
-reports/synth/fp_add.json when that report exists (the FP units set the
-accelerator's clock; this block has no synthesized clock with SRAM macros yet),
-else at an assumed 3.0 ns; the JSON says which.
+SDRAM whatever the width. Clocks become ns at the slowest synthesized clock of
+fp_add and the memory blocks (reports/synth/), else at an assumed 3.0 ns; the
+JSON says which.
 
     python -m tb.bench_memory [--vecs 16] [--compute-clocks 2392] [--quick]
 """
@@ -50,14 +49,23 @@ def config(mode, width, slots=4, vps=2):
 
 
 def clock_ns():
-    rep = REPO / "reports" / "synth" / "fp_add.json"
-    try:
-        d = json.loads(rep.read_text())
+    """The slower of the accelerator's clock (fp_add) and the memory's own
+    synthesized clock (double buffer with SRAM macros, unified), from
+    reports/synth/*.json where they exist."""
+    found = []
+    for name in ("fp_add", "mem_dbuf_4x4x16", "mem_unified"):
+        rep = REPO / "reports" / "synth" / f"{name}.json"
+        try:
+            d = json.loads(rep.read_text())
+        except (OSError, ValueError):
+            continue
         if d.get("status") == "ok" and d.get("critical_path_ns"):
-            return float(d["critical_path_ns"]), f"{rep.relative_to(REPO)} critical_path_ns (fp_add, NanGate45 typ)"
-    except (OSError, ValueError):
-        pass
-    return 3.0, "assumed (no synthesis report of fp_add found)"
+            found.append((float(d["critical_path_ns"]), name))
+    if not found:
+        return 3.0, "assumed (no synthesis report of fp_add or the memory found)"
+    clk, name = max(found)
+    return clk, (f"reports/synth/{name}.json critical_path_ns, the slowest of "
+                 f"{', '.join(f'{n} {c:.3f} ns' for c, n in found)} (NanGate45 typ)")
 
 
 def run_config(name, cfg, points, vecs, compute):
@@ -170,8 +178,8 @@ def main():
                                  "the SRAM one row (rd_words words) per clock",
         "clock_ns": clk,
         "clock_source": clk_src,
-        "clock_note": "no synthesized clock of the memory with SRAM macros exists yet; the accelerator clock "
-                      "set by fp_add is used, as for every mode and width",
+        "clock_note": "one clock for every mode and width: the slowest of the FP adder and the memory "
+                      "blocks as synthesized (the memory's SRAM banks as macros, synth/macros.py)",
         "vector_words": VEC_WORDS,
         "word_bits": 32,
         "compute_clocks_per_iteration": args.compute_clocks,
