@@ -28,6 +28,7 @@ from models import quant
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamMonitor
+from tb.pe_beats import ResultBeats, requant_shift
 
 
 ROWS = int(os.environ.get("PE_ROWS", "16"))
@@ -42,9 +43,8 @@ STALL = float(os.environ.get("PE_STALL", "0.3"))
 IDLE = float(os.environ.get("PE_IDLE", "0.1"))
 REPORT = os.environ.get("PE_REPORT", "")
 
-GROUPS = ROWS // OUT_ROWS
-GLANES = OUT_ROWS * COLS * 3
-MASK = (1 << ACC_W) - 1
+BEATS = ResultBeats(ROWS, COLS, OUT_ROWS, ACC_W)
+GROUPS = BEATS.groups
 
 
 def _data():
@@ -56,15 +56,6 @@ def _data():
 def _pack(arr):
     """int8 array -> int, byte 0 at the LSB."""
     return int.from_bytes(np.ascontiguousarray(arr, np.int8).tobytes(), "little")
-
-
-def pack_lanes(lanes):
-    return sum((int(v) & MASK) << (ACC_W * i) for i, v in enumerate(lanes))
-
-
-def unpack_lanes(value):
-    lanes = np.array([(value >> (ACC_W * i)) & MASK for i in range(GLANES)], np.int64)
-    return np.where(lanes >= 1 << (ACC_W - 1), lanes - (1 << ACC_W), lanes)
 
 
 class PeArrayTB:
@@ -120,15 +111,8 @@ class PeArrayTB:
         return beats
 
     def expect(self, prog, ref_flat, context):
-        """One expected output beat per group of every tile: the reference
-        values at the lanes the schedule maps, 0 on unused lanes (idle PEs and
-        partial sums get no products)."""
-        for k, t in enumerate(prog.tiles):
-            lanes = np.where(t.idx >= 0, ref_flat[np.maximum(t.idx, 0)], 0).reshape(-1)
-            for g in range(GROUPS):
-                self.expected.append({"data": pack_lanes(lanes[g * GLANES:(g + 1) * GLANES]), "group": g,
-                                      "tlast": int(g == GROUPS - 1), "ovf": 0,
-                                      "_context": f"{context} tile {k} group {g}"})
+        """The schedule's result beats carrying the reference (tb/pe_beats.py)."""
+        self.expected.extend(BEATS.program(prog, ref_flat, context))
 
     async def run_program(self, prog, ref, rq=0, shift=0, context=""):
         """Streams one program, waits for all its output beats, then assembles
@@ -152,24 +136,11 @@ class PeArrayTB:
         await ClockCycles(self.dut.clk, GROUPS + 4)   # a spurious extra beat would show here
         assert len(self.got) - start == n_out, f"{context}: {len(self.got) - start} of {n_out} output beats"
         assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
-        out = np.zeros(int(np.prod(prog.out_shape)), np.int64)
-        seen = np.zeros_like(out)
-        for k, t in enumerate(prog.tiles):
-            lanes = np.concatenate([unpack_lanes(self.got[start + k * GROUPS + g]["data"]) for g in range(GROUPS)])
-            lanes = lanes.reshape(ROWS, COLS, 3)
-            used = t.idx >= 0
-            out[t.idx[used]] = lanes[used]
-            seen[t.idx[used]] += 1
+        out, seen = BEATS.assemble(prog, self.got[start:])
         # each element computed once; the rest are zero by construction (1x1 stride-2 BP)
         assert (seen <= 1).all()
         assert (ref_flat[seen == 0] == 0).all()
         return out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), clocks
-
-
-def requant_shift(ref):
-    """A shift that leaves some outputs saturated: one below the one that fits."""
-    m = int(np.abs(ref).max())
-    return max(0, (m // 127).bit_length() - 1)
 
 
 @cocotb.test()
@@ -302,19 +273,13 @@ async def test_overflow(dut):
     a = _pack(np.full((COLS, 3), -128, np.int8))
     b = _pack(np.full((ROWS, 3), -128, np.int8))
     total = per_beat * beats_needed
-    wrapped = ((total + (1 << (ACC_W - 1))) & MASK) - (1 << (ACC_W - 1))
+    wrapped = ((total + (1 << (ACC_W - 1))) & BEATS.mask) - (1 << (ACC_W - 1))
     lanes = np.zeros((ROWS, COLS, 3), np.int64)
     lanes[..., 0] = wrapped
-    lanes = lanes.reshape(-1)
-    for g in range(GROUPS):
-        tb.expected.append({"data": pack_lanes(lanes[g * GLANES:(g + 1) * GLANES]), "group": g,
-                            "tlast": int(g == GROUPS - 1), "ovf": 1, "_context": "overflow"})
+    tb.expected.extend(BEATS.tile(lanes, ovf=1, context="overflow"))
     lanes2 = np.zeros((ROWS, COLS, 3), np.int64)
     lanes2[..., 0] = per_beat
-    lanes2 = lanes2.reshape(-1)
-    for g in range(GROUPS):
-        tb.expected.append({"data": pack_lanes(lanes2[g * GLANES:(g + 1) * GLANES]), "group": g,
-                            "tlast": int(g == GROUPS - 1), "ovf": 0, "_context": "after overflow"})
+    tb.expected.extend(BEATS.tile(lanes2, ovf=0, context="after overflow"))
     beats = [(a, b, pa.CONV, int(i == 0), int(i == beats_needed - 1), 0, 0) for i in range(beats_needed)]
     beats.append((a, b, pa.CONV, 1, 1, 0, 0))
     await tb.drive(beats)

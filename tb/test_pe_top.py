@@ -33,6 +33,7 @@ from models import quant
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+from tb.pe_beats import ResultBeats, requant_shift
 
 ROWS = int(os.environ.get("PE_ROWS", "4"))
 COLS = int(os.environ.get("PE_COLS", "8"))
@@ -51,9 +52,8 @@ STALL = float(os.environ.get("PE_STALL", "0.3"))
 IDLE = float(os.environ.get("PE_IDLE", "0.1"))
 REPORT = os.environ.get("PE_REPORT", "")
 
-GROUPS = ROWS // OUT_ROWS
-GLANES = OUT_ROWS * COLS * 3
-MASK = (1 << ACC_W) - 1
+BEATS = ResultBeats(ROWS, COLS, OUT_ROWS, ACC_W)
+GROUPS = BEATS.groups
 PHASE = {"fp": 0, "bp": 1, "wg": 2}
 
 
@@ -66,15 +66,6 @@ def descriptor(phase, n, c, m, h, w, k=3, stride=1, pad=1, rq=0, shift=0):
 def layer_descriptor(layer, phase, rq=0, shift=0):
     return descriptor(PHASE[phase], layer.n, layer.c, layer.m, layer.h, layer.w, layer.k, layer.stride,
                       layer.pad, rq, shift)
-
-
-def pack_lanes(lanes):
-    return sum((int(v) & MASK) << (ACC_W * i) for i, v in enumerate(lanes))
-
-
-def unpack_lanes(value):
-    lanes = np.array([(value >> (ACC_W * i)) & MASK for i in range(GLANES)], np.int64)
-    return np.where(lanes >= 1 << (ACC_W - 1), lanes - (1 << ACC_W), lanes)
 
 
 def weight_words(w):
@@ -156,14 +147,8 @@ class PeTopTB:
             self.wgt.append({"data": v})
 
     def expect(self, prog, ref_flat, context):
-        """One expected result beat per group of every tile of the schedule:
-        the reference at the lanes the schedule maps, 0 on unused lanes."""
-        for k, t in enumerate(prog.tiles):
-            lanes = np.where(t.idx >= 0, ref_flat[np.maximum(t.idx, 0)], 0).reshape(-1)
-            for g in range(GROUPS):
-                self.expected.append({"data": pack_lanes(lanes[g * GLANES:(g + 1) * GLANES]), "group": g,
-                                      "tlast": int(g == GROUPS - 1), "ovf": 0,
-                                      "_context": f"{context} tile {k} group {g}"})
+        """The schedule's result beats carrying the reference (tb/pe_beats.py)."""
+        self.expected.extend(BEATS.program(prog, ref_flat, context))
 
     async def run_layer(self, layer, phase, x, w, d, rq=0, shift=0, context=""):
         """Streams one layer's tensors, waits for its result beats, assembles
@@ -190,14 +175,7 @@ class PeTopTB:
         await ReadOnly()
         assert not self.dut.busy.value and not self.dut.err.value, f"{context}: busy or err after the layer"
         await RisingEdge(self.dut.clk)
-        out = np.zeros(int(np.prod(prog.out_shape)), np.int64)
-        seen = np.zeros_like(out)
-        for k, t in enumerate(prog.tiles):
-            lanes = np.concatenate([unpack_lanes(self.got[start + k * GROUPS + g]["data"]) for g in range(GROUPS)])
-            lanes = lanes.reshape(ROWS, COLS, 3)
-            used = t.idx >= 0
-            out[t.idx[used]] = lanes[used]
-            seen[t.idx[used]] += 1
+        out, seen = BEATS.assemble(prog, self.got[start:])
         # every element once, except BP 1x1 stride 2: din off the stride grid is never computed (zero)
         assert (seen <= 1).all() and (ref_flat[seen == 0] == 0).all(), f"{context}: an element computed twice"
         assert (seen == 1).all() or (layer.k == 1 and phase == "bp" and layer.stride == 2), \
@@ -232,12 +210,6 @@ async def test_layers(dut):
         with open(REPORT, "w") as f:
             json.dump(report, f, indent=1)
     assert tb.scoreboard.result
-
-
-def requant_shift(ref):
-    """A shift that leaves some outputs saturated: one below the one that fits."""
-    m = int(np.abs(ref).max())
-    return max(0, (m // 127).bit_length() - 1)
 
 
 @cocotb.test()
