@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 
+from models import bn_rsqrt_rom
 from models.bn_ref import bn_forward, from_bits16, recip_f32, rsqrt_f16
 from tb.units import UNITS, run_unit
 
@@ -45,3 +46,8 @@ def test_bn_model_matches_float32():
     ref = (x64 - x64.mean()) / np.sqrt(x64.var() + 1e-5)
     assert np.max(np.abs(r["xhat"].astype(np.float64) - ref)) < 8 * 2.0 ** -11 * (1 + np.abs(ref).max())
     assert abs(float(r["mu"]) - x64.mean()) <= 2.0 ** -11 * abs(x64.mean()) + 2.0 ** -20
+
+
+def test_rsqrt_rom_is_current():
+    """rtl/bn/bn_rsqrt_rom.v is what models/bn_rsqrt_rom.py generates."""
+    assert bn_rsqrt_rom.RTL.read_text() == bn_rsqrt_rom.rom_verilog()
