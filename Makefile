@@ -64,10 +64,11 @@ lint: $(STAMP)
 bench-%: $(STAMP)
 	$(PY) -m tb.bench_$(subst -,_,$*)
 
-# Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>], make report.
+# Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>] [SEARCH=1], make report.
+# SEARCH=1 tries every ABC target of a block, not only the winner of the last search.
 BLOCK ?=
 synth: $(STAMP) synth-tools
-	$(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
+	$(if $(SEARCH),SYNTH_SEARCH=1) $(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
 
 report: $(STAMP)
 	$(PY) -m synth.report

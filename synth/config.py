@@ -27,7 +27,11 @@ class Block:
     submodules: dict = field(default_factory=dict)  # module -> block name synthesized on its own
     # flow knobs
     synth_opts: str = ""           # extra `synth` options, e.g. "-noshare" (0.23's share pass hangs on bn_unit)
-    abc_targets: tuple = (1.0, 0.8, 0.6)   # ABC delay targets as fractions of clock_ns
+    abc_targets: tuple = (1.0, 0.8, 0.6)   # ABC delay targets as fractions of clock_ns (the search)
+    abc_quick: tuple = ()          # the targets a plain `make synth` tries (the search's winner);
+                                   # () = all of abc_targets; `make synth SEARCH=1` tries all
+    yosys: str = ""                # "debian": Yosys 0.23 for this block (the search's winner); "" = pyosys
+                                   # when installed; `make synth SEARCH=1` tries both
     activity_level: str = "gate"   # "gate": simulate the netlist; "rtl": RTL SAIF + propagation
     activity_scope: str = ""       # instance path glob in the unit's SAIF ("" = the unit's top is
                                    # this block); several matches are averaged (e.g. all 512 PEs)

@@ -45,27 +45,32 @@ def syn_liberty():
     return out
 
 
-def use_pyosys():
-    """PyPI pyosys when installed (SYNTH_YOSYS=debian forces /usr/bin/yosys)."""
-    if os.environ.get("SYNTH_YOSYS", "") == "debian":
-        return False
+def have_pyosys():
     return importlib.util.find_spec("pyosys") is not None
 
 
-def yosys_cmd(script, log):
-    if use_pyosys():
+def use_pyosys(block=None):
+    """PyPI pyosys when installed, unless the block asks for Debian's yosys
+    (block.yosys) or SYNTH_YOSYS=debian forces /usr/bin/yosys everywhere."""
+    if os.environ.get("SYNTH_YOSYS", "") == "debian" or (block is not None and block.yosys == "debian"):
+        return False
+    return have_pyosys()
+
+
+def yosys_cmd(script, log, pyosys):
+    if pyosys:
         return [sys.executable, "-m", "synth.pyosys_run", str(script), str(log)]
     return ["yosys", "-q", "-l", str(log), str(script)]
 
 
-def yosys_version():
-    if use_pyosys():
+def yosys_version(pyosys):
+    if pyosys:
         from importlib.metadata import version
         return f"pyosys {version('pyosys')} (PyPI)"
     return subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.strip()
 
 
-def yosys(block, out, abc_ns=None):
+def yosys(block, out, abc_ns=None, pyosys=None):
     chparams = (f"chparam " + " ".join(f"-set {k} {v}" for k, v in block.parameters.items())
                 + f" {block.top}") if block.parameters else ""
     script = (SYNTH / "synth.ys").read_text().format(
@@ -79,10 +84,11 @@ def yosys(block, out, abc_ns=None):
     # here (same netlist at 1.0 and 2.5 ns); this one gave fp_add 525 vs 335 MHz
     (out / "abc.script").write_text((SYNTH / "abc_speed.script").read_text().format(
         clock_ps=int((abc_ns or block.clock_ns) * 1000)))
-    res = subprocess.run(yosys_cmd(out / "synth.ys", out / "yosys.log"), capture_output=True, text=True,
+    pyosys = use_pyosys(block) if pyosys is None else pyosys
+    res = subprocess.run(yosys_cmd(out / "synth.ys", out / "yosys.log", pyosys), capture_output=True, text=True,
                          cwd=REPO)
-    tool = yosys_version()
-    if res.returncode != 0 and use_pyosys():
+    tool = yosys_version(pyosys)
+    if res.returncode != 0 and pyosys:
         # pyosys 0.70 asserts in `hierarchy` on mlp_net (rtlil_bufnorm.cc:679): Debian's yosys then
         (out / "yosys_pyosys_failed.log").write_bytes((out / "yosys.log").read_bytes())
         res = subprocess.run(["yosys", "-q", "-l", str(out / "yosys.log"), str(out / "synth.ys")],
@@ -184,21 +190,29 @@ report_worst_slack -digits 4
     return res.stdout
 
 
+SEARCH = os.environ.get("SYNTH_SEARCH", "") == "1"   # every ABC target, not only the block's quick ones
+
+
 def synth_search(block, out):
-    """Synthesizes at several ABC delay targets. fmax is the best any of them
-    reaches; the netlist analysed further is the smallest one that meets the
-    block's clock, else the fastest."""
+    """Synthesizes at several ABC delay targets (the block's abc_quick ones in
+    a plain run: the winners of an earlier search). fmax is the best any of
+    them reaches, and area, timing and power are all of that netlist (the
+    smaller of two equally fast)."""
     tries = []
-    for frac in block.abc_targets:
+    # the search also tries both Yosys builds: neither maps every block faster
+    tools = ([True, False] if SEARCH and have_pyosys() and os.environ.get("SYNTH_YOSYS", "") != "debian"
+             else [use_pyosys(block)])
+    for frac, pyosys in [(f, t) for f in (block.abc_targets if SEARCH or not block.abc_quick
+                                          else block.abc_quick) for t in tools]:
         abc_ns = round(block.clock_ns * frac, 3)
-        d = out / f"abc_{int(abc_ns * 1000)}ps"
-        r = yosys(block, d, abc_ns)
+        d = out / f"abc_{int(abc_ns * 1000)}ps_{'pyosys' if pyosys else 'debian'}"
+        r = yosys(block, d, abc_ns, pyosys)
         log = sta(d / "netlist.v", block.top, block.clock_ns, out=d, name="sta_timing")
         slack = float(re.search(r"worst slack (-?[0-9.]+)", log).group(1))
-        tries.append({"abc_target_ns": abc_ns, "dir": d, **r, "worst_slack_ns": slack,
+        tries.append({"abc_target_ns": abc_ns, "yosys": (d / "yosys_tool.txt").read_text(), "dir": d, **r,
+                      "worst_slack_ns": slack,
                       "fmax_mhz": round(1000.0 / (block.clock_ns - slack), 1)})
-    meets = [t for t in tries if t["worst_slack_ns"] >= 0]
-    best = min(meets, key=lambda t: t["area_um2"]) if meets else max(tries, key=lambda t: t["fmax_mhz"])
+    best = max(tries, key=lambda t: (t["fmax_mhz"], -t["area_um2"]))
     return best, tries
 
 
@@ -405,8 +419,7 @@ def run_block(block, gate_level=True):
             nm = [n for n in names.get(conn["Q"], []) if "_q" in n] or names.get(conn["Q"], [cname])
             regs[cname] = nm[0]
     rep.update(timing(block, out, regs))
-    rep["fmax_netlist_mhz"] = rep["fmax_mhz"]            # of the netlist analysed here
-    rep["fmax_mhz"] = max(t["fmax_mhz"] for t in tries)  # best over the ABC targets
+    rep["fmax_netlist_mhz"] = rep["fmax_mhz"]            # the fastest netlist is the one analysed
     rep["fmax_search"] = [{k: v for k, v in t.items() if k != "dir"} for t in tries]
     t_sta = time.time() - t0 - t_syn
     pm = PowerModel(liberty(), {t for t, _ in cells.values()}, WIRE_LOAD, cache_dir=BUILD / "synth")
@@ -421,6 +434,7 @@ def run_block(block, gate_level=True):
                     hard_out.add(n)
                 elif p != "clk":
                     hard_load[n] = hard_load.get(n, 0.0) + cap
+    t_act = time.time()
     pin_duty = {}
     if block.unit:
         src, info, pin_duty = activity(block, out / "netlist.v", q_nets, ports, names, gate_level,
@@ -441,6 +455,7 @@ def run_block(block, gate_level=True):
         src, info = {}, {"ops_per_cycle": None}
         rep["activity_source"] = "none: no simulation configured; inputs idle (leakage + clock only)"
     rep["activity"] = info
+    t_act = time.time() - t_act
     power, dens = pm.analyse(cells, ports, block.clock_ns, src, port_load=PORT_LOAD_FF,
                              extra_load=hard_load)
     rep["power_logic_mw"] = {k: round(v, 5) for k, v in power.items()}
@@ -475,8 +490,9 @@ def run_block(block, gate_level=True):
     if info.get("ops_per_cycle"):
         e = power["total"] * 1e-3 * block.clock_ns * 1e-9 / info["ops_per_cycle"] * 1e12
         rep["energy_pj_per_op"] = {block.op_name or "op": round(e, 3)}
-    rep["seconds"] = {"synth": round(t_syn, 1), "sta": round(t_sta, 1),
-                      "total": round(time.time() - t0, 1)}
+    rep["seconds"] = {"synth": round(t_syn, 1), "sta": round(t_sta, 1), "activity": round(t_act, 1),
+                      "total": round(time.time() - t0, 1),
+                      "abc_targets_tried": len(tries), "load_1min": round(os.getloadavg()[0], 2)}
     rep["tools"] = {"yosys": (out / "yosys_tool.txt").read_text(),
                     "sta": "OpenSTA " + subprocess.run(["sta", "-version"], capture_output=True, text=True,
                                                        input="exit\n").stdout.strip()}
@@ -490,12 +506,27 @@ def _hard_conns(out, top, hard):
             for c, v in mod["cells"].items() if v["type"] in hard}
 
 
+def _run_one(name, gate_level, outdir):
+    """One block in a worker process: its report written, a line for the log."""
+    try:
+        rep = run_block(all_blocks()[name], gate_level)
+    except Exception as e:           # one broken block must not stop the others
+        return name, False, f"{name}: FAILED ({type(e).__name__}: {str(e)[-400:]}); its previous report is kept"
+    (Path(outdir) / f"{name}.json").write_text(json.dumps(rep, indent=2) + "\n")
+    if rep["status"] != "ok":
+        return name, True, f"{name}: skipped ({rep['reason']})"
+    return name, True, (f"{name}: {rep['area_um2']:.0f} um2, {rep['cells']} cells, fmax {rep['fmax_mhz']} MHz, "
+                        f"{rep['power_mw']['total']:.3f} mW at {rep['clock_ns']} ns ({rep['seconds']['total']} s)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--block", help="one block (default: all)")
     ap.add_argument("--out", default=str(REPORTS), help="report folder")
     ap.add_argument("--rtl-activity", action="store_true",
                     help="activity from the RTL simulation + propagation (faster, overestimates)")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("SYNTH_JOBS", 0)) or min(2, os.cpu_count() or 1),
+                    help="blocks synthesized at once (default: 2, or the cores if fewer)")
     args = ap.parse_args(argv)
     blocks = all_blocks()
     names = [args.block] if args.block else [n for n, b in blocks.items() if b.in_all]
@@ -504,20 +535,34 @@ def main(argv=None):
         raise SystemExit(f"unknown block {unknown}; known: {sorted(blocks)}")
     outdir = Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
-    failed = []
-    for n in names:
-        try:
-            rep = run_block(blocks[n], not args.rtl_activity)
-        except Exception as e:           # one broken block must not stop the others
-            print(f"{n}: FAILED ({type(e).__name__}: {str(e)[-400:]}); its previous report is kept")
-            failed.append(n)
-            continue
-        (outdir / f"{n}.json").write_text(json.dumps(rep, indent=2) + "\n")
-        if rep["status"] == "ok":
-            print(f"{n}: {rep['area_um2']:.0f} um2, {rep['cells']} cells, fmax {rep['fmax_mhz']} MHz, "
-                  f"{rep['power_mw']['total']:.3f} mW at {rep['clock_ns']} ns ({rep['seconds']['total']} s)")
-        else:
-            print(f"{n}: skipped ({rep['reason']})")
+    # a block waits for the sub-blocks of this run that it instantiates (their reports feed its stubs)
+    deps = {n: {s for s in blocks[n].submodules.values() if s in names and s != n} for n in names}
+    t0 = time.time()
+    failed, done, running = [], set(), {}
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        pending = list(names)
+        while pending or running:
+            for n in [n for n in pending if deps[n] <= done]:
+                if len(running) >= max(1, args.jobs):
+                    break
+                pending.remove(n)
+                running[pool.submit(_run_one, n, not args.rtl_activity, str(outdir))] = n
+            if not running:          # a sub-block failed: its parents cannot run
+                for n in pending:
+                    print(f"{n}: not run (sub-block failed)")
+                failed += pending
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                n, ok, line = fut.result()
+                del running[fut]
+                print(line, flush=True)
+                if ok:
+                    done.add(n)
+                else:
+                    failed.append(n)
+    print(f"make synth: {len(done)} block(s) in {time.time() - t0:.0f} s wall, {args.jobs} job(s)")
     if failed:
         raise SystemExit(f"failed: {failed}")
 

@@ -266,3 +266,32 @@ def test_hierarchical_block(tmp_path, monkeypatch):
     assert b["input_to_output_ns"] > 0.1 and b["input_to_reg_ns"] > 0 and b["reg_to_output_ns"] > 0
     assert rep["critical_path"]["end"].startswith("sum_q")
     assert rep["critical_path_ns"] > b["input_to_output_ns"] + 0.1     # the stub's arc + the glue adder
+
+
+@needs_tools
+def test_parallel_run_waits_for_sub_blocks(tmp_path, monkeypatch):
+    """`make synth` runs blocks two at a time; a block starts only after the
+    sub-blocks of the same run that it instantiates (listed after it here), so
+    that each sub-block is synthesized once and its report feeds the parent."""
+    monkeypatch.setattr(run, "BUILD", tmp_path)
+    monkeypatch.setattr(run, "REPORTS", tmp_path / "reports")
+    src = ("../synth/ref/hier_top.v",)
+    leaf = Block(name="leaf", top="hier_leaf", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=())
+    top = Block(name="hier", top="hier_top", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=(),
+                submodules={"hier_leaf": "leaf"})
+    monkeypatch.setattr(run, "all_blocks", lambda: {"hier": top, "leaf": leaf})
+    log = tmp_path / "order.txt"
+    real = run.run_block
+
+    def logged(block, gate_level=True):          # the workers are forked: they see this
+        with open(log, "a") as f:
+            f.write(f"start {block.name}\n")
+        rep = real(block, gate_level)
+        with open(log, "a") as f:
+            f.write(f"end {block.name}\n")
+        return rep
+
+    monkeypatch.setattr(run, "run_block", logged)
+    run.main(["--jobs", "2", "--out", str(tmp_path / "reports")])
+    assert log.read_text().split("\n")[:-1] == ["start leaf", "end leaf", "start hier", "end hier"]
+    assert json.loads((tmp_path / "reports" / "hier.json").read_text())["status"] == "ok"

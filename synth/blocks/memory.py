@@ -9,17 +9,18 @@ MEM_SOURCES = ("common/ram_1r1w.v", "memory/mem_sram.v", "memory/mem_dbuf.v", "m
 
 DOC = "cocotb test_stream of tb/test_memory_ctrl.py, 500 MNIST-pixel vectors, backpressure, SDRAM jitter/refresh"
 
+# abc_quick / yosys: the winner of `make synth SEARCH=1` (2026-11-22)
 BLOCKS = [
     Block(name="mem_dbuf_4x4x16", top="mem_ctrl", sources=MEM_SOURCES,
           parameters={"UNIFIED": 0, "SLOTS": 4, "VECS_PER_SLOT": 4, "VEC_WORDS": 16, "BURST_LEN": 8,
                       "ADDR_W": 24},
           clock_ns=2.0, unit="mem_dbuf", testcase="test_stream", env={"MEM_VECS": "500"},
           activity_doc=DOC, op_signal="m_valid", op_name="word delivered",
-          paper="000 III-C distributed memory (18.42 ns per access)"),
+          paper="000 III-C distributed memory (18.42 ns per access)", abc_quick=(0.6,), yosys="debian"),
     Block(name="mem_unified", top="mem_ctrl", sources=MEM_SOURCES,
           parameters={"UNIFIED": 1, "SLOTS": 4, "VECS_PER_SLOT": 4, "VEC_WORDS": 16, "BURST_LEN": 64,
                       "ADDR_W": 24},
           clock_ns=2.0, unit="mem_unified", testcase="test_stream", env={"MEM_VECS": "500"},
           activity_doc=DOC, op_signal="m_valid", op_name="word delivered",
-          paper="000 III-C unified memory (52.82 ns per access)"),
+          paper="000 III-C unified memory (52.82 ns per access)", abc_quick=(0.6,), yosys="debian"),
 ]
