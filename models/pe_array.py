@@ -28,6 +28,17 @@ Mappings (rows share row operands, columns share column operands):
       BC (3 p per row, input broadcast, Fig. 3(f)), WB (3 q per column) or
       CONV (3 consecutive r per beat into one partial sum): whichever
       orientation and mode takes the fewest clocks (matmul_cost).
+The controller (rtl/pe_array/pe_ctrl.v, ctrl_program) issues FP/BP 3x3 as
+above, 1x1 / FC with BC beats, and WG 3x3 as _wg3_ctrl: stride 1 CONV with
+dout on the rows and 3 consecutive output positions per beat, stride 2 with
+one position per beat, BC with the strided x patches on the rows or WB with
+dout on the rows (wg3_transposed). Limit of the stride-1 WG: a row shares
+its dout byte with every column, so the PEs of one row that are useful hold
+distinct taps (c, ky, kx) of one channel m over the same positions: with dout
+on the rows at most C*9 columns of a row are useful (conv1: 27 of 32, 0.84;
+16->16: 144 taps in 5 x 32 columns, 0.9), whatever the mini-batch, and
+splitting the positions of one output between rows makes the rows' dout
+positions differ, which pairs each with a shifted tap set.
 Unsupported shapes raise UnsupportedLayer (the array itself is shape-agnostic).
 """
 
@@ -243,6 +254,99 @@ def _im2col3(x, stride, ho, wo):
     return np.ascontiguousarray(p.transpose(1, 3, 5, 0, 2, 4).reshape(c_ * 9, -1))
 
 
+# ---------------------------------------------------------------- WG 3x3 mappings of the controller
+def wg3_transposed(c, m, rows, cols):
+    """WG 3x3 stride 2 in pe_ctrl: True = x on the rows (BC), False = dout on
+    the rows (WB); the one with fewer tiles (both take N*Ho*Wo beats per
+    tile), x on the rows on a tie."""
+    return _ceil(3 * c, rows) * _ceil(m, cols) <= _ceil(m, rows) * _ceil(3 * c, cols)
+
+
+def wg3_words(x, dout, stride, rows, cols):
+    """Row-operand words of the controller's WG 3x3 mappings (the weight
+    stream): (G, L, 3) int8, word j of row item g = the b operand {b0, b1, b2}
+    of the PE row holding g at beat j of a tile.
+    - stride 1 (CONV): g = output channel m, one word per 3 consecutive output
+      positions of one image, b_k = dout[n, m, p = 3q + k] (row-major p, zero
+      past the image's end), L = N * ceil(Ho*Wo / 3);
+    - stride 2, dout on the rows (WB): g = m, one word per output position
+      (n, yo, xo), b0 = dout, b1 = b2 = 0, L = N*Ho*Wo;
+    - stride 2, x on the rows (BC): g = kernel row (c, ky), one word per
+      output position, b_j = xpad[n, c, 2yo + ky, 2xo + j]: the strided
+      patches (input division), L = N*Ho*Wo."""
+    n_, m_, ho, wo = dout.shape
+    p = ho * wo
+    if stride == 1:
+        nq = _ceil(p, 3)
+        d = np.zeros((n_, m_, nq * 3), np.int8)
+        d[:, :, :p] = dout.reshape(n_, m_, p)
+        return np.ascontiguousarray(d.reshape(n_, m_, nq, 3).transpose(1, 0, 2, 3).reshape(m_, n_ * nq, 3))
+    if wg3_transposed(x.shape[1], m_, rows, cols):
+        pt = _im2col3(x, stride, ho, wo)                          # (C*9, R), row (c, ky, kx)
+        return np.ascontiguousarray(pt.reshape(-1, 3, pt.shape[1]).transpose(0, 2, 1))
+    d = np.zeros((m_, n_ * p, 3), np.int8)
+    d[..., 0] = dout.transpose(1, 0, 2, 3).reshape(m_, -1)
+    return d
+
+
+def _wg3_ctrl(x, dout, stride, rows, cols, out_flat):
+    """The WG 3x3 mappings of pe_ctrl (row operands: wg3_words):
+    - stride 1, CONV, dout on the rows (one output channel m per PE row), x
+      on the columns: column = kernel tap (c, ky, kx), beat = 3 consecutive
+      output positions p of one image (lane k = p_k = 3q + k; the x byte of
+      lane k is p_k + c*H*W + ky*W + kx in the row-major map, so the input
+      buffer reads a byte triple, also across a row end); ps0 += sum_k
+      dout[m, p_k] * xpad[c, y_k + ky, x_k + kx]. An image's last beat
+      leaves its lanes past the end idle. Tiles: ROWS channels m (outer) x
+      COLS taps.
+    - stride 2, WB, dout on the rows: column = kernel row (c, ky), lane j =
+      kx, beat = one output position (n, yo, xo): psj += dout[m, yo, xo] *
+      xpad[c, 2yo + ky, 2xo + j]. Tiles: ROWS channels m x COLS kernel rows.
+    - stride 2, BC, x on the rows (wg3_transposed): row = kernel row (c, ky)
+      with b_j = its kx = j patch byte, column = output channel m with a0 =
+      dout[n, m, yo, xo], beat = one output position: psj += a0 * b_j. Tiles:
+      ROWS kernel rows x COLS channels m.
+    Stride 2 reads only the strided positions (input division): nothing is
+    zero-inserted, MACs issued = nominal MACs."""
+    n_, c_, h, wd = x.shape
+    m_, ho, wo = dout.shape[1:]
+    b_all = wg3_words(x, dout, stride, rows, cols)                 # (G, L, 3)
+    pt = _im2col3(x, stride, ho, wo)                               # (C*9, N*Ho*Wo)
+    if stride == 2 and wg3_transposed(c_, m_, rows, cols):
+        dm = dout.transpose(1, 0, 2, 3).reshape(m_, -1)
+        return _matmul(pt, dm, rows, cols, out_flat.reshape(m_, -1).T, BC)
+    if stride == 1:
+        p = ho * wo
+        nq = _ceil(p, 3)
+        a_all = np.zeros((c_ * 9, n_, nq * 3), np.int8)
+        a_all[:, :, :p] = pt.reshape(c_ * 9, n_, p)
+        a_all = a_all.reshape(c_ * 9, n_ * nq, 3).transpose(1, 0, 2)   # (L, C*9, 3)
+        omap = out_flat.reshape(m_, c_ * 9, 1)
+        mode, lanes = CONV, 1
+    else:
+        a_all = pt.reshape(c_ * 3, 3, -1).transpose(2, 0, 1)            # (R, C*3, 3): lane = kx
+        omap = out_flat.reshape(m_, c_ * 3, 3)
+        mode, lanes = WB, 3
+    q = a_all.shape[1]
+    red = n_ * ho * wo                                             # real positions: MACs per lane
+    tiles = []
+    for m0 in range(0, m_, rows):
+        mi = np.arange(m0, m0 + rows)
+        mv = mi < m_
+        mi = np.where(mv, mi, 0)
+        b = np.ascontiguousarray((b_all[mi] * mv[:, None, None]).transpose(1, 0, 2))
+        for q0 in range(0, q, cols):
+            qi = np.arange(q0, q0 + cols)
+            qv = qi < q
+            qi = np.where(qv, qi, 0)
+            a = np.ascontiguousarray(a_all[:, qi] * qv[None, :, None])
+            idx = np.full((rows, cols, 3), -1, np.int64)
+            ok = mv[:, None] & qv[None, :]
+            idx[..., :lanes] = np.where(ok[..., None], omap[mi[:, None], qi[None, :]], -1)
+            tiles.append(Tile(mode, a, b, idx, red * int((idx >= 0).sum())))
+    return tiles
+
+
 # ---------------------------------------------------------------- matrix mapping
 def matmul_cost(mode, p, q, r, rows, cols, out_rows=2):
     """Clocks of a matrix product in one mapping (tiles x beats, a tile never
@@ -319,13 +423,14 @@ def _matmul(xm, ym, rows, cols, out_map, mode=None):
 
 
 # ---------------------------------------------------------------- programs
-def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32, matmul=None):
+def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32, matmul=None, wg3=None):
     """Tiles of one phase. FP needs x, w; BP needs dout, w; WG needs x, dout.
     All int8 numpy arrays (NCHW / OIHW; FC: (N, C), (M, C), (N, M)).
     matmul: force this PE mode (BC, WB or CONV) on the matrix products
     (1x1 / FC every phase, WG 3x3), in the orientation written below (FP/BP:
     the weights on the rows; WG: dout on the rows), instead of the cheapest
-    one; rtl/pe_array/pe_ctrl.v maps those as matmul=BC."""
+    one. wg3="ctrl": WG 3x3 as _wg3_ctrl (stride 1 CONV, stride 2 WB or BC)
+    instead of a matrix product. ctrl_program gives pe_ctrl's mapping."""
     layer.check()
     if phase not in ("fp", "bp", "wg"):
         raise UnsupportedLayer(f"phase {phase!r}")
@@ -372,10 +477,20 @@ def program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32, matmul=No
         tiles = _conv3_os(dout, wt, 1, rows, cols, fl)
     elif phase == "bp":
         tiles = _bp3_s2_eo(dout, w, rows, cols, fl)
+    elif wg3 == "ctrl":
+        tiles = _wg3_ctrl(x, dout, s, rows, cols, fl)
     else:
         dm = dout.transpose(1, 0, 2, 3).reshape(L.m, -1)                    # (M, N*Ho*Wo)
         tiles = _matmul(dm, _im2col3(x, s, L.ho, L.wo), rows, cols, fl.reshape(L.m, -1), matmul)
     return Program(L, phase, rows, cols, shape, tiles)
+
+
+def ctrl_program(layer, phase, x=None, w=None, dout=None, rows=16, cols=32):
+    """The mapping rtl/pe_array/pe_ctrl.v issues: FP/BP 3x3 as program's
+    default, 1x1 / FC in every phase with BC beats (matmul=BC, weights or
+    dout on the rows), WG 3x3 as _wg3_ctrl."""
+    return program(layer, phase, x, w, dout, rows, cols,
+                   matmul=BC if layer.k == 1 or phase == "wg" else None, wg3="ctrl")
 
 
 # ---------------------------------------------------------------- functional model

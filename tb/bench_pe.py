@@ -9,15 +9,22 @@
   next to each measured count (they must agree), and for the whole ResNet-20
   (19 convolutions + 2 1x1 shortcuts + FC) at batch 1 and 32.
 - measured through the controller: pe_top (tiling controller + input and
-  weight buffers + the same 16 x 32 array) on every layer and phase it maps
-  (FP and BP 3x3 stride 1 and 2 as the schedule; the 1x1 shortcut and FC in
-  every phase and WG 3x3 in BC mode, which can take more beats than the
-  schedule's cheapest mapping: ctrl_beats), same image, source always valid, sink always ready, the tensors
-  streamed in (activations 1 byte/clock, weights 1 kernel row/clock):
+  weight buffers + the same 16 x 32 array) on every layer and phase it maps,
+  in the mapping of models/pe_array.ctrl_program (FP and BP 3x3 stride 1 and
+  2 as the schedule; the 1x1 shortcut and FC in every phase in BC mode,
+  which can take more beats than the schedule's cheapest mapping:
+  ctrl_beats; WG 3x3 stride 1 in CONV mode over output-position triples,
+  stride 2 in BC with the strided x patches on the rows or in WB with dout
+  on the rows, whichever takes fewer tiles), same image, source always
+  valid, sink always ready, the tensors streamed in (activations 1
+  byte/clock, weights 1 word/clock):
   ctrl_cycles_compute = clocks from the first beat the controller hands to the
   array to the last result beat taken (comparable with cycles_measured),
   ctrl_cycles_total = clocks from the descriptor to the last result beat
-  (buffer loading included); ctrl_utilization uses ctrl_cycles_compute.
+  (buffer loading included); ctrl_utilization uses ctrl_cycles_compute;
+  ctrl_macs_issued = MACs issued in the controller's mapping;
+  wg_bc_cycles_model (WG 3x3 only) = the cycle model of the BC mapping the
+  controller issued for WG before (dout on the rows, 3 channels per row).
 useful MACs = the layer's nominal MACs (N*M*C*Ho*Wo*K*K, padding included);
 MACs issued = MACs with real operands whose product lands in a result;
 utilization = useful MACs / (3 * ROWS * COLS * cycles).
@@ -65,14 +72,16 @@ def zeros_for(layer):
             np.zeros((layer.n, layer.m, layer.ho, layer.wo), np.int8))
 
 
-def network(n):
+def network(n, ctrl=False):
+    """The cycle model of the whole network; ctrl: in the mapping pe_ctrl
+    issues (pa.ctrl_program) instead of the schedule's cheapest."""
     rows = []
     tot_macs = tot_cycles = 0
     for layer in resnet20(n):
         for phase in ("fp", "bp", "wg"):
             if layer.name == "conv1" and phase == "bp":
                 continue
-            prog = pa.program(layer, phase, *zeros_for(layer), ROWS, COLS)
+            prog = (pa.ctrl_program if ctrl else pa.program)(layer, phase, *zeros_for(layer), ROWS, COLS)
             cyc = prog.cycles(OUT_ROWS)
             assert prog.macs_issued == layer.macs
             tot_macs += layer.macs
@@ -126,6 +135,7 @@ def measure_top():
 def main():
     measured, wall = measure()
     top, top_wall = measure_top()
+    shapes = {L.name: L for L in pa.resnet20_layers(1, 32)}
     layers = []
     for r in measured:
         util = pa.utilization(r["macs"], ROWS, COLS, r["cycles_measured"])
@@ -135,11 +145,19 @@ def main():
         t = top.get((r["layer"], r["phase"]))
         if t is not None:
             assert t["beats"] == r["beats"] or t["layer"].startswith(("shortcut", "fc")) or t["phase"] == "wg"
+            L = shapes[r["layer"]]
+            prog = pa.ctrl_program(L, r["phase"], *zeros_for(L), ROWS, COLS)
             row.update({"ctrl_beats": t["beats"], "ctrl_cycles_compute": t["cycles_compute"], "ctrl_cycles_total": t["cycles_total"],
+                        "ctrl_cycles_model": t["cycles_model"], "ctrl_macs_issued": prog.macs_issued,
+                        "ctrl_mode": pa.MODE_NAMES[prog.tiles[0].mode],
                         "ctrl_utilization": round(pa.utilization(r["macs"], ROWS, COLS, t["cycles_compute"]), 4)})
+            if r["phase"] == "wg" and L.k == 3:
+                row["wg_bc_cycles_model"] = pa.program(L, "wg", *zeros_for(L), ROWS, COLS, matmul=pa.BC).cycles(OUT_ROWS)
         layers.append(row)
     goal = [f"{r['layer']} {r['phase']}: {r['utilization']:.3f}" for r in layers
             if "3x3" in r["layer"] and r["needed_in_training"] and r["utilization"] < 0.9]
+    goal_ctrl = [f"{r['layer']} {r['phase']}: {r['ctrl_utilization']:.3f}" for r in layers
+                 if "3x3" in r["layer"] and r["needed_in_training"] and r.get("ctrl_utilization", 0) < 0.9]
     report = {
         "array": {"rows": ROWS, "cols": COLS, "macs_per_pe": 3, "out_rows_per_beat": OUT_ROWS},
         "definitions": __doc__,
@@ -148,9 +166,15 @@ def main():
                          "layers": layers},
         "measured_ctrl": {"top": "pe_top (pe_ctrl + pe_ibuf + pe_wbuf + pe_array)", "sim_wall_s": round(top_wall, 1),
                           "layers_mapped": [f"{a} {b}" for a, b in top],
-                          "ctrl_mapping_1x1_fc_wg": "BC (input broadcast), models/pe_array.program(matmul=BC)"},
+                          "model_matches_rtl": all(r["ctrl_cycles_compute"] == r["ctrl_cycles_model"]
+                                                   for r in layers if "ctrl_cycles_model" in r),
+                          "ctrl_mapping": "models/pe_array.ctrl_program: 1x1 / FC BC (input broadcast); "
+                                          "WG 3x3 stride 1 CONV over position triples, stride 2 BC (x on the "
+                                          "rows) or WB (dout on the rows)"},
         "goal_3x3_below_90pct": goal,
+        "goal_3x3_below_90pct_ctrl": goal_ctrl,
         "computed_resnet20": {f"batch{n}": network(n) for n in (1, 32)},
+        "computed_resnet20_ctrl": {f"batch{n}": network(n, ctrl=True) for n in (1, 32)},
     }
     out = REPO / "reports" / "pe_array.json"
     out.parent.mkdir(exist_ok=True)
@@ -162,7 +186,9 @@ def main():
                  f" util {r['ctrl_utilization']:.3f}" if "ctrl_cycles_compute" in r else ""))
     for k, v in report["computed_resnet20"].items():
         print(f"ResNet-20 {k}: {v['cycles']} cycles, utilization {v['utilization']:.3f} (computed)")
-    print(f"3x3 below 90%: {goal or 'none'}")
+    for k, v in report["computed_resnet20_ctrl"].items():
+        print(f"ResNet-20 {k}, controller mapping: {v['cycles']} cycles, utilization {v['utilization']:.3f} (computed)")
+    print(f"3x3 below 90%: {goal or 'none'}; through the controller: {goal_ctrl or 'none'}")
     print(f"wrote {out}")
 
 

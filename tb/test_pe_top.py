@@ -11,8 +11,10 @@ descriptor. Two independent references check it:
 - the sequence: every result beat against the beat the Python schedule
   (models/pe_array.program) says the array produces at that point, i.e. the
   PyTorch result gathered into that beat's lanes by the schedule's map
-  (1x1 / FC and every WG: the schedule with matmul=BC, the mapping pe_ctrl
-  implements).
+  (models/pe_array.ctrl_program, the mapping pe_ctrl implements: 1x1 / FC
+  with BC beats, WG 3x3 stride 1 with CONV beats over position triples,
+  stride 2 with BC beats, x patches on the rows and dout on the columns, or
+  WB beats, dout on the rows: pa.wg3_transposed).
 
 Environment (tb/units_pe.py): PE_ROWS, PE_COLS, PE_OUT_ROWS, PE_ACC_W,
 PE_IDEPTH, PE_WDEPTH (HDL parameters), PE_SIDE, PE_N (crop, batch), PE_CASES
@@ -74,8 +76,21 @@ def weight_words(w):
     return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).tolist()
 
 
+def wg3_weight_words(x, d, stride):
+    """Weight stream of WG 3x3: per row item (output channel m, or kernel row
+    (c, ky) when x is on the rows) its words (pe_array.wg3_words: stride 1, 3
+    consecutive output positions of one image; stride 2, one position), zero
+    words up to a multiple of 3, byte k = b operand k."""
+    b = pa.wg3_words(np.asarray(x, np.int8), np.asarray(d, np.int8), stride, ROWS, COLS)
+    m, n_w = b.shape[:2]
+    bp = np.zeros((m, -(-n_w // 3) * 3, 3), np.int8)
+    bp[:, :n_w] = b
+    b = bp.reshape(-1, 3).view(np.uint8).astype(np.int64)
+    return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).tolist()
+
+
 def bc_weight_words(w, d, phase):
-    """Weight stream of BC beats (1x1 / FC FP and BP, every WG): the matrix A
+    """Weight stream of BC beats (1x1 / FC FP and BP, WG 1x1 / FC): the matrix A
     with the PE-row channels first (FP: w as (M, C); BP: its transpose
     (C, M); WG: dout as (M, N*Ho*Wo)), zero-padded to multiples of 3 both
     ways; one word per (row group g, reduction index r) in that order,
@@ -96,8 +111,7 @@ def bc_weight_words(w, d, phase):
 
 def schedule(layer, phase, x, w, d):
     """The Python schedule in the mapping pe_ctrl implements."""
-    return pa.program(layer, phase, x, w, d, ROWS, COLS,
-                      matmul=pa.BC if layer.k == 1 or phase == "wg" else None)
+    return pa.ctrl_program(layer, phase, x, w, d, ROWS, COLS)
 
 
 def act_bytes(t):
@@ -140,11 +154,23 @@ class PeTopTB:
         await reset(self.dut.clk, self.dut.rst)
 
     def send_layer(self, layer, phase, x, w, d, rq=0, shift=0):
+        """Queues the descriptor and both tensor streams; returns the number of
+        stream items."""
         self.desc.append({"data": layer_descriptor(layer, phase, rq, shift)})
-        for v in act_bytes(d if phase == "bp" else x):
+        wg3 = phase == "wg" and layer.k == 3
+        x_rows = wg3 and layer.stride == 2 and pa.wg3_transposed(layer.c, layer.m, ROWS, COLS)
+        act = act_bytes(d if phase == "bp" or x_rows else x)
+        if wg3:
+            wgt = wg3_weight_words(x, d, layer.stride)
+        elif layer.k == 1 or phase == "wg":
+            wgt = bc_weight_words(w, d, phase)
+        else:
+            wgt = weight_words(w)
+        for v in act:
             self.act.append({"data": v})
-        for v in (bc_weight_words(w, d, phase) if layer.k == 1 or phase == "wg" else weight_words(w)):
+        for v in wgt:
             self.wgt.append({"data": v})
+        return len(act) + len(wgt)
 
     def expect(self, prog, ref_flat, context):
         """The schedule's result beats carrying the reference (tb/pe_beats.py)."""
@@ -161,9 +187,8 @@ class PeTopTB:
         n_out = len(prog.tiles) * GROUPS
         start, beat0, t0 = len(self.got), len(self.beat_at), self.clock
         self.expect(prog, ref_flat, context)
-        self.send_layer(layer, phase, x, w, d, rq, shift)
-        n_in = d.size if phase == "bp" else x.size + d.size // 3
-        limit = int((n_in + w.size // 3 + prog.beats + n_out * 4 + 200) * (1 + 4 * IDLE) * (1 + 4 * STALL))
+        n_in = self.send_layer(layer, phase, x, w, d, rq, shift)
+        limit = int((n_in + prog.beats + n_out * 4 + 200) * (1 + 4 * IDLE) * (1 + 4 * STALL))
         for _ in range(limit):
             await RisingEdge(self.dut.clk)
             if len(self.got) - start >= n_out:
@@ -228,6 +253,37 @@ async def test_requant(dut):
         sat = int((np.abs(exp) >= 127).sum())
         assert sat > 0 and (np.abs(exp) < 127).sum() > 0
         assert np.array_equal(got, exp), f"{phase}: {(got != exp).sum()} differ"
+    assert tb.scoreboard.result
+
+
+# WG 3x3 edge shapes: (N, C, M, H, W, stride) on crops of real CIFAR-10 data
+WG_SHAPES = [
+    (3, 5, 7, 5, 7, 1),     # several images, H*W = 35: an image ends mid-beat
+    (2, 3, 4, 1, 4, 1),     # one row: ky = 0 and 2 are padding
+    (2, 2, 3, 4, 1, 1),     # one column: every position ends a row
+    (3, 2, 5, 2, 2, 1),     # lanes cross rows and images
+    (3, 5, 7, 2, 6, 2),     # stride 2, one output row
+    (2, 6, 3, 4, 4, 2),     # stride 2, few output channels
+    (1, 3, 9, 6, 2, 2),     # stride 2, one output column
+]
+
+
+@cocotb.test()
+async def test_wg_shapes(dut):
+    """WG 3x3 (stride 1: CONV over position triples; stride 2: x or dout on
+    the rows) on odd shapes cropped from real CIFAR-10 activations and
+    gradients: several images, single rows and columns, lanes that cross row
+    and image ends; exact against conv2d_weight, random backpressure."""
+    tb = PeTopTB(dut, seed=11)
+    await tb.reset()
+    _, xs, _, ds = pa.layer_tensors(n=3, side=8, seed=5)["conv_16_16_3x3_s1"]
+    for n, c, m, h, w, s in WG_SHAPES:
+        layer = pa.Layer(f"wg_{n}x{c}x{m}x{h}x{w}_s{s}", "conv", n, c, m, h, w, 3, s, 1)
+        x = np.ascontiguousarray(xs[:n, :c, :h, :w])
+        d = np.ascontiguousarray(ds[:n, :m, :layer.ho, :layer.wo])
+        got, exp, _ = await tb.run_layer(layer, "wg", x, np.zeros((m, c, 3, 3), np.int8), d, context=layer.name)
+        assert np.count_nonzero(exp) > 0, f"{layer.name}: reference all zero"
+        assert np.array_equal(got, exp), f"{layer.name}: {(got != exp).sum()} of {exp.size} differ"
     assert tb.scoreboard.result
 
 

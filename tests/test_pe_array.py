@@ -30,6 +30,58 @@ def test_schedule_matches_pytorch(rows, cols, side, n, matmul):
             assert prog.macs_issued == layer.macs, (name, phase)
 
 
+@pytest.mark.parametrize("rows,cols,side,n", [(4, 8, 8, 2), (3, 5, 8, 1), (16, 32, 32, 2), (5, 7, 12, 3)])
+def test_ctrl_program_matches_pytorch(rows, cols, side, n):
+    """The mapping pe_ctrl issues (ctrl_program: WG 3x3 stride 1 CONV over
+    position triples, stride 2 WB or x on the rows in BC) on every layer and
+    phase: every element equals PyTorch (WG: torch.nn.grad.conv2d_weight),
+    each once; MACs issued = nominal MACs."""
+    for name, (layer, x, w, d) in pa.layer_tensors(n=n, side=side, seed=1).items():
+        for phase in ("fp", "bp", "wg"):
+            prog = pa.ctrl_program(layer, phase, x, w, d, rows, cols)
+            got, cnt = pa.scatter(prog, [pa.run_tile(t) for t in prog.tiles])
+            ref = pa.reference(layer, phase, x, w, d)
+            assert np.array_equal(got, ref), (name, phase)
+            assert (cnt <= 1).all() and (ref[cnt == 0] == 0).all(), (name, phase)
+            assert prog.macs_issued == layer.macs, (name, phase)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7, 5, 7, 1), (2, 3, 4, 1, 4, 1), (2, 2, 3, 4, 1, 1), (1, 4, 4, 1, 1, 1),
+                                   (3, 5, 7, 2, 6, 2), (2, 6, 3, 4, 4, 2), (1, 3, 9, 6, 2, 2), (2, 20, 2, 4, 4, 2)])
+def test_ctrl_wg3_odd_shapes(shape):
+    """WG 3x3 in the controller's mapping on odd shapes (an image ending
+    mid-beat, single rows and columns, both stride-2 orientations), random
+    int8 tensors, on three array shapes: exact vs conv2d_weight."""
+    n, c, m, h, w, s = shape
+    layer = pa.Layer("odd", "conv", n, c, m, h, w, 3, s, 1)
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-128, 128, (n, c, h, w)).astype(np.int8)
+    d = rng.integers(-128, 128, (n, m, layer.ho, layer.wo)).astype(np.int8)
+    ref = pa.reference(layer, "wg", x, None, d)
+    modes = set()
+    for rows, cols in ((4, 8), (3, 5), (16, 32)):
+        prog = pa.ctrl_program(layer, "wg", x, None, d, rows, cols)
+        got, cnt = pa.scatter(prog, [pa.run_tile(t) for t in prog.tiles])
+        assert np.array_equal(got, ref) and (cnt == 1).all(), (rows, cols)
+        assert prog.macs_issued == layer.macs
+        modes.add(prog.tiles[0].mode)
+    assert (modes == {pa.CONV}) if s == 1 else (modes <= {pa.WB, pa.BC})
+
+
+def test_ctrl_wg3_utilization():
+    """The controller's WG 3x3 mapping on the 16 x 32 array, full-size
+    ResNet-20 layers (batch 1): at least as few clocks as the BC mapping it
+    replaces and as the schedule's cheapest matrix mapping (cycle model)."""
+    zero = lambda *s: np.zeros(s, np.int8)  # noqa: E731
+    for layer in pa.resnet20_layers(1, 32):
+        if layer.k != 3:
+            continue
+        args = (zero(1, layer.c, layer.h, layer.w), None, zero(1, layer.m, layer.ho, layer.wo), 16, 32)
+        ctrl = pa.ctrl_program(layer, "wg", *args).cycles(2)
+        assert ctrl < pa.program(layer, "wg", *args, matmul=pa.BC).cycles(2), layer.name
+        assert ctrl <= pa.program(layer, "wg", *args).cycles(2), layer.name
+
+
 @pytest.mark.parametrize("layer", [
     pa.Layer("k5", "conv", 1, 4, 4, 8, 8, k=5, pad=2),
     pa.Layer("s3", "conv", 1, 4, 4, 9, 9, k=3, stride=3, pad=1),
@@ -62,8 +114,8 @@ def test_rtl_16x32():
 @pytest.mark.parametrize("unit", ["pe_top_4x8", "pe_top_3x5"])
 def test_rtl_top(unit):
     """pe_top: FP, BP and WG of the 3x3 stride 1/2 layers, the 1x1 shortcut
-    and FC from tensors, exact vs PyTorch and in the schedule's beat order
-    (1x1/FC and WG: BC mapping), requantization, illegal
+    and FC from tensors, exact vs PyTorch and in the beat order of
+    pa.ctrl_program, WG 3x3 on odd shapes, requantization, illegal
     descriptors, reset while loading and while computing."""
     tests, failed = run_unit(UNITS[unit])
-    assert tests == 4 and failed == 0
+    assert tests == 5 and failed == 0

@@ -17,12 +17,24 @@
 //                 one beat per reduction channel r (FP: C, BP: M), a0 = the
 //                 input at (n, r, y*s, x*s); stride-2 BP writes only the
 //                 strided din positions (the others are zero).
-//   WG (3x3 s1/s2, 1x1, FC): BC beats, _matmul(dout, im2col(x)) with dout
-//                 on the rows (3 output channels M each; dout arrives on the
-//                 weight stream), columns = (c, ky, kx) (1x1 / FC: c), one
-//                 beat per output position r = (n, yo, xo), a0 = xpad[n, c,
-//                 yo*s + ky, xo*s + kx]: only the strided positions are read
-//                 (input division), padding masked per column and position.
+//   WG 1x1, FC:   BC beats, _matmul(dout, x) with dout on the rows (3
+//                 output channels M each; dout arrives on the weight stream),
+//                 columns = c, one beat per position r = (n, yo, xo), a0 =
+//                 x[n, c, yo*s, xo*s].
+//   WG 3x3:       _wg3_ctrl; the weight stream carries pe_array.wg3_words.
+//                 Stride 1, CONV beats: rows = output channels m (dout, 3
+//                 consecutive output positions p of one image per word),
+//                 columns = taps (c, ky, kx) reading x, lane k byte p_k +
+//                 c*H*W + ky*W + kx: a byte triple, also across a row end;
+//                 padding masked per column, lane and position.
+//                 Stride 2, one output position per beat, whichever takes
+//                 fewer tiles (wg3_transposed, x on the rows on a tie):
+//                 BC, rows = kernel rows (c, ky) (words = the strided x
+//                 patch bytes kx = 0..2), columns = output channels m reading
+//                 dout (the activation stream carries dout); or WB, rows =
+//                 output channels m (dout), columns = kernel rows (c, ky)
+//                 reading x, lanes = kx, padding masked. Only the strided
+//                 positions are read (input division): MACs issued = nominal.
 // A position walker fills the next tile's column descriptors (address, pad
 // masks), WALK columns per clock, while the current tile computes.
 // Descriptor (s_desc_data): [1:0] phase (0 FP, 1 BP, 2 WG), [3:2] K,
@@ -131,7 +143,22 @@ module pe_ctrl #(
     wire [15:0] d_n = desc_q[31:16], d_c = desc_q[47:32], d_m = desc_q[63:48];
     wire [15:0] d_h = desc_q[79:64], d_w = desc_q[95:80];
     wire        d_bp = d_phase == 2'd1;
-    wire [15:0] d_cx   = d_bp ? d_m : d_c;          // channels read by the columns
+    wire        d_wg   = d_phase == 2'd2;
+    wire        d_w3   = d_wg && d_k == 2'd3;          // WG 3x3: _wg3_ctrl
+    wire        d_wgc  = d_w3 && d_stride == 2'd1;     // WG 3x3 stride 1: CONV beats
+    // WG 3x3 stride 2: x on the rows (BC) when that takes no more tiles than
+    // dout on the rows (WB), pe_array.wg3_transposed
+    wire [31:0] kr_d   = {16'd0, d_c} * 32'd3;        // kernel rows (c, ky)
+    wire [31:0] krr_d  = (kr_d + ROWS - 1) / ROWS;
+    wire [31:0] krc_d  = (kr_d + COLS - 1) / COLS;
+    wire [31:0] mr_d   = ({16'd0, d_m} + ROWS - 1) / ROWS;
+    wire [31:0] mc_d   = ({16'd0, d_m} + COLS - 1) / COLS;
+    wire [63:0] t_xr_d = krr_d * mc_d;
+    wire [63:0] t_dr_d = mr_d * krc_d;
+    wire        d_wgt  = d_w3 && !d_wgc && t_xr_d <= t_dr_d;
+    wire        d_wgw  = d_w3 && !d_wgc && !d_wgt;
+    wire        d_cs   = d_bp || d_wgt;                // the columns read dout
+    wire [15:0] d_cx   = d_cs ? d_m : d_c;          // channels read by the columns
     wire [15:0] d_rows = d_bp ? d_c : d_m;          // channels on the rows
 
     wire shape_bad = d_phase == 2'd3 || d_n == 0 || d_c == 0 || d_m == 0 || d_h == 0 || d_w == 0 ||
@@ -141,18 +168,21 @@ module pe_ctrl #(
     wire [15:0] ho_d = d_stride == 2'd2 ? d_h >> 1 : d_h;
     wire [15:0] wo_d = d_stride == 2'd2 ? d_w >> 1 : d_w;
     wire unmapped  = 1'b0;
-    wire        d_wg   = d_phase == 2'd2;
-    wire        d_bc   = d_k == 2'd1 || d_wg;          // 1x1 / FC / WG: BC beats
+    // 1x1 / FC / WG: the reduction walks weight-buffer words (BC counters)
+    wire        d_bc   = d_k == 2'd1 || d_wg;
     wire [47:0] r_d    = d_n * ho_d * wo_d;            // WG: output positions (reduction)
-    wire [15:0] red_d  = d_wg ? r_d[15:0] : d_cx;      // BC reduction length
-    wire [16:0] g_d    = ({1'b0, d_rows} + 17'd2) / 3;  // BC: row groups of 3 channels
+    wire [31:0] hw3_d  = (d_h * d_w + 32'd2) / 3;      // WG stride 1: beats per image
+    wire [47:0] lc_d   = d_n * hw3_d;                  // <= r_d: fits when r_d does
+    wire [15:0] red_d  = d_wgc ? lc_d[15:0] : d_wg ? r_d[15:0] : d_cx;   // words per row channel
+    // row items: BC 3 channels per row; WG 3x3: a channel m, or a kernel row (c, ky)
+    wire [16:0] g_d    = d_wgt ? kr_d[16:0] : d_w3 ? {1'b0, d_m} : ({1'b0, d_rows} + 17'd2) / 3;
     wire [16:0] c3_d   = ({1'b0, red_d} + 17'd2) / 3;   // BC: reduction words of 3
     wire [16:0] cxm1_d = {1'b0, red_d} - 17'd1;
     wire [16:0] kyl_d  = cxm1_d - 17'd3 * (cxm1_d / 3); // BC: channel of the last beat, mod 3
     wire        d_eo = d_bp && d_stride == 2'd2 && !d_bc;       // BP stride 2: EO mode
-    wire [15:0] hx_d = d_bp ? ho_d : d_h;              // the column tensor: x or dout
-    wire [15:0] wx_d = d_bp ? wo_d : d_w;
-    wire [1:0]  sw_d = d_bp ? 2'd1 : d_stride;          // walker step over it
+    wire [15:0] hx_d = d_cs ? ho_d : d_h;              // the column tensor: x or dout
+    wire [15:0] wx_d = d_cs ? wo_d : d_w;
+    wire [1:0]  sw_d = d_cs ? 2'd1 : d_stride;          // walker step over it
     wire [63:0] in_bytes = d_n * d_cx * hx_d * wx_d;
     wire [47:0] chw      = d_cx * hx_d * wx_d;
     wire [31:0] hw       = hx_d * wx_d;
@@ -168,7 +198,7 @@ module pe_ctrl #(
     wire start     = state_q == S_CHECK && code == 2'd0;
 
     // layer constants, registered at the check
-    reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q;
+    reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q, wgc_q, wgw_q, wgt_q;
     reg [15:0]   ph_q, pw_q, pho_q, pwo_q;              // WG: x map and position grid
     reg [QW+1:0] pk_s_q, pk_sw_q, pk_chw_q;             // WG: position steps in x
     reg          ps2_q;
@@ -184,7 +214,8 @@ module pe_ctrl #(
     assign ib_ld_q = ld_base[IAW+1:2];
     assign ib_ld_r = ld_base[1:0];
     // sizes above capacity are rejected before these truncations matter
-    wire unused = &{1'b0, desc_q[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2], 1'b0};
+    wire unused = &{1'b0, desc_q[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
+                    lc_d[47:16], 1'b0};
     assign wb_ld_start = start;
     assign wb_ld_m = d_bc ? g_d[15:0] : d_m;
     assign wb_ld_c = d_bc ? c3_d[15:0] : d_c;
@@ -197,6 +228,9 @@ module pe_ctrl #(
             bc_q     <= d_bc;
             wg_q     <= d_wg;
             k1_q     <= d_k == 2'd1;
+            wgc_q    <= d_wgc;
+            wgw_q    <= d_wgw;
+            wgt_q    <= d_wgt;
             ph_q     <= d_h;
             pw_q     <= d_w;
             pho_q    <= ho_d;
@@ -209,20 +243,20 @@ module pe_ctrl #(
             rq_q     <= desc_q[8];
             shift_q  <= desc_q[13:9];
             s2_q     <= sw_d == 2'd2 && !d_wg;
-            n_n_q    <= d_wg ? d_c : d_n;
+            n_n_q    <= d_wgt ? 16'd1 : d_wg ? d_c : d_n;
             cx_n_q   <= d_bc ? c3_d[15:0] : d_cx;
             rows_n_q <= d_bc ? g_d[15:0] : d_rows;
             hx_q     <= d_wg ? 16'd3 : hx_d;
-            wx_q     <= d_wg ? 16'd3 : wx_d;
-            ho_n_q   <= d_wg ? {14'd0, d_k} : ho_d;
-            wo_n_q   <= d_wg ? {14'd0, d_k} : wo_d;
+            wx_q     <= d_wgw ? 16'd1 : d_wg ? 16'd3 : wx_d;
+            ho_n_q   <= d_wgt ? 16'd1 : d_wg ? {14'd0, d_k} : ho_d;
+            wo_n_q   <= d_wgt ? d_m : d_wgw ? 16'd1 : d_wg ? {14'd0, d_k} : wo_d;
             k_w_q    <= qr(wx_d[QW-1:0]);
             k_2w_q   <= qr({wx_d[QW-2:0], 1'b0});
             k_w1_q   <= qr(wx_d[QW-1:0] + 1'b1);
             k_2w1_q  <= qr(s2w1[QW-1:0]);
             k_hw_q   <= qr(hw[QW-1:0]);
             k_chw_q  <= d_wg ? qr(hw[QW-1:0]) : qr(chw[QW-1:0]);
-            k_s_q    <= d_wg ? qr({{(QW-1){1'b0}}, 1'b1}) : qr({{(QW-2){1'b0}}, sw_d});
+            k_s_q    <= d_wgt ? qr(hw[QW-1:0]) : d_wg ? qr({{(QW-1){1'b0}}, 1'b1}) : qr({{(QW-2){1'b0}}, sw_d});
             k_sw_q   <= d_wg ? qr(wx_d[QW-1:0]) : qr(s2w[QW-1:0]);
             c3_q     <= (d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0]) * 3;
         end
@@ -324,6 +358,42 @@ module pe_ctrl #(
     wire p_top = pys_q == 16'd0, p_bot = pys_q + 16'd1 >= ph_q;
     wire p_lft = pxs_q == 16'd0, p_rgt = pxs_q + 16'd1 >= pw_q;
 
+    // WG stride 1: the next position {valid, y, x} in the image (invalid past its end)
+    function [32:0] pstep;
+        input        v;
+        input [15:0] y, x, h, w;
+        begin
+            if (!v)                  pstep = {1'b0, y, x};
+            else if (x != w - 16'd1) pstep = {1'b1, y, x + 16'd1};
+            else if (y != h - 16'd1) pstep = {1'b1, y + 16'd1, 16'd0};
+            else                     pstep = {1'b0, y, x};
+        end
+    endfunction
+    // lane k of the beat, lanes[33k +: 33] = {valid, y, x}; lane 3 = the next beat's lane 0
+    wire [4*33-1:0] lanes;
+    assign lanes[32:0] = {1'b1, py_q, px_q};
+    genvar l;
+    generate
+        for (l = 1; l < 4; l = l + 1) begin : gen_lane
+            wire [32:0] pl = lanes[(l-1)*33 +: 33];
+            assign lanes[l*33 +: 33] = pstep(pl[32], pl[31:16], pl[15:0], ph_q, pw_q);
+        end
+    endgenerate
+    // per lane: valid and on the top, bottom, left, right edge
+    wire [2:0] l_v, l_top, l_bot, l_lft, l_rgt;
+    generate
+        for (l = 0; l < 3; l = l + 1) begin : gen_lane_edge
+            wire [32:0] pl = lanes[l*33 +: 33];
+            assign l_v[l]   = pl[32];
+            assign l_top[l] = pl[31:16] == 16'd0;
+            assign l_bot[l] = pl[31:16] == ph_q - 16'd1;
+            assign l_lft[l] = pl[15:0] == 16'd0;
+            assign l_rgt[l] = pl[15:0] == pw_q - 16'd1;
+        end
+    endgenerate
+    wire [32:0] l_next = lanes[3*33 +: 33];
+    wire [QW+1:0] offc3 = qr_add(offc_q, {{(QW-1){1'b0}}, 1'b1, 2'd0});   // + 3 bytes
+
     wire issue     = state_q == S_RUN && tile_q && (!p_valid_q || a_ready);
     // kernel rows of a beat group: 0, 1, 2; EO even rows: 1; EO odd rows: 0, 2
     wire [1:0] ky_first = (eo_q && !par_q) ? 2'd1 : 2'd0;
@@ -336,7 +406,7 @@ module pe_ctrl #(
     wire layer_end = issue && t_last && cu_lastq_q && last_rb && (!eo_q || par_q);
     // column offset of the beat: channel + kernel row (EO: dout row t or t+1, from x = u)
     // BC: byte (y*s + 1, x*s + 1) of the padded map, channel 3*cx + ky
-    wire [QW+1:0] koff = (wg_q && !k1_q) ? {(QW+2){1'b0}} : bc_q ? k_w1_q : eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
+    wire [QW+1:0] koff = (wg_q && !k1_q && !wgt_q) ? {(QW+2){1'b0}} : bc_q ? k_w1_q : eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
                          ky_q == 2'd0 ? {(QW+2){1'b0}} : ky_q == 2'd1 ? k_w_q : k_2w_q;
     wire [QW+1:0] off_q = qr_add(offc_q, koff);
     assign take_next = state_q == S_RUN && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
@@ -375,6 +445,17 @@ module pe_ctrl #(
             if (issue && wg_q) begin
                 if (t_last) begin
                     {py_q, px_q, pys_q, pxs_q, prow_q, pimg_q} <= 0;
+                end else if (wgc_q) begin
+                    // 3 positions per beat; an image's last beat ends it
+                    if (l_next[32]) begin
+                        py_q   <= l_next[31:16];
+                        px_q   <= l_next[15:0];
+                        offc_q <= offc3;
+                    end else begin
+                        {py_q, px_q} <= 0;
+                        offc_q <= pimg_n;
+                        pimg_q <= pimg_n;
+                    end
                 end else if (px_q != pwo_q - 16'd1) begin
                     px_q   <= px_q + 16'd1;
                     pxs_q  <= pxs_q + ps16;
@@ -419,7 +500,16 @@ module pe_ctrl #(
             wire          wg_pad = !k1_q && ((!msk[0] && p_top) || (!msk[2] && p_bot) ||
                                              (!msk[3] && p_lft) || (!msk[5] && p_rgt));
             wire          bc_ok  = cu_v_q[k] && !(wg_q && wg_pad);
-            assign ib_rd_mask[k*3 +: 3]  = bc_q ? {2'b00, bc_ok} : row_ok ? col_ok : 3'b000;
+            // WG 3x3 stride 1: lane j = position j of the beat, this column's tap
+            wire [2:0]    c_pad  = ({3{!msk[0]}} & l_top) | ({3{!msk[2]}} & l_bot) |
+                                   ({3{!msk[3]}} & l_lft) | ({3{!msk[5]}} & l_rgt);
+            wire [2:0]    wgc_ok = {3{cu_v_q[k]}} & l_v & ~c_pad;
+            // WG 3x3 stride 2: the column is kernel row ky, lane j = kx
+            wire          w_row  = cu_v_q[k] && !((!msk[0] && p_top) || (!msk[2] && p_bot));
+            wire [2:0]    wgw_ok = {3{w_row}} & {!p_rgt, 1'b1, !p_lft};
+            assign ib_rd_mask[k*3 +: 3]  = wgc_q ? wgc_ok : wgw_q ? wgw_ok : wgt_q ? {2'b00, cu_v_q[k]} :
+                                           bc_q ? {2'b00, bc_ok} :
+                                           row_ok ? col_ok : 3'b000;
             wire unused_hi = &{1'b0, a[QW+1:IAW+2], 1'b0};   // headroom, bounded by the capacity check
         end
         for (r = 0; r < ROWS; r = r + 1) begin : gen_rowmask
@@ -449,7 +539,7 @@ module pe_ctrl #(
     always @(posedge clk) begin
         if (issue) begin
             p_first_q <= ky_q == ky_first && cx_q == 16'd0;
-            p_mode_q  <= bc_q ? 2'd3 : eo_q ? 2'd1 : 2'd0;
+            p_mode_q  <= wgc_q ? 2'd0 : wgw_q ? 2'd2 : bc_q ? 2'd3 : eo_q ? 2'd1 : 2'd0;
             p_last_q  <= t_last;
             p_rq_q    <= rq_q;
             p_shift_q <= shift_q;

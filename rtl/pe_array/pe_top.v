@@ -3,14 +3,17 @@
 // out. pe_ctrl tiles the layer, pe_ibuf (one bank per column) and pe_wbuf
 // (cyclic arrangement) feed pe_array one beat per clock.
 // Streams: s_desc (pe_ctrl layout); s_act: the column tensor, one int8 per
-// beat in NCHW order (FP, WG: x; BP: dout; FC: N x C or N x M, H = W = 1);
+// beat in NCHW order (FP, WG: x; BP and WG 3x3 stride 2 with x on the rows:
+// dout; FC: N x C or N x M, H = W = 1);
 // s_wgt, FP/BP 3x3: the weights in OIHW order, one kernel row {w[..,2],
-// w[..,1], w[..,0]} per beat; FP/BP 1x1 / FC and every WG: a matrix A with
-// the PE-row channels first (FP: w as M x C, BP: its transpose C x M, WG:
-// dout as M x (N Ho Wo)), zero-padded to multiples of 3 both ways, one word
-// {A[3g+2][r], A[3g+1][r], A[3g][r]} per beat in (g, r) order;
-// m_*: pe_array result beats in the order of models/pe_array.program
-// (1x1 / FC and WG with matmul=BC); WG results are INT32 (send rq = 0).
+// w[..,1], w[..,0]} per beat; FP/BP 1x1 / FC and WG 1x1 / FC: a matrix A
+// with the PE-row channels first (FP: w as M x C, BP: its transpose C x M,
+// WG: dout as M x (N Ho Wo)), zero-padded to multiples of 3 both ways, one
+// word {A[3g+2][r], A[3g+1][r], A[3g][r]} per beat in (g, r) order; WG 3x3:
+// models/pe_array.wg3_words, each row item's words zero-padded to a multiple
+// of 3, one word {b2, b1, b0} per beat, item-major;
+// m_*: pe_array result beats in the order of models/pe_array.ctrl_program;
+// WG results are INT32 (send rq = 0).
 // err: a descriptor was rejected (err_code) or the array dropped a beat.
 module pe_top #(
     parameter ROWS     = 16,    // PE rows
