@@ -3,8 +3,12 @@
 errors, NaN/Inf and reset), the 3-3-3-1 red / not-red network trained to >= 95%
 on the RTL, 784-100-100-10 on real MNIST mini-batches, and 30-17-9-4 on 7 lanes
 (no layer a multiple of P) with samples streamed into the double-buffered input
-while the engine computes, backpressure and resets during loading. (The same
-tests at P = 100, unit mlp_p100, build for several minutes: benchmark only.)"""
+while the engine computes, backpressure and resets during loading. The single
+neuron and the 3-3-3-1 net run the plain lane (MUL_LAT = ADD_LAT = 2, Table I);
+MNIST and the 7-lane streaming run the MNIST engine's fast lane (inputs and
+operands registered, MUL_LAT = 4, ADD_LAT = 2: tb.units_neuron.FAST_LANE),
+every value exact against the same model. (The streaming tests at P = 100,
+unit mlp_p100, build for several minutes: benchmark only.)"""
 
 import pytest
 

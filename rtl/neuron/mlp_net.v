@@ -13,6 +13,8 @@ module mlp_net #(
     parameter P       = 10,    // neuron lanes working in parallel (1..128)
     parameter MUL_LAT = 2,     // fp_mul register stages
     parameter ADD_LAT = 2,     // fp_add register stages (= interleaved partial sums)
+    parameter IN_REG  = 0,     // 1: lanes register their inputs (RAM words, op) for clock rate
+    parameter OP_REG  = 0,     // 1: lanes register their operands before the multiplier
     parameter MAX_S0  = 784,   // largest input layer
     parameter MAX_S1  = 100,   // largest first hidden (or output) layer
     parameter MAX_S2  = 100,   // largest second layer
@@ -87,9 +89,11 @@ module mlp_net #(
     localparam [PW-1:0] P_M1 = PM1[PW-1:0];
     localparam TW  = clog2i(MAX_OUT);
     localparam R   = ADD_LAT;
-    localparam LREG = 1 + MUL_LAT + ADD_LAT;   // issue to issue of a dependent lane-register op
-    localparam LMEM = LREG + 1;                // ... of an op that reads what the first wrote to RAM
-    localparam PIPE = MUL_LAT + ADD_LAT;       // operand stage to write-back
+    // The lanes read and write their registers IN_REG clocks after the operand
+    // stage: a dependent lane-register op waits only for OP_REG + MUL_LAT + ADD_LAT.
+    localparam integer PIPE = IN_REG + OP_REG + MUL_LAT + ADD_LAT;   // operand stage to write-back
+    localparam integer LREG = 1 + OP_REG + MUL_LAT + ADD_LAT;  // issue to issue of a dependent lane-register op
+    localparam integer LMEM = PIPE + 2;        // ... of an op that reads what the first wrote to RAM
     localparam [31:0] ONE = 32'h3f800000;
 
     initial begin
@@ -99,6 +103,7 @@ module mlp_net #(
             $fatal(1, "mlp_net: SZ_W too small for the layer sizes");
         if (MAX_S0 < 1 || MAX_S1 < 1 || MAX_S2 < 1 || MAX_S3 < 1) $fatal(1, "mlp_net: layer maxima must be >= 1");
         if (LMEM > 15) $fatal(1, "mlp_net: latencies too long for the wait counter");
+        if (IN_REG < 0 || IN_REG > 1 || OP_REG < 0 || OP_REG > 1) $fatal(1, "mlp_net: IN_REG and OP_REG must be 0 or 1");
     end
 
     // ---------------------------------------------------------------- configuration
@@ -148,7 +153,7 @@ module mlp_net #(
 
     // ---------------------------------------------------------------- sequencer state
     localparam [2:0] K_FP = 3'd0, K_BP = 3'd1, K_DACC = 3'd2, K_DSCALE = 3'd3, K_GD = 3'd4;
-    localparam [3:0] LREG4 = LREG, LMEM4 = LMEM;
+    localparam [3:0] LREG4 = LREG[3:0], LMEM4 = LMEM[3:0];
     localparam [3:0] SP_PRO = 4'd0, SP_PRO2 = 4'd1, SP_PRO3 = 4'd2, SP_BODY = 4'd3, SP_FOLD = 4'd4,
                      SP_SIG1 = 4'd5, SP_SIG2 = 4'd6, SP_ODELTA = 4'd7, SP_EA = 4'd8, SP_HDELTA = 4'd9,
                      SP_WAIT = 4'd10, SP_LAYER = 4'd12, SP_GEN = 4'd13;
@@ -168,14 +173,14 @@ module mlp_net #(
     reg [IW-1:0]   rowoff_q;     // g * P * CW[l]
     reg [IW-1:0]   ioff_q;       // i * CW[l] (backprop)
 
+    // per-pass bounds, set by start_pass (not decoded from kind_q and l_q each clock)
+    reg [IW-1:0]   items_q;      // neurons of the pass
+    reg [IW-1:0]   blen_m1_q;    // body length - 1
+    reg [IW-1:0]   nbase_q;      // (g + 1) * P: first item of the next group
+    reg [IW-1:0]   rowstep_q;    // P * CW[l]
     wire [1:0]      last_l   = layers_q - 2'd1;
-    wire [IW-1:0]   sz_l     = sz_q[l_q];
-    wire [IW-1:0]   sz_l1    = sz_q[l_q + 2'd1];
-    wire [IW-1:0]   items    = (kind_q == K_BP) ? sz_l : sz_l1;
-    wire [IW-1:0]   body_len = (kind_q == K_BP) ? sz_l1 : sz_l + 1'b1;
-    wire            body_end = (j_q == body_len - 1'b1);
-    wire [IW-1:0]   next_base = (g_q + 1'b1) * P_I;
-    wire            more_groups = (next_base < items);
+    wire            body_end = (j_q == blen_m1_q);
+    wire            more_groups = (nbase_q < items_q);
 
     // ---------------------------------------------------------------- issue
     reg        iss_valid, iss_first;
@@ -289,7 +294,7 @@ module mlp_net #(
     reg            r_valid_q, r_first_q, r_bias_q;
     reg [3:0]      r_op_q;
     reg [1:0]      r_idx_q;
-    reg [PW-1:0]   r_rot_q, r_bsel_q;
+    reg [PW-1:0]   r_bsel_q;
     reg            r_bcast_delta_q;
     reg [IW-1:0]   r_g_q;
     reg [9:0]      r_gen_q;
@@ -301,23 +306,52 @@ module mlp_net #(
 
     // ---------------------------------------------------------------- banks
 
-    wire [DESC_W-1:0] wdesc = desc_q[PIPE];
-    wire [1:0]      wb_l      = wdesc[DESC_W-1 -: 2];
-    wire [IW-1:0]   wb_g      = wdesc[DESC_W-3 -: IW];
-    wire [PW-1:0]   wb_jmod   = wdesc[DESC_W-3-IW -: PW];
-    wire [IW-1:0]   wb_jdiv   = wdesc[DESC_W-3-IW-PW -: IW];
-    wire [IW-1:0]   wb_rowoff = wdesc[IW-1:0];
+    // The write-back addresses and bounds are computed from the descriptor one
+    // clock before the write-back and registered (wb*_q): the write ports see
+    // flops, not the address arithmetic.
+    wire [DESC_W-1:0] pdesc = desc_q[PIPE-1];
+    wire [1:0]      pb_l      = pdesc[DESC_W-1 -: 2];
+    wire [IW-1:0]   pb_g      = pdesc[DESC_W-3 -: IW];
+    wire [PW-1:0]   pb_jmod   = pdesc[DESC_W-3-IW -: PW];
+    wire [IW-1:0]   pb_jdiv   = pdesc[DESC_W-3-IW-PW -: IW];
+    wire [IW-1:0]   pb_rowoff = pdesc[IW-1:0];
+    wire [IW-1:0]   pb_sz_l   = sz_q[pb_l];
+    wire [IW-1:0]   pb_sz_l1  = sz_q[pb_l + 2'd1];
+    wire [IW-1:0]   pb_base   = pb_g * P_I;
     wire            wb_valid  = lane_wb_valid[0];
     wire [3:0]      wb_op     = lane_wb_op[0];
-    wire [IW-1:0]   wb_sz_l   = sz_q[wb_l];
-    wire [IW-1:0]   wb_sz_l1  = sz_q[wb_l + 2'd1];
-    wire [IW-1:0]   wb_base   = wb_g * P_I;
+    reg  [IW-1:0]   wb_aaddr_q, wb_daddr_o_q, wb_daddr_h_q;   // activation, delta (ODELTA, HDELTA) rows
+    always @(posedge clk) begin
+        wb_aaddr_q   <= f_abase(pb_l + 2'd1) + pb_g;
+        wb_daddr_o_q <= f_dbase(pb_l + 2'd1) + pb_g;
+        wb_daddr_h_q <= f_dbase(pb_l) + pb_g;
+    end
 
-    // host weight write location
-    wire [IW-1:0]   hw_sum  = f_ext(w_row) + f_ext(w_col);
+    // host weight write: the port registered (w*_q), then its location, a
+    // write enable per bank, row and column part (hw*_q); the write lands two
+    // clocks after it is taken, before any sample can be loaded and read (a
+    // write during rst is ignored)
+    reg             wtake_q;
+    reg  [1:0]      wlayer_q;
+    reg  [SZ_W-1:0] wrow_q, wcol_q;
+    reg  [31:0]     wdata_q;
+    always @(posedge clk) begin
+        wtake_q  <= w_valid_take && !rst;
+        wlayer_q <= w_layer;
+        wrow_q   <= w_row;
+        wcol_q   <= w_col;
+        wdata_q  <= w_data;
+    end
+    wire [IW-1:0]   hw_sum  = f_ext(wrow_q) + f_ext(wcol_q);
     wire [IW-1:0]   hw_mod  = hw_sum % P_I;
-    wire [PW-1:0]   hw_bank = hw_mod[PW-1:0];
-    wire [IW-1:0]   hw_addr = f_wbase(w_layer) + f_ext(w_row) * f_cw(w_layer) + f_ext(w_col) / P_I;
+    reg  [IW-1:0]   hw_row_q, hw_col_q;
+    reg  [31:0]     hw_data_q;
+    always @(posedge clk) begin
+        hw_row_q   <= f_wbase(wlayer_q) + f_ext(wrow_q) * f_cw(wlayer_q);
+        hw_col_q   <= f_ext(wcol_q) / P_I;
+        hw_data_q  <= wdata_q;
+    end
+    wire [IW-1:0]   hw_addr = hw_row_q + hw_col_q;
 
     genvar b;
     generate
@@ -325,33 +359,47 @@ module mlp_net #(
             // lane served by this bank: row-wise u = (b - rot) % P
             localparam [PW-1:0] BI = b;
             wire [PW-1:0] u_iss = (BI >= iss_rot) ? BI - iss_rot : BI + P[PW-1:0] - iss_rot;
-            wire [PW-1:0] u_wb  = (BI >= wb_jmod) ? BI - wb_jmod : BI + P[PW-1:0] - wb_jmod;
+            // row-wise reads rotate by jmod_q: row_addr needs no decode of the pass kind
+            wire [PW-1:0] u_row = (BI >= rot_row) ? BI - rot_row : BI + P[PW-1:0] - rot_row;
+            wire [PW-1:0] pu_wb = (BI >= pb_jmod) ? BI - pb_jmod : BI + P[PW-1:0] - pb_jmod;
             wire [PW-1:0] u_act = (b == 0) ? P[PW-1:0] - 1'b1 : BI - 1'b1;   // lane whose activation sits here
             wire           u_last   = (u_iss == P_M1);
-            wire [IW-1:0]  row_addr = f_wbase(l_q) + rowoff_q + f_extp(u_iss) * f_cw(l_q) + jdiv_q;
+            wire [IW-1:0]  row_addr = f_wbase(l_q) + rowoff_q + f_extp(u_row) * f_cw(l_q) + jdiv_q;
             wire [IW-1:0]  col_addr = f_wbase(l_q) + ioff_q + g_q + {{(IW-1){1'b0}}, u_last};
-            wire [IW-1:0]  wb_addr  = f_wbase(wb_l) + wb_rowoff + f_extp(u_wb) * f_cw(wb_l) + wb_jdiv;
-            wire           wb_row_ok = (wb_base + f_extp(u_wb)) < wb_sz_l1;
+            // write-back of this bank, one clock ahead: lane, address, bounds
+            reg [PW-1:0]   wb_u_q;
+            reg [IW-1:0]   wb_addr_q;
+            reg            wb_row_ok_q, wb_act_ok_q, wb_dok_o_q, wb_dok_h_q;
+            always @(posedge clk) begin
+                wb_u_q      <= pu_wb;
+                wb_addr_q   <= f_wbase(pb_l) + pb_rowoff + f_extp(pu_wb) * f_cw(pb_l) + pb_jdiv;
+                wb_row_ok_q <= (pb_base + f_extp(pu_wb)) < pb_sz_l1;
+                wb_act_ok_q <= (pb_base + f_extp(u_act)) < pb_sz_l1;
+                wb_dok_o_q  <= (pb_base + f_extp(BI)) < pb_sz_l1;
+                wb_dok_h_q  <= (pb_base + f_extp(BI)) < pb_sz_l;
+            end
 
             // weights
-            wire          w_we    = (w_valid_take && hw_bank == BI) || (wb_valid && wb_op == OP_GD && wb_row_ok);
-            wire [IW-1:0] w_wa   = w_valid_take ? hw_addr : wb_addr;
-            wire [31:0]   w_wd    = w_valid_take ? w_data : lane_res[u_wb];
+            reg           hw_we_q;
+            always @(posedge clk) hw_we_q <= wtake_q && (hw_mod[PW-1:0] == BI);
+            wire          w_we    = hw_we_q || (wb_valid && wb_op == OP_GD && wb_row_ok_q);
+            wire [IW-1:0] w_wa   = hw_we_q ? hw_addr : wb_addr_q;
+            wire [31:0]   w_wd    = hw_we_q ? hw_data_q : lane_res[wb_u_q];
             ram_1r1w #(.WIDTH(32), .DEPTH(W_DEPTH), .AW(WAW)) u_wram (
                 .clk(clk), .wr_en(w_we), .wr_addr(w_wa[WAW-1:0]), .wr_data(w_wd),
                 .rd_en(body_issue), .rd_addr(bp_body ? col_addr[WAW-1:0] : row_addr[WAW-1:0]), .rd_data(w_rd[b]));
 
             // gradients (Delta, then D)
-            wire          g_we = wb_valid && (wb_op == OP_DACC || wb_op == OP_DSCALE) && wb_row_ok;
+            wire          g_we = wb_valid && (wb_op == OP_DACC || wb_op == OP_DSCALE) && wb_row_ok_q;
             ram_1r1w #(.WIDTH(32), .DEPTH(W_DEPTH), .AW(WAW)) u_gram (
-                .clk(clk), .wr_en(g_we), .wr_addr(wb_addr[WAW-1:0]), .wr_data(lane_res[u_wb]),
+                .clk(clk), .wr_en(g_we), .wr_addr(wb_addr_q[WAW-1:0]), .wr_data(lane_res[wb_u_q]),
                 .rd_en(body_issue), .rd_addr(row_addr[WAW-1:0]), .rd_data(gr_rd[b]));
 
             // activations: a[l][j] in bank j % P
             wire          a_we_ld  = ld_input && (ld_jmod_q == BI);
             localparam [IW-1:0] B0 = (b == 0) ? 1 : 0;   // activation j = g*P + P sits one row down
-            wire          a_we_sig = wb_valid && (wb_op == OP_SIG2) && ((wb_base + f_extp(u_act)) < wb_sz_l1);
-            wire [IW-1:0] a_wa     = a_we_ld ? ld_base + ld_jdiv_q : f_abase(wb_l + 2'd1) + wb_g + B0;
+            wire          a_we_sig = wb_valid && (wb_op == OP_SIG2) && wb_act_ok_q;
+            wire [IW-1:0] a_wa     = a_we_ld ? ld_base + ld_jdiv_q : wb_aaddr_q + B0;
             wire [IW-1:0] a_ra     = (step_q == SP_PRO && kind_q == K_BP) ? f_abase(l_q) + g_q + B0
                                    : ((l_q == 2'd0) ? cur_base : f_abase(l_q)) + jdiv_q;
             ram_1r1w #(.WIDTH(32), .DEPTH(A_DEPTH_X), .AW(AAW)) u_aram (
@@ -360,10 +408,9 @@ module mlp_net #(
                 .rd_en(st_q == ST_RUN), .rd_addr(a_ra[AAW-1:0]), .rd_data(a_rd[b]));
 
             // deltas: delta[l][i] in bank i % P
-            wire [IW-1:0] d_item = wb_base + f_extp(BI);
-            wire          d_we   = wb_valid && (((wb_op == OP_ODELTA) && (d_item < wb_sz_l1))
-                                             || ((wb_op == OP_HDELTA) && (d_item < wb_sz_l)));
-            wire [IW-1:0] d_wa   = f_dbase((wb_op == OP_ODELTA) ? wb_l + 2'd1 : wb_l) + wb_g;
+            wire          d_we   = wb_valid && (((wb_op == OP_ODELTA) && wb_dok_o_q)
+                                             || ((wb_op == OP_HDELTA) && wb_dok_h_q));
+            wire [IW-1:0] d_wa   = (wb_op == OP_ODELTA) ? wb_daddr_o_q : wb_daddr_h_q;
             wire [IW-1:0] d_ra   = (step_q == SP_PRO && kind_q == K_DACC) ? f_dbase(l_q + 2'd1) + g_q
                                  : f_dbase(l_q + 2'd1) + jdiv_q;
             ram_1r1w #(.WIDTH(32), .DEPTH(D_DEPTH), .AW(DAW)) u_dram (
@@ -380,14 +427,18 @@ module mlp_net #(
         for (u = 0; u < P; u = u + 1) begin : gen_lane
             localparam [PW-1:0] UI = u;
             localparam [PW:0]   P_W1 = P[PW:0];
-            wire [PW:0]   wsel  = {1'b0, UI} + {1'b0, r_rot_q};
+            // the bank this lane reads (rotation by iss_rot), a register per lane: no shared select
+            wire [PW:0]   wsel  = {1'b0, UI} + {1'b0, iss_rot};
             wire [PW:0]   wselm = (wsel >= P_W1) ? wsel - P_W1 : wsel;
-            wire [PW-1:0] wbank = wselm[PW-1:0];
+            reg  [PW-1:0] wbank_q;
+            always @(posedge clk) wbank_q <= wselm[PW-1:0];
+            wire [PW-1:0] wbank = wbank_q;
             wire [PW-1:0] abank = (u == P - 1) ? {PW{1'b0}} : UI + 1'b1;
             wire [IW-1:0] tidx  = r_g_q * P_I + f_extp(UI);
             wire [TW:0]   tslot = (cur_buf_q ? MAX_OUT_T : {(TW+1){1'b0}}) + {1'b0, tidx[TW-1:0]};
             wire [31:0]   tgt   = (tidx < MAX_OUT_I) ? target_q[tslot] : 32'd0;
-            mlp_lane #(.MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IDX_W(2), .SIGMOID(SIGMOID)) u_lane (
+            mlp_lane #(.MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IN_REG(IN_REG), .OP_REG(OP_REG), .IDX_W(2),
+                       .SIGMOID(SIGMOID)) u_lane (
                 .clk(clk), .rst(rst),
                 .r_valid(r_valid_q), .r_op(r_op_q), .r_idx(r_idx_q), .r_first(r_first_q),
                 .r_bcast(bcast), .r_wdata(w_rd[wbank]), .r_gdata(gr_rd[wbank]),
@@ -419,6 +470,10 @@ module mlp_net #(
             rowoff_q <= {IW{1'b0}};
             ioff_q   <= {IW{1'b0}};
             step_q   <= (kind == K_DSCALE || kind == K_GD) ? SP_BODY : SP_PRO;
+            items_q   <= (kind == K_BP) ? sz_q[l] : sz_q[l + 2'd1];
+            blen_m1_q <= (kind == K_BP) ? sz_q[l + 2'd1] - 1'b1 : sz_q[l];
+            nbase_q   <= P_I;
+            rowstep_q <= f_cw(l) * P_I;
         end
     endtask
 
@@ -440,7 +495,8 @@ module mlp_net #(
                 jdiv_q   <= {IW{1'b0}};
                 jmod_q   <= {PW{1'b0}};
                 ioff_q   <= {IW{1'b0}};
-                rowoff_q <= rowoff_q + f_cw(l_q) * P_I;
+                rowoff_q <= rowoff_q + rowstep_q;
+                nbase_q  <= nbase_q + P_I;
                 step_q   <= (kind_q == K_DSCALE || kind_q == K_GD) ? SP_BODY : SP_PRO;
             end else begin
                 wait_then(LMEM4, SP_LAYER);
@@ -496,7 +552,6 @@ module mlp_net #(
         r_op_q          <= iss_op;
         r_idx_q         <= iss_idx;
         r_first_q       <= iss_first;
-        r_rot_q         <= iss_rot;
         r_bsel_q        <= jmod_q;
         r_bias_q        <= (kind_q != K_BP) && (j_q == {IW{1'b0}});
         r_bcast_delta_q <= (kind_q == K_BP);

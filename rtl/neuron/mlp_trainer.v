@@ -7,6 +7,8 @@ module mlp_trainer #(
     parameter P             = 10,    // neuron lanes
     parameter MUL_LAT       = 2,     // fp_mul register stages
     parameter ADD_LAT       = 2,     // fp_add register stages
+    parameter IN_REG        = 0,     // lanes register their inputs (see mlp_net)
+    parameter OP_REG        = 0,     // lanes register their operands (see mlp_net)
     parameter MAX_S0        = 784,   // largest input layer
     parameter MAX_S1        = 100,   // largest first layer
     parameter MAX_S2        = 100,   // largest second layer
@@ -80,8 +82,8 @@ module mlp_trainer #(
         .sdram_rd_valid(sdram_rd_valid), .sdram_rd_ready(sdram_rd_ready), .sdram_rd_data(sdram_rd_data));
 
     mlp_net #(
-        .P(P), .MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .MAX_S0(MAX_S0), .MAX_S1(MAX_S1), .MAX_S2(MAX_S2),
-        .MAX_S3(MAX_S3), .MAX_OUT(MAX_OUT), .SZ_W(SZ_W), .M_W(M_W), .SIGMOID(SIGMOID)
+        .P(P), .MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IN_REG(IN_REG), .OP_REG(OP_REG), .MAX_S0(MAX_S0),
+        .MAX_S1(MAX_S1), .MAX_S2(MAX_S2), .MAX_S3(MAX_S3), .MAX_OUT(MAX_OUT), .SZ_W(SZ_W), .M_W(M_W), .SIGMOID(SIGMOID)
     ) u_mlp (
         .clk(clk), .rst(rst),
         .cfg_valid(cfg_valid), .cfg_ready(cfg_ready), .cfg_layers(cfg_layers), .cfg_size0(cfg_size0),

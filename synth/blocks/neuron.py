@@ -1,17 +1,23 @@
 """MLP training engine (rtl/neuron): one neuron lane (FP32 multiplier + adder,
-operand muxes, sigmoid LUT) at the engine's MUL_LAT = ADD_LAT = 2 and at 3 and
-4 (the fmax trade); the 3-3-3-1 network (P = 3, its RAMs are a few words:
-flip-flops); the MNIST 784-100-100-10 datapath (P = 10): its weight, gradient,
-activation and delta RAMs are SRAM macros, the 10 lanes are the lane block
+operand muxes, sigmoid LUT). `neuron` is the MNIST engine's lane: lane inputs
+and selected operands registered (IN_REG = OP_REG = 1), MUL_LAT = 4, ADD_LAT =
+2 (R = 2 partial sums: the summation order of the accuracy runs). `neuron_l2`
+is Table I's lane (MUL_LAT = ADD_LAT = 2, no extra registers), `neuron_l3`,
+`neuron_l4` the plain lane at latency 3 and 4 (another summation order). The
+3-3-3-1 network (P = 3, its RAMs are a few words: flip-flops); the MNIST
+784-100-100-10 datapath (P = 10, the fast lane): its weight, gradient,
+activation and delta RAMs are SRAM macros, the 10 lanes are block `neuron`
 synthesized once (synth/macros.py: area and power = glue + 10 x lane).
 
-Activity: RTL SAIF of the engine on real MNIST (cocotb test_mnist_batches of
-tb/test_mlp.py); the lane is the average of the engine's 10 lanes (all three
-lane latencies use the MUL_LAT = ADD_LAT = 2 engine's run, one simulation). The
-3-3-3-1 network runs its own test (red/not-red training) on the netlist."""
+Activity: RTL SAIF of the 10-lane engine on real MNIST (cocotb
+test_mnist_batches of tb/test_mlp.py); a lane is the average of the engine's
+10 lanes: `neuron` and `mnist_mlp` from the fast engine's run, the plain lanes
+from the MUL_LAT = ADD_LAT = 2 engine's run (one simulation each). The 3-3-3-1
+network runs its own test (red/not-red training) on the netlist."""
 
 from synth.config import Block
 from tb.units import UNITS
+from tb.units_neuron import FAST_LANE
 
 NEURON_SOURCES = UNITS["mlp_mnist"].sources    # what the engine is built from (owner: tb/units_neuron.py)
 
@@ -20,25 +26,35 @@ LANE_SOURCES = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "co
 MNIST_ENV = {"MLP_M": "2", "MLP_BATCHES": "1"}
 MNIST_DOC = "cocotb test_mnist_batches (tb/test_mlp.py): 784-100-100-10 training on 2 real MNIST images"
 MNIST_MAX = {"MAX_S0": 784, "MAX_S1": 100, "MAX_S2": 100, "MAX_S3": 10, "MAX_OUT": 10, "SIGMOID": 0}
+FAST = {"MUL_LAT": FAST_LANE["mul_lat"], "ADD_LAT": FAST_LANE["add_lat"], "IN_REG": FAST_LANE["in_reg"],
+        "OP_REG": FAST_LANE["op_reg"]}
+PLAIN = {"IN_REG": 0, "OP_REG": 0}
+PAPER_LANE = "000 Table I: FP32 neuron at 250 MHz (4 ns), 51171.5 area, 4.47 mW + 0.269 mW"
 
 
-def lane(lat, clock_ns):
+def lane(name, lat, clock_ns, unit, doc):
     return Block(
-        name="neuron" + ("" if lat == 2 else f"_l{lat}"), top="mlp_lane", sources=LANE_SOURCES,
-        parameters={"MUL_LAT": lat, "ADD_LAT": lat, "IDX_W": 2, "SIGMOID": 0}, clock_ns=clock_ns,
-        unit="mlp_mnist", env=MNIST_ENV, activity_level="rtl",
+        name=name, top="mlp_lane", sources=LANE_SOURCES,
+        parameters={**lat, "IDX_W": 2, "SIGMOID": 0}, clock_ns=clock_ns,
+        unit=unit, env=MNIST_ENV, activity_level="rtl",
         activity_scope="mlp_net/gen_lane[*]/u_lane",
-        unit_parameters={"P": 10, "MUL_LAT": 2, "ADD_LAT": 2, **MNIST_MAX},
-        activity_doc=MNIST_DOC + " on the 10-lane engine (MUL_LAT = ADD_LAT = 2"
-        + (")" if lat == 2 else f"; this lane's extra pipeline registers by propagation)"),
-        op_signal="r_valid", op_name="FP32 MAC (lane op: multiply + add)",
-        paper="000 Table I: FP32 neuron at 250 MHz (4 ns), 51171.5 area, 4.47 mW + 0.269 mW")
+        unit_parameters={**UNITS[unit].parameters, **MNIST_MAX},
+        activity_doc=MNIST_DOC + " on the 10-lane engine (" + doc + ")",
+        op_signal="r_valid", op_name="FP32 MAC (lane op: multiply + add)", paper=PAPER_LANE)
 
 
+def plain(lat):
+    return {"MUL_LAT": lat, "ADD_LAT": lat, **PLAIN}
+
+
+PLAIN_DOC = "MUL_LAT = ADD_LAT = 2, no extra lane registers"
 BLOCKS = [
-    lane(2, 2.4), lane(3, 1.8), lane(4, 1.6),
+    lane("neuron", FAST, 1.6, "mlp_mnist", "the same lane configuration"),
+    lane("neuron_l2", plain(2), 2.4, "mlp_mnist_l2", PLAIN_DOC),
+    lane("neuron_l3", plain(3), 1.8, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation"),
+    lane("neuron_l4", plain(4), 1.6, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation"),
     Block(name="mlp_3331", top="mlp_net", sources=NEURON_SOURCES,
-          parameters={"P": 3, "MUL_LAT": 2, "ADD_LAT": 2, "MAX_S0": 3, "MAX_S1": 3, "MAX_S2": 3,
+          parameters={"P": 3, "MUL_LAT": 2, "ADD_LAT": 2, **PLAIN, "MAX_S0": 3, "MAX_S1": 3, "MAX_S2": 3,
                       "MAX_S3": 1, "MAX_OUT": 1, "SIGMOID": 0},
           clock_ns=2.4, macros=(), unit="mlp_rednet", env={"MLP_F64_EVERY": "50"},
           activity_level="rtl",
@@ -47,9 +63,9 @@ BLOCKS = [
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=3,
           paper="000: 3-3-3-1 network, 248.44 area, 23.88 mW + 1.31 mW"),
     Block(name="mnist_mlp", top="mlp_net", sources=NEURON_SOURCES,
-          parameters={"P": 10, "MUL_LAT": 2, "ADD_LAT": 2, **MNIST_MAX}, clock_ns=2.4,
+          parameters={"P": 10, **FAST, **MNIST_MAX}, clock_ns=1.8,
           submodules={"mlp_lane": "neuron"}, abc_targets=(1.0,), unit="mlp_mnist", env=MNIST_ENV,
-          activity_level="rtl", activity_doc=MNIST_DOC,
+          activity_level="rtl", activity_doc=MNIST_DOC + " (the fast lane configuration)",
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=10,
           paper="000: MNIST 784-100-100-10, 100k inputs in 6.43 s, 5.37 W"),
 ]
