@@ -13,7 +13,7 @@ Activity: RTL SAIF of the 10-lane engine on real MNIST (cocotb
 test_mnist_batches of tb/test_mlp.py); a lane is the average of the engine's
 10 lanes: `neuron` and `mnist_mlp` from the fast engine's run, the plain lanes
 from the MUL_LAT = ADD_LAT = 2 engine's run (one simulation each). The 3-3-3-1
-network runs its own test (red/not-red training) on the netlist."""
+network: RTL SAIF of its own test (red/not-red training)."""
 
 from synth.config import Block
 from tb.units import UNITS
@@ -32,15 +32,16 @@ PLAIN = {"IN_REG": 0, "OP_REG": 0}
 PAPER_LANE = "000 Table I: FP32 neuron at 250 MHz (4 ns), 51171.5 area, 4.47 mW + 0.269 mW"
 
 
-def lane(name, lat, clock_ns, unit, doc):
-    return Block(
+def lane(name, lat, clock_ns, unit, doc, in_all=True):
+    return Block(in_all=in_all,
         name=name, top="mlp_lane", sources=LANE_SOURCES,
         parameters={**lat, "IDX_W": 2, "SIGMOID": 0}, clock_ns=clock_ns,
         unit=unit, env=MNIST_ENV, activity_level="rtl",
         activity_scope="mlp_net/gen_lane[*]/u_lane",
         unit_parameters={**UNITS[unit].parameters, **MNIST_MAX},
         activity_doc=MNIST_DOC + " on the 10-lane engine (" + doc + ")",
-        op_signal="r_valid", op_name="FP32 MAC (lane op: multiply + add)", paper=PAPER_LANE)
+        op_signal="r_valid", op_name="FP32 MAC (lane op: multiply + add)", paper=PAPER_LANE,
+        abc_quick=(0.6,))          # the search's winner for the lanes (2026-11-22)
 
 
 def plain(lat):
@@ -51,8 +52,8 @@ PLAIN_DOC = "MUL_LAT = ADD_LAT = 2, no extra lane registers"
 BLOCKS = [
     lane("neuron", FAST, 1.6, "mlp_mnist", "the same lane configuration"),
     lane("neuron_l2", plain(2), 2.4, "mlp_mnist_l2", PLAIN_DOC),
-    lane("neuron_l3", plain(3), 1.8, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation"),
-    lane("neuron_l4", plain(4), 1.6, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation"),
+    lane("neuron_l3", plain(3), 1.8, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
+    lane("neuron_l4", plain(4), 1.6, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
     Block(name="mlp_3331", top="mlp_net", sources=NEURON_SOURCES,
           parameters={"P": 3, "MUL_LAT": 2, "ADD_LAT": 2, **PLAIN, "MAX_S0": 3, "MAX_S1": 3, "MAX_S2": 3,
                       "MAX_S3": 1, "MAX_OUT": 1, "SIGMOID": 0},
@@ -60,7 +61,7 @@ BLOCKS = [
           activity_level="rtl",
           activity_doc="cocotb test_red_not_red (tb/test_mlp.py): the 3-3-3-1 network trained on the "
                        "red / not-red colour set",
-          op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=3,
+          op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=3, abc_quick=(0.6,),
           paper="000: 3-3-3-1 network, 248.44 area, 23.88 mW + 1.31 mW"),
     Block(name="mnist_mlp", top="mlp_net", sources=NEURON_SOURCES,
           parameters={"P": 10, **FAST, **MNIST_MAX}, clock_ns=1.8,
