@@ -64,7 +64,7 @@ lint: $(STAMP)
 bench-%: $(STAMP)
 	$(PY) -m tb.bench_$(subst -,_,$*)
 
-# Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>] [SEARCH=1], make report.
+# Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>[,<name>...]] [SEARCH=1], make report.
 # SEARCH=1 tries every ABC target of a block, not only the winner of the last search.
 BLOCK ?=
 synth: $(STAMP) synth-tools

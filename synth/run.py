@@ -521,7 +521,7 @@ def _run_one(name, gate_level, outdir):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--block", help="one block (default: all)")
+    ap.add_argument("--block", help="one block, or several separated by commas (default: all)")
     ap.add_argument("--out", default=str(REPORTS), help="report folder")
     ap.add_argument("--rtl-activity", action="store_true",
                     help="activity from the RTL simulation + propagation (faster, overestimates)")
@@ -529,7 +529,7 @@ def main(argv=None):
                     help="blocks synthesized at once (default: 2, or the cores if fewer)")
     args = ap.parse_args(argv)
     blocks = all_blocks()
-    names = [args.block] if args.block else [n for n, b in blocks.items() if b.in_all]
+    names = args.block.split(",") if args.block else [n for n, b in blocks.items() if b.in_all]
     unknown = [n for n in names if n not in blocks]
     if unknown:
         raise SystemExit(f"unknown block {unknown}; known: {sorted(blocks)}")
