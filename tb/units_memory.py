@@ -2,8 +2,8 @@
 
 from tb.units import Unit
 
-MEM_SOURCES = ("common/ram_1r1w.v", "memory/mem_sram.v", "memory/mem_dbuf.v", "memory/mem_unified.v",
-               "memory/mem_ctrl.v")
+MEM_SOURCES = ("common/ram_1r1w.v", "memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v",
+               "memory/mem_unified.v", "memory/mem_ctrl.v")
 
 # test_reset_stale needs run tags; units built without them run the other three
 NO_TAG_TESTS = r"\.(test_stream|test_reset_midtransfer|test_bad_input)$"

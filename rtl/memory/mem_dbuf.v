@@ -10,8 +10,9 @@
 // so the compute side takes RD_WORDS consecutive words per beat (word j of the
 // beat at m_data[j*WORD_W +: WORD_W]) while SDRAM data is written one word
 // per clock: a vector is VEC_WORDS / RD_WORDS beats, m_last on the final one.
-// Status: busy during a run, done (sticky until the next start) when the last
-// word has been taken, error bits (sticky until reset or an accepted start):
+// Status (mem_run_ctl): busy during a run, done (sticky until the next start)
+// when the last word has been taken, error bits (sticky until reset or an
+// accepted start):
 //   [0] start with cfg_num_vecs = 0 or a range past the SDRAM address space
 //       (the start is refused), [1] start while busy (ignored),
 //   [2] SDRAM data with no word outstanding (dropped).
@@ -70,8 +71,6 @@ module mem_dbuf #(
     localparam EB    = (BURST_LEN < SLOT_WORDS) ? BURST_LEN : SLOT_WORDS;  // effective burst
     localparam [CW-1:0]    SLOT_WORDS_C = SLOT_WORDS;
     localparam [CW-1:0]    SLOT_LAST_C  = SLOT_BEATS - 1;
-    localparam [CW-1:0]    VEC_WORDS_C  = VEC_WORDS;
-    localparam [CW-1:0]    VEC_BEATS_C  = VEC_BEATS;
     localparam [CW-1:0]    BURST_C      = EB;
     localparam [CW-1:0]    ONE_C        = 1;
     localparam [CW-1:0]    R_C          = R;
@@ -94,8 +93,6 @@ module mem_dbuf #(
     end
 
     // ---------------------------------------------------------------- state
-    reg              run_q, done_q;
-    reg  [2:0]       err_q;
     reg  [CW-1:0]    req_addr_q;   // next SDRAM address to request
     reg  [CW-1:0]    req_left_q;   // words of the run not yet requested
     reg  [CW-1:0]    slot_left_q;  // words of the claimed slot not yet requested
@@ -110,35 +107,33 @@ module mem_dbuf #(
     reg  [CW-1:0]    rd_left_q;    // beats of the run not yet read
     reg              out_valid_q, out_last_q;
 
-    // ---------------------------------------------------------------- start check
-    wire [CW-1:0] base_c  = {{(CW-ADDR_W){1'b0}}, cfg_base};
-    wire [CW-1:0] num_c   = {{(CW-VCNT_W){1'b0}}, cfg_num_vecs};
-    wire [CW-1:0] total_c = num_c * VEC_WORDS_C;
-    wire [CW-1:0] beats_c = num_c * VEC_BEATS_C;
-    wire [CW-1:0] end_c   = base_c + total_c - ONE_C;   // last word address
-    wire          cfg_bad = (cfg_num_vecs == {VCNT_W{1'b0}}) || (|end_c[CW-1:ADDR_W]);
-    wire          unused_end = &{1'b0, end_c[ADDR_W-1:0], 1'b0};  // only the overflow bits matter
-    wire          start_ok = start && !run_q && !cfg_bad;
+    // ---------------------------------------------------------------- start check, status
+    wire          start_ok, spurious, fin;
+    wire [CW-1:0] base_c, total_c, beats_c;
+    mem_run_ctl #(.ADDR_W(ADDR_W), .VCNT_W(VCNT_W), .VEC_WORDS(VEC_WORDS), .RD_WORDS(RD_WORDS), .CW(CW)) u_run (
+        .clk(clk), .rst(rst), .start(start), .cfg_base(cfg_base), .cfg_num_vecs(cfg_num_vecs),
+        .fin(fin), .spurious(spurious), .busy(busy), .done(done), .error(error),
+        .start_ok(start_ok), .base(base_c), .total(total_c), .beats(beats_c));
 
     // ---------------------------------------------------------------- requests
-    wire          claim    = run_q && (slot_left_q == {CW{1'b0}}) && (req_left_q != {CW{1'b0}})
+    wire          claim    = busy && (slot_left_q == {CW{1'b0}}) && (req_left_q != {CW{1'b0}})
                              && (claimed_q < SLOTS_C);
     wire [CW-1:0] claim_w  = (req_left_q > SLOT_WORDS_C) ? SLOT_WORDS_C : req_left_q;
     wire [CW-1:0] blen     = (slot_left_q > BURST_C) ? BURST_C : slot_left_q;
     wire          req_fire = sdram_req_valid && sdram_req_ready;
 
-    assign sdram_req_valid = run_q && (slot_left_q != {CW{1'b0}});
+    assign sdram_req_valid = busy && (slot_left_q != {CW{1'b0}});
     assign sdram_req_addr  = req_addr_q[ADDR_W-1:0];
     assign sdram_req_len   = blen[LEN_W-1:0];
     assign sdram_rd_ready  = 1'b1;
 
     // ---------------------------------------------------------------- SRAM write, read
-    wire          spurious = sdram_rd_valid && (outst_q == {CW{1'b0}});
+    assign        spurious = sdram_rd_valid && (outst_q == {CW{1'b0}});
     wire          wr_fire  = sdram_rd_valid && !spurious;
     wire          out_free = !out_valid_q || m_ready;
-    wire          rd_issue = run_q && out_free && (avail_q >= R_C);
+    wire          rd_issue = busy && out_free && (avail_q >= R_C);
     wire          release_slot = rd_issue && ((rd_sw_q == SLOT_LAST_C) || (rd_left_q == ONE_C));
-    wire          fin      = run_q && (rd_left_q == {CW{1'b0}}) && !out_valid_q;
+    assign        fin      = busy && (rd_left_q == {CW{1'b0}}) && !out_valid_q;
 
     wire [R*WORD_W-1:0] sram_rdata;
     mem_sram #(.WORD_W(WORD_W), .BANKS(R), .ROWS(ROWS), .RAW(ROW_W), .BW(BW)) u_sram (
@@ -147,8 +142,6 @@ module mem_dbuf #(
         .re(rd_issue), .rrow(rd_ptr_q), .rdata(sram_rdata));
 
     // ---------------------------------------------------------------- next state
-    reg              run_d, done_d;
-    reg  [2:0]       err_d;
     reg  [CW-1:0]    req_addr_d, req_left_d, slot_left_d, outst_d, avail_d, rd_sw_d, rd_left_d;
     reg  [SC_W-1:0]  claimed_d;
     reg  [BW-1:0]    wr_bank_d;
@@ -157,9 +150,6 @@ module mem_dbuf #(
     reg              out_valid_d, out_last_d;
 
     always @* begin
-        run_d       = run_q;
-        done_d      = done_q;
-        err_d       = err_q;
         req_addr_d  = req_addr_q + (req_fire ? blen : {CW{1'b0}});
         req_left_d  = req_left_q - (req_fire ? blen : {CW{1'b0}});
         slot_left_d = claim ? claim_w : slot_left_q - (req_fire ? blen : {CW{1'b0}});
@@ -175,19 +165,7 @@ module mem_dbuf #(
         rd_left_d   = rd_left_q - (rd_issue ? ONE_C : {CW{1'b0}});
         out_valid_d = rd_issue || (out_valid_q && !m_ready);
         out_last_d  = rd_issue ? (rd_word_q == VEC_LAST) : out_last_q;
-        if (fin) begin
-            run_d  = 1'b0;
-            done_d = 1'b1;
-        end
-        if (start && run_q) err_d[1] = 1'b1;
-        if (start && !run_q && cfg_bad) begin
-            err_d  = 3'b001;
-            done_d = 1'b0;
-        end
         if (start_ok) begin
-            run_d      = 1'b1;
-            done_d     = 1'b0;
-            err_d      = 3'b000;
             req_addr_d = base_c;
             req_left_d = total_c;
             rd_left_d  = beats_c;
@@ -200,14 +178,10 @@ module mem_dbuf #(
             rd_word_d   = {VW_W{1'b0}};
             rd_sw_d     = {CW{1'b0}};
         end
-        if (spurious) err_d[2] = 1'b1;
     end
 
     always @(posedge clk) begin
         if (rst) begin
-            run_q       <= 1'b0;
-            done_q      <= 1'b0;
-            err_q       <= 3'b000;
             req_addr_q  <= {CW{1'b0}};
             req_left_q  <= {CW{1'b0}};
             slot_left_q <= {CW{1'b0}};
@@ -223,9 +197,6 @@ module mem_dbuf #(
             out_valid_q <= 1'b0;
             out_last_q  <= 1'b0;
         end else begin
-            run_q       <= run_d;
-            done_q      <= done_d;
-            err_q       <= err_d;
             req_addr_q  <= req_addr_d;
             req_left_q  <= req_left_d;
             slot_left_q <= slot_left_d;
@@ -243,9 +214,6 @@ module mem_dbuf #(
         end
     end
 
-    assign busy    = run_q;
-    assign done    = done_q;
-    assign error   = err_q;
     assign m_valid = out_valid_q;
     assign m_data  = sram_rdata;
     assign m_last  = out_last_q;

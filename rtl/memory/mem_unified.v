@@ -45,7 +45,6 @@ module mem_unified #(
     localparam CW    = ((CW1 > ADDR_W + 1) ? CW1 : ADDR_W + 1) + 1;
     localparam EB    = (BURST_LEN < VEC_WORDS) ? BURST_LEN : VEC_WORDS;
     localparam [CW-1:0]   VEC_WORDS_C = VEC_WORDS;
-    localparam [CW-1:0]   VEC_BEATS_C = VEC_WORDS / R;
     localparam [BW-1:0]   BANK_LAST   = R - 1;
     localparam [BW-1:0]   ONE_B       = 1;
     localparam [CW-1:0]   BURST_C     = EB;
@@ -60,8 +59,6 @@ module mem_unified #(
         if (ADDR_W < 1 || ADDR_W > 48) $fatal(1, "mem_unified: ADDR_W must be 1..48");
     end
 
-    reg              run_q, done_q;
-    reg  [2:0]       err_q;
     reg  [CW-1:0]    req_addr_q, req_left_q;
     reg  [CW-1:0]    vec_left_q;   // words of the demanded vector not yet requested
     reg  [CW-1:0]    outst_q;      // words requested, not yet returned
@@ -72,21 +69,20 @@ module mem_unified #(
     reg              head_q;
     reg  [1:0]       cnt_q;
 
-    wire [CW-1:0] base_c  = {{(CW-ADDR_W){1'b0}}, cfg_base};
-    wire [CW-1:0] num_c   = {{(CW-VCNT_W){1'b0}}, cfg_num_vecs};
-    wire [CW-1:0] total_c = num_c * VEC_WORDS_C;
-    wire [CW-1:0] beats_c = num_c * VEC_BEATS_C;
-    wire [CW-1:0] end_c   = base_c + total_c - ONE_C;
-    wire          cfg_bad = (cfg_num_vecs == {VCNT_W{1'b0}}) || (|end_c[CW-1:ADDR_W]);
-    wire          unused_end = &{1'b0, end_c[ADDR_W-1:0], 1'b0};  // only the overflow bits matter
-    wire          start_ok = start && !run_q && !cfg_bad;
+    // ---------------------------------------------------------------- start check, status
+    wire          start_ok, spurious, fin;
+    wire [CW-1:0] base_c, total_c, beats_c;
+    mem_run_ctl #(.ADDR_W(ADDR_W), .VCNT_W(VCNT_W), .VEC_WORDS(VEC_WORDS), .RD_WORDS(RD_WORDS), .CW(CW)) u_run (
+        .clk(clk), .rst(rst), .start(start), .cfg_base(cfg_base), .cfg_num_vecs(cfg_num_vecs),
+        .fin(fin), .spurious(spurious), .busy(busy), .done(done), .error(error),
+        .start_ok(start_ok), .base(base_c), .total(total_c), .beats(beats_c));
 
     // ---------------------------------------------------------------- on-demand requests
-    wire          demand   = run_q && m_ready && (cnt_q == 2'd0) && (vec_left_q == {CW{1'b0}})
+    wire          demand   = busy && m_ready && (cnt_q == 2'd0) && (vec_left_q == {CW{1'b0}})
                              && (outst_q == {CW{1'b0}}) && (req_left_q != {CW{1'b0}});
     wire [CW-1:0] blen     = (vec_left_q > BURST_C) ? BURST_C : vec_left_q;
     wire          req_fire = sdram_req_valid && sdram_req_ready;
-    assign sdram_req_valid = run_q && (vec_left_q != {CW{1'b0}});
+    assign sdram_req_valid = busy && (vec_left_q != {CW{1'b0}});
     assign sdram_req_addr  = req_addr_q[ADDR_W-1:0];
     assign sdram_req_len   = blen[LEN_W-1:0];
 
@@ -94,7 +90,7 @@ module mem_unified #(
     wire   pk_full  = (pk_cnt_q == BANK_LAST);   // the next word completes a beat
     assign sdram_rd_ready = (cnt_q != 2'd2) || !pk_full;
     wire   rd_fire  = sdram_rd_valid && sdram_rd_ready;
-    wire   spurious = rd_fire && (outst_q == {CW{1'b0}});
+    assign spurious = rd_fire && (outst_q == {CW{1'b0}});
     wire   take     = rd_fire && !spurious;
     wire   push     = take && pk_full;
     wire   pop      = m_valid && m_ready;
@@ -112,15 +108,13 @@ module mem_unified #(
         end
     endgenerate
     wire [DW:0] push_word = {wr_word_q == VEC_LAST, beat};
-    wire   fin      = run_q && (pop_left_q == {CW{1'b0}});
+    assign fin      = busy && (pop_left_q == {CW{1'b0}});
 
     always @(posedge clk) begin
         if (push && !wr_sel) buf0_q <= push_word;
         if (push && wr_sel)  buf1_q <= push_word;
     end
 
-    reg              run_d, done_d;
-    reg  [2:0]       err_d;
     reg  [CW-1:0]    req_addr_d, req_left_d, vec_left_d, outst_d, pop_left_d;
     reg  [VW_W-1:0]  wr_word_d;
     reg  [BW-1:0]    pk_cnt_d;
@@ -128,9 +122,6 @@ module mem_unified #(
     reg  [1:0]       cnt_d;
 
     always @* begin
-        run_d      = run_q;
-        done_d     = done_q;
-        err_d      = err_q;
         req_addr_d = req_addr_q + (req_fire ? blen : {CW{1'b0}});
         req_left_d = req_left_q - (req_fire ? blen : {CW{1'b0}});
         vec_left_d = demand ? VEC_WORDS_C : vec_left_q - (req_fire ? blen : {CW{1'b0}});
@@ -140,33 +131,17 @@ module mem_unified #(
         pk_cnt_d   = !take ? pk_cnt_q : pk_full ? {BW{1'b0}} : pk_cnt_q + ONE_B;
         head_d     = head_q ^ pop;
         cnt_d      = cnt_q + {1'b0, push} - {1'b0, pop};
-        if (fin) begin
-            run_d  = 1'b0;
-            done_d = 1'b1;
-        end
-        if (start && run_q) err_d[1] = 1'b1;
-        if (start && !run_q && cfg_bad) begin
-            err_d  = 3'b001;
-            done_d = 1'b0;
-        end
         if (start_ok) begin
-            run_d      = 1'b1;
-            done_d     = 1'b0;
-            err_d      = 3'b000;
             req_addr_d = base_c;
             req_left_d = total_c;
             pop_left_d = beats_c;
             wr_word_d  = {VW_W{1'b0}};
             pk_cnt_d   = {BW{1'b0}};
         end
-        if (spurious) err_d[2] = 1'b1;
     end
 
     always @(posedge clk) begin
         if (rst) begin
-            run_q      <= 1'b0;
-            done_q     <= 1'b0;
-            err_q      <= 3'b000;
             req_addr_q <= {CW{1'b0}};
             req_left_q <= {CW{1'b0}};
             vec_left_q <= {CW{1'b0}};
@@ -177,9 +152,6 @@ module mem_unified #(
             head_q     <= 1'b0;
             cnt_q      <= 2'd0;
         end else begin
-            run_q      <= run_d;
-            done_q     <= done_d;
-            err_q      <= err_d;
             req_addr_q <= req_addr_d;
             req_left_q <= req_left_d;
             vec_left_q <= vec_left_d;
@@ -192,9 +164,6 @@ module mem_unified #(
         end
     end
 
-    assign busy    = run_q;
-    assign done    = done_q;
-    assign error   = err_q;
     assign m_valid = (cnt_q != 2'd0);
     assign m_data  = head_q ? buf1_q[DW-1:0] : buf0_q[DW-1:0];
     assign m_last  = head_q ? buf1_q[DW] : buf0_q[DW];
