@@ -132,20 +132,24 @@ class Program:
 
     def cycles(self, out_rows):
         """Clocks from the first beat offered to the clock edge at which the
-        last result beat is taken, source always valid, sink always ready:
-        a beat enters the input register at clock 1 and executes at clock 2,
-        one beat per clock; a tile's last beat waits until the previous
-        tile's output bank has drained (ROWS/out_rows beats); then the drain."""
+        last result beat is taken, source always valid, sink always ready
+        (rtl/pe_array/pe_array.v): a beat enters the input register at clock 1
+        and executes at clock 2, one beat per clock; from clock T + 3 on (T:
+        the clock its last beat executes) a tile's groups are requested from
+        the PEs' shadow registers, one per clock, and each is taken 3 clocks
+        after its request; a tile's last beat waits until every group of the
+        previous tile has been requested."""
         groups = self.rows // out_rows
+        load_lat, req_lat = 3, 2
         t = 2
         prev_last = None
         for tile in self.tiles:
             t_last = t + len(tile.a) - 1
             if prev_last is not None:
-                t_last = max(t_last, prev_last + groups + 1)
+                t_last = max(t_last, prev_last + load_lat + groups)
             prev_last = t_last
             t = t_last + 1
-        return prev_last + groups
+        return prev_last + load_lat + req_lat + groups
 
 
 def _ceil(a, b):

@@ -54,3 +54,16 @@ UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, PE_SIDE=8, PE_N=1, P
                                            "conv_16_32_3x3_s2:bp,shortcut_16_32_1x1_s2:fp,shortcut_16_32_1x1_s2:bp,"
                                            "fc_64_10:fp,fc_64_10:bp,conv_16_16_3x3_s1:wg,conv_16_32_3x3_s2:wg,"
                                            "shortcut_16_32_1x1_s2:wg,fc_64_10:wg")
+
+# ONE PE on the beats the schedule gives PEs of the 16 x 32 array (conv 16->16 3x3 FP, BP, WG
+# on a 16 x 16 CIFAR-10 crop); the `pe` synthesis block's gate-level activity run (PE_IDLE=0)
+UNITS["pe_cifar"] = Unit(
+    toplevel="pe",
+    sources=("pe_array/pe.v",),
+    test_module="test_pe_unit",
+    parameters={"ACC_W": 32},
+    env={"PE_ROWS": "16", "PE_COLS": "32", "PE_ACC_W": "32", "PE_SIDE": "16", "PE_N": "1",
+         "PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_CELLS": "0,0;7,13;15,31",
+         "PE_IDLE": "0.1"},
+    doc="one 3-MAC PE on CIFAR-10 conv 16->16 beats (PEs (0,0), (7,13), (15,31) of 16x32)",
+)

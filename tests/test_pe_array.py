@@ -2,7 +2,8 @@
 (every ResNet-20 layer kind and phase, small and default array, reduced and
 full CIFAR-10 size), unsupported shapes, and the RTL on Verilator: a 4 x 8
 array through every layer kind and phase plus the error/reset/overflow tests,
-and the default 16 x 32 array on a 16 x 16 crop; the top with the tiling
+and the default 16 x 32 array on a 16 x 16 crop; one PE on its beats of a
+real layer; the top with the tiling
 controller and buffers (tensors in, every layer kind and phase) on a 4 x 8
 and a 3 x 5 array."""
 
@@ -93,6 +94,14 @@ def test_ctrl_wg3_utilization():
 def test_unsupported_layers_raise(layer):
     with pytest.raises(pa.UnsupportedLayer):
         pa.program(layer, "fp", rows=4, cols=8)
+
+
+def test_rtl_pe_unit():
+    """ONE PE (pipelined, registered shadow) on the beats of PEs (0,0), (7,13),
+    (15,31) of the 16 x 32 array, conv 16->16 FP/BP/WG on CIFAR-10, exact vs
+    PyTorch, idle clocks; drain shift, overflow wrap, reset."""
+    tests, failed = run_unit(UNITS["pe_cifar"])
+    assert tests == 2 and failed == 0
 
 
 def test_rtl_4x8_all_layers():

@@ -6,18 +6,29 @@
 //   MODE_WB   2: psj += aj*b0   (row operand broadcast: WG 3x3, 1x1/FC over 3 columns)
 //   MODE_BC   3: psj += a0*bj   (input broadcast, Fig. 3(f): 1x1/FC over 3 outputs)
 // Partial sums wrap at ACC_W bits; a sticky overflow bit per entry records it.
+//
+// Pipeline, every port registered (no input-to-output path; every input pin
+// loads one flop, so the array can broadcast operands and control):
+//   P0 input registers -> P1 multiply -> P2 route + accumulate -> P3 shadow.
+// The shadow (the PE's share of the array's output bank) is loaded with the
+// partial sums 2 clocks after a beat with `last` is registered at P0, and
+// shifts in sh_in (the PE OUT_ROWS rows below) the clock after `shift`.
 module pe #(
     parameter ACC_W = 32  // partial-sum width, >= 18 (one beat adds at most 3*2^14)
 ) (
     input  wire               clk,
     input  wire               rst,
-    input  wire               en,       // execute one beat
-    input  wire [1:0]         mode,     // MODE_*
-    input  wire               first,    // first beat of a tile: start from zero
-    input  wire [23:0]        a,        // column operands {a2, a1, a0}, int8
-    input  wire [23:0]        b,        // row operands {b2, b1, b0}, int8
-    output wire [3*ACC_W-1:0] psum_d,   // partial sums after this beat {ps2, ps1, ps0}
-    output wire [2:0]         ovf_d     // sticky overflow after this beat
+    input  wire               en,         // execute this beat
+    input  wire [1:0]         mode,       // MODE_*
+    input  wire               first,      // first beat of a tile: start from zero
+    input  wire               last,       // last beat of a tile: load the shadow with the result
+    input  wire [23:0]        a,          // column operands {a2, a1, a0}, int8
+    input  wire [23:0]        b,          // row operands {b2, b1, b0}, int8
+    input  wire               shift,      // drain: shadow <= sh_in (one clock later)
+    input  wire [3*ACC_W-1:0] sh_in,      // shadow of the PE below
+    input  wire [2:0]         sh_ovf_in,
+    output wire [3*ACC_W-1:0] sh_out,     // shadow: a finished tile's partial sums {ps2, ps1, ps0}
+    output wire [2:0]         sh_ovf_out  // and their sticky overflow bits
 );
     // Simulation speed-up: one C++ class for all PEs (inlining 512 copies bloats the build).
     /*verilator no_inline_module*/
@@ -27,16 +38,15 @@ module pe #(
         if (ACC_W < 18) $fatal(1, "pe: ACC_W must be >= 18");
     end
 
-    // The three products, routed to the three partial sums: {s2, s1, s0}.
-    function [53:0] route;
+    // The three products after the operand multiplexers: {p2, p1, p0}.
+    function [47:0] products;
         input [1:0]  m;
         input [23:0] av, bv;
         reg signed [7:0]  a0, a1, a2, b0, b1, b2, x1, x2, y1, y2;
-        reg signed [17:0] p0, p1, p2, s0, s1, s2;
+        reg signed [15:0] p0, p1, p2;
         begin
             a0 = av[7:0];  a1 = av[15:8];  a2 = av[23:16];
             b0 = bv[7:0];  b1 = bv[15:8];  b2 = bv[23:16];
-            // operand multiplexers
             x1 = (m == MODE_BC) ? a0 : a1;
             x2 = (m == MODE_BC || m == MODE_EO) ? a0 : a2;
             y1 = (m == MODE_WB) ? b0 : b1;
@@ -44,10 +54,23 @@ module pe #(
             p0 = a0 * b0;
             p1 = x1 * y1;
             p2 = x2 * y2;
-            // route multiplexers
-            s0 = (m == MODE_CONV) ? p0 + p1 + p2 : p0;
-            s1 = (m == MODE_CONV) ? 18'sd0 : (m == MODE_EO) ? p1 + p2 : p1;
-            s2 = (m == MODE_WB || m == MODE_BC) ? p2 : 18'sd0;
+            products = {p2, p1, p0};
+        end
+    endfunction
+
+    // The route multiplexers: the products summed into the three partial sums
+    // {s2, s1, s0}; the mode comes decoded (conv, eo, s2 used = WB or BC).
+    function [53:0] route;
+        input        conv0, conv1, eo, s2_on;
+        input [47:0] pv;
+        reg signed [17:0] p0, p1, p2, s0, s1, s2;
+        begin
+            p0 = {{2{pv[15]}}, pv[15:0]};
+            p1 = {{2{pv[31]}}, pv[31:16]};
+            p2 = {{2{pv[47]}}, pv[47:32]};
+            s0 = conv0 ? p0 + p1 + p2 : p0;
+            s1 = conv1 ? 18'sd0 : eo ? p1 + p2 : p1;
+            s2 = s2_on ? p2 : 18'sd0;
             route = {s2, s1, s0};
         end
     endfunction
@@ -61,29 +84,92 @@ module pe #(
         end
     endfunction
 
-    reg  [3*ACC_W-1:0] psum_q;
-    reg  [2:0]         ovf_q;
-    wire [53:0]        s_all = route(mode, a, b);
-    wire [3*ACC_W-1:0] base  = first ? {3*ACC_W{1'b0}} : psum_q;
-    wire [2:0]         ovf0  = first ? 3'b000 : ovf_q;
+    // ---- P0: input registers
+    reg        en_q, first_q, last_q, shift_q;
+    reg [1:0]  mode_q;
+    reg [23:0] a_q, b_q;
+    always @(posedge clk) begin
+        if (rst) begin
+            en_q    <= 1'b0;
+            shift_q <= 1'b0;
+        end else begin
+            en_q    <= en;
+            shift_q <= shift;
+        end
+    end
+    always @(posedge clk) begin
+        mode_q  <= mode;
+        first_q <= first;
+        last_q  <= last;
+        a_q     <= a;
+        b_q     <= b;
+    end
+
+    // ---- P1: products (captured every clock; the valid/first copies mark a beat)
+    // (the mode decoded: a select per route multiplexer, each its own flop)
+    reg        p1_last_q;
+    reg [47:0] p_q;
+    reg        conv0_q, conv1_q, eo_q, s2_on_q;
+    always @(posedge clk) begin
+        p1_last_q <= last_q;
+        p_q       <= products(mode_q, a_q, b_q);
+    end
+    (* keep *) always @(posedge clk) begin
+        conv0_q <= mode_q == MODE_CONV;
+        conv1_q <= mode_q == MODE_CONV;
+        eo_q    <= mode_q == MODE_EO;
+        s2_on_q <= mode_q == MODE_WB || mode_q == MODE_BC;
+    end
+
+    // ---- P2: route and accumulate; valid and first kept once per partial
+    // sum (each drives ACC_W + 1 flops: one copy would be the slowest net)
+    wire [53:0]   s_all = route(conv0_q, conv1_q, eo_q, s2_on_q, p_q);
+    wire [3*ACC_W-1:0] psum;
+    wire [2:0]         ovf;
+    reg                v0_q;
+    reg                load_q;
 
     genvar j;
     generate
         for (j = 0; j < 3; j = j + 1) begin : gen_mac
-            wire [ACC_W:0] sum = accumulate(base[j*ACC_W +: ACC_W], s_all[j*18 +: 18]);
-            assign psum_d[j*ACC_W +: ACC_W] = sum[ACC_W-1:0];
-            assign ovf_d[j] = ovf0[j] | (sum[ACC_W] ^ sum[ACC_W-1]);
+            reg             v1_q, first1_q;
+            reg [ACC_W-1:0] psum_q;
+            reg             ovf_q;
+            (* keep *) always @(posedge clk) begin
+                v1_q     <= en_q;
+                first1_q <= first_q;
+            end
+            wire [ACC_W-1:0] base = first1_q ? {ACC_W{1'b0}} : psum_q;
+            wire [ACC_W:0]   sum  = accumulate(base, s_all[j*18 +: 18]);
+            always @(posedge clk) begin
+                if (v1_q) begin
+                    psum_q <= sum[ACC_W-1:0];
+                    ovf_q  <= (!first1_q && ovf_q) | (sum[ACC_W] ^ sum[ACC_W-1]);
+                end
+            end
+            assign psum[j*ACC_W +: ACC_W] = psum_q;
+            assign ovf[j] = ovf_q;
+            if (j == 0) begin : gen_v0
+                always @(*) v0_q = v1_q;
+            end
         end
     endgenerate
 
+    always @(posedge clk) load_q <= v0_q && p1_last_q;
+
+    // ---- P3: shadow (load wins; the array never asks for both in one clock)
+    reg [3*ACC_W-1:0] sh_q;
+    reg [2:0]         sh_ovf_q;
     always @(posedge clk) begin
-        if (rst) begin
-            psum_q <= {3*ACC_W{1'b0}};
-            ovf_q  <= 3'b000;
-        end else if (en) begin
-            psum_q <= psum_d;
-            ovf_q  <= ovf_d;
+        if (load_q) begin
+            sh_q     <= psum;
+            sh_ovf_q <= ovf;
+        end else if (shift_q) begin
+            sh_q     <= sh_in;
+            sh_ovf_q <= sh_ovf_in;
         end
     end
+    assign sh_out     = sh_q;
+    assign sh_ovf_out = sh_ovf_q;
 endmodule
 `default_nettype wire

@@ -3,10 +3,15 @@
 // operands (weights, or errors in WG), columns share the column operands
 // (inputs). One input beat carries every operand of one clock: 3 bytes per
 // row and 3 bytes per column, the mode and the tile markers. A beat with
-// `last` copies every partial sum into the output bank, which drains
-// OUT_ROWS PE rows per output beat (requantized to INT8 when `rq`) while the
-// next tile computes. A beat that continues a tile that is not open, or with
-// another mode, is dropped and sets the sticky `err`.
+// `last` copies every partial sum into the PEs' shadow registers (the output
+// bank, distributed), which shift OUT_ROWS PE rows toward row 0 per output
+// group (requantized to INT8 when `rq`) while the next tile computes. A beat
+// that continues a tile that is not open, or with another mode, is dropped
+// and sets the sticky `err`.
+// Timing: every PE port is registered inside the PE, and the glue drives the
+// PEs from per-row copies of its control registers (kept apart, so no net
+// fans out to more than COLS PEs); the drain is requested 2 clocks ahead into
+// a 3-entry output FIFO, so m_ready reaches no PE.
 module pe_array #(
     parameter ROWS     = 16,  // PE rows (output channels in FP)
     parameter COLS     = 32,  // PE columns (positions / batch)
@@ -35,8 +40,12 @@ module pe_array #(
     output wire                            err       // sticky: a malformed beat was dropped
 );
     localparam NGROUPS = ROWS / OUT_ROWS;
-    localparam LANES   = ROWS * COLS * 3;
     localparam GLANES  = OUT_ROWS * COLS * 3;
+    // a last beat executed at clock T: the shadows load at the end of T + 4, a
+    // drain request acts 2 clocks after it, so its tile's first request may go at T + LD_LAT + 1
+    localparam LD_LAT  = 2;
+    localparam [1:0] DEPTH = 2'd3;           // output FIFO: covers the 2-clock drain request
+    localparam [8:0] NG9   = NGROUPS;
 
     initial begin
         if (ROWS < 1 || COLS < 1) $fatal(1, "pe_array: ROWS and COLS must be >= 1");
@@ -56,11 +65,16 @@ module pe_array #(
     reg               tile_open_q;
     reg [1:0]         tile_mode_q;
     reg               err_q;
-    reg               out_full_q;
-    reg [7:0]         group_q;
+
+    // output side state
+    reg [LD_LAT-1:0]  ldp_q;       // last beats on their way to the shadows
+    reg [8:0]         avail_q;     // groups in the shadows not yet requested
+    reg [1:0]         reqp_q;      // drain requests in flight (captured at reqp_q[1])
+    reg [1:0]         cnt_q;       // FIFO entries
 
     wire bad     = in_valid_q && !first_q && (!tile_open_q || mode_q != tile_mode_q);
-    wire blocked = last_q && out_full_q;        // the output bank still drains
+    wire busy    = (avail_q != 9'd0) || (ldp_q != {LD_LAT{1'b0}});
+    wire blocked = last_q && busy;              // the shadows still drain
     wire advance = in_valid_q && (bad || !blocked);
     wire exec    = advance && !bad;
     assign s_ready = !in_valid_q || advance;
@@ -94,68 +108,162 @@ module pe_array #(
     end
     assign err = err_q;
 
-    // ---- PE grid
-    wire [LANES*ACC_W-1:0] psum_d;
-    wire [LANES-1:0]       ovf_d;
+    // ---- drain requests: one group per clock while the FIFO has room
+    wire pop = (cnt_q != 2'd0) && m_ready;
+    wire req = (avail_q != 9'd0) && ({1'b0, cnt_q} - {2'b0, pop} + {2'b0, reqp_q[0]} + {2'b0, reqp_q[1]}
+                                     < {1'b0, DEPTH});
+    wire cap = reqp_q[1];                       // the PEs shift at this edge: take row 0's group
+
+    // ---- operand register and per-row control copies (fan-out COLS each)
+    reg [COLS*24-1:0] a1_q;
+    reg [ROWS*24-1:0] b1_q;
+    always @(posedge clk) begin
+        a1_q <= a_q;
+        b1_q <= b_q;
+    end
+
+    localparam SHW = 3 * ACC_W;
+    wire [ROWS*COLS*SHW-1:0] sh;
+    wire [ROWS*COLS*3-1:0]   sh_ovf;
     genvar r, c;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : gen_row
+            reg       rst_q, en_q, first_q2, last_q2, shift_q2;
+            reg [1:0] mode_q2;
+            (* keep *) always @(posedge clk) begin
+                rst_q    <= rst;
+                en_q     <= !rst && exec;
+                shift_q2 <= !rst && req;
+                mode_q2  <= mode_q;
+                first_q2 <= first_q;
+                last_q2  <= last_q;
+            end
             for (c = 0; c < COLS; c = c + 1) begin : gen_col
+                localparam I = r * COLS + c;
+                wire [SHW-1:0] below;
+                wire [2:0]     below_ovf;
+                if (r + OUT_ROWS < ROWS) begin : gen_chain
+                    assign below     = sh[(I + OUT_ROWS * COLS)*SHW +: SHW];
+                    assign below_ovf = sh_ovf[(I + OUT_ROWS * COLS)*3 +: 3];
+                end else begin : gen_bottom
+                    assign below     = {SHW{1'b0}};
+                    assign below_ovf = 3'b000;
+                end
                 pe #(.ACC_W(ACC_W)) u_pe (
-                    .clk(clk), .rst(rst), .en(exec), .mode(mode_q), .first(first_q),
-                    .a(a_q[24*c +: 24]), .b(b_q[24*r +: 24]),
-                    .psum_d(psum_d[(r*COLS + c)*3*ACC_W +: 3*ACC_W]),
-                    .ovf_d(ovf_d[(r*COLS + c)*3 +: 3])
+                    .clk(clk), .rst(rst_q), .en(en_q), .mode(mode_q2), .first(first_q2), .last(last_q2),
+                    .a(a1_q[24*c +: 24]), .b(b1_q[24*r +: 24]),
+                    .shift(shift_q2), .sh_in(below), .sh_ovf_in(below_ovf),
+                    .sh_out(sh[I*SHW +: SHW]), .sh_ovf_out(sh_ovf[I*3 +: 3])
                 );
             end
         end
     endgenerate
 
-    // ---- output bank: loaded on a tile's last beat, shifts out one group per beat
-    reg [LANES*ACC_W-1:0] bank_q;
-    reg [LANES-1:0]       bank_ovf_q;
-    reg                   out_rq_q;
-    reg [4:0]             out_shift_q;
-    wire out_fire = out_full_q && m_ready;
-    wire out_done = out_fire && (group_q == NGROUPS - 1);
-
+    // ---- output side: shadow loads, drain requests, FIFO
+    reg       pend_rq_q;
+    reg [4:0] pend_shift_q;
+    reg [7:0] cap_group_q;
+    reg [1:0] wr_q, rd_q;
+    wire [1:0] wr_d   = !cap ? wr_q : (wr_q == 2'd2) ? 2'd0 : wr_q + 2'd1;
+    wire [1:0] rd_d   = !pop ? rd_q : (rd_q == 2'd2) ? 2'd0 : rd_q + 2'd1;
     always @(posedge clk) begin
         if (rst) begin
-            out_full_q <= 1'b0;
-            group_q    <= 8'd0;
-        end else if (exec && last_q) begin
-            out_full_q <= 1'b1;
-            group_q    <= 8'd0;
-        end else if (out_fire) begin
-            out_full_q <= !out_done;
-            group_q    <= group_q + 8'd1;
+            ldp_q       <= {LD_LAT{1'b0}};
+            avail_q     <= 9'd0;
+            reqp_q      <= 2'b00;
+            cap_group_q <= 8'd0;
+            cnt_q       <= 2'd0;
+            wr_q        <= 2'd0;
+            rd_q        <= 2'd0;
+        end else begin
+            ldp_q  <= {ldp_q[LD_LAT-2:0], exec && last_q};
+            reqp_q <= {reqp_q[0], req};
+            if (ldp_q[LD_LAT-1]) avail_q <= NG9;
+            else if (req) avail_q <= avail_q - 9'd1;
+            if (cap) cap_group_q <= (cap_group_q == NGROUPS - 1) ? 8'd0 : cap_group_q + 8'd1;
+            cnt_q <= cnt_q + {1'b0, cap} - {1'b0, pop};
+            wr_q  <= wr_d;
+            rd_q  <= rd_d;
         end
     end
     always @(posedge clk) begin
         if (exec && last_q) begin
-            bank_q      <= psum_d;
-            bank_ovf_q  <= ovf_d;
-            out_rq_q    <= rq_q;
-            out_shift_q <= shift_q;
-        end else if (out_fire) begin
-            bank_q     <= bank_q >> (GLANES * ACC_W);
-            bank_ovf_q <= bank_ovf_q >> GLANES;
+            pend_rq_q    <= rq_q;
+            pend_shift_q <= shift_q;
         end
     end
 
-    genvar l;
+    // the group's tag: group number, last group, overflow
+    reg  [9:0] tag_q [0:2];
+    wire [9:0] tag = {|sh_ovf[GLANES-1:0], cap_group_q == NGROUPS - 1, cap_group_q};
+    always @(posedge clk) begin
+        if (cap) tag_q[wr_q] <= tag;
+    end
+    wire [9:0] head = tag_q[rd_q];
+
+    // One FIFO slice per lane, each with its own pointers and requantizer
+    // setting, fed through one more register per LPC lanes: every flop here
+    // drives at most about LPC x 6 gates (ABC buffers no flop output).
+    localparam LPC = 16;                         // lanes per copy
+    localparam NCP = (GLANES + LPC - 1) / LPC;   // copies
+    // the slices' pointers reset 2 clocks late (rst itself reaches few flops):
+    // no capture and no pop can come before the FIFO fills again
+    wire [NCP-1:0]   req_c, rq_c, rst_c;
+    wire [NCP*5-1:0] shift_c;
+    reg              rst_q;
+    always @(posedge clk) rst_q <= rst;
+    genvar l, k;
     generate
+        for (k = 0; k < NCP; k = k + 1) begin : gen_copy
+            reg       req_k, rq_k, rst_k;
+            reg [4:0] shift_k;
+            (* keep *) always @(posedge clk) begin
+                rst_k <= rst_q;
+                req_k <= !rst && req;
+                if (ldp_q[LD_LAT-1]) begin
+                    rq_k    <= pend_rq_q;
+                    shift_k <= pend_shift_q;
+                end
+            end
+            assign req_c[k]         = req_k;
+            assign rst_c[k]         = rst_k;
+            assign rq_c[k]          = rq_k;
+            assign shift_c[5*k +: 5] = shift_k;
+        end
         for (l = 0; l < GLANES; l = l + 1) begin : gen_lane
+            reg       cap_l, rq_l;
+            reg [1:0] wr_l, rd_l;
+            reg [4:0] shift_l;
+            // the copy's request is one clock old: cap_l is cap
+            (* keep *) always @(posedge clk) begin
+                cap_l   <= req_c[l / LPC];
+                rq_l    <= rq_c[l / LPC];
+                shift_l <= shift_c[5*(l / LPC) +: 5];
+                if (rst_c[l / LPC]) begin
+                    wr_l <= 2'd0;
+                    rd_l <= 2'd0;
+                end else begin
+                    if (cap_l) wr_l <= (wr_l == 2'd2) ? 2'd0 : wr_l + 2'd1;
+                    if (pop) rd_l <= (rd_l == 2'd2) ? 2'd0 : rd_l + 2'd1;
+                end
+            end
+            wire [ACC_W-1:0] q;
             pe_requant #(.ACC_W(ACC_W)) u_rq (
-                .en(out_rq_q), .shift(out_shift_q),
-                .din(bank_q[l*ACC_W +: ACC_W]), .dout(m_data[l*ACC_W +: ACC_W])
+                .en(rq_l), .shift(shift_l), .din(sh[l*ACC_W +: ACC_W]), .dout(q)
             );
+            reg [ACC_W-1:0] f0_q, f1_q, f2_q;
+            always @(posedge clk) begin
+                if (cap_l && wr_l == 2'd0) f0_q <= q;
+                if (cap_l && wr_l == 2'd1) f1_q <= q;
+                if (cap_l && wr_l == 2'd2) f2_q <= q;
+            end
+            assign m_data[l*ACC_W +: ACC_W] = (rd_l == 2'd0) ? f0_q : (rd_l == 2'd1) ? f1_q : f2_q;
         end
     endgenerate
 
-    assign m_valid = out_full_q;
-    assign m_group = group_q;
-    assign m_tlast = group_q == NGROUPS - 1;
-    assign m_ovf   = |bank_ovf_q[GLANES-1:0];
+    assign m_valid = cnt_q != 2'd0;
+    assign m_group = head[7:0];
+    assign m_tlast = head[8];
+    assign m_ovf   = head[9];
 endmodule
 `default_nettype wire

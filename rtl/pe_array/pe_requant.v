@@ -11,28 +11,26 @@ module pe_requant #(
     input  wire [ACC_W-1:0] din,
     output wire [ACC_W-1:0] dout
 );
-    // wide enough for din + 2^30 whatever ACC_W is
     /*verilator no_inline_module*/
-    localparam RW = (ACC_W > 31 ? ACC_W : 31) + 2;
-
     initial begin
         if (ACC_W < 18) $fatal(1, "pe_requant: ACC_W must be >= 18");
     end
 
+    // round(d / 2^sh) ties up = floor((floor(d / 2^(sh-1)) + 1) / 2) for sh >= 1,
+    // so only t = d >>> (sh-1), two constant compares and an 8-bit increment
+    // sit behind the shifter (no ACC_W-bit rounding adder).
     function [7:0] rq8;
         input [ACC_W-1:0] d;
         input [4:0]       sh;
-        reg signed [RW-1:0] ext, half, shr;
+        reg signed [ACC_W-1:0] t;
+        reg [7:0]              inc;
         begin
-            ext  = {{(RW-ACC_W){d[ACC_W-1]}}, d};
-            half = (sh == 5'd0) ? {RW{1'b0}} : {{(RW-1){1'b0}}, 1'b1} << (sh - 5'd1);
-            shr  = (ext + half) >>> sh;
-            if (!shr[RW-1] && shr[RW-2:7] != {(RW-8){1'b0}})
-                rq8 = 8'h7f;                       // above 127
-            else if (shr[RW-1] && shr[RW-2:7] != {(RW-8){1'b1}})
-                rq8 = 8'h80;                       // below -128
+            t   = (sh == 5'd0) ? $signed(d) : $signed(d) >>> (sh - 5'd1);
+            inc = t[8:1] + {7'd0, t[0]};      // = (t[8:0] + 1) >> 1, low 8 bits
+            if (sh == 5'd0)
+                rq8 = (t > 127) ? 8'h7f : (t < -128) ? 8'h80 : t[7:0];
             else
-                rq8 = shr[7:0];
+                rq8 = (t > 254) ? 8'h7f : (t < -257) ? 8'h80 : inc;
         end
     endfunction
 

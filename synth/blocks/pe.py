@@ -1,17 +1,29 @@
 """INT8 PE array (rtl/pe_array, paper 004): one 3-MAC PE, and the 16 x 32 array
 hierarchically: the PE synthesized once (block `pe`), the array's glue (input
-registers, tile control, output bank, requantizers) synthesized with the PE as a
-blackbox whose stub carries the PE's boundary timing (synth/macros.py); area and
-power = glue + 512 x PE; fmax from the glue's STA, paths through the PE stubs
-included. Activity: RTL SAIF of the array's cocotb test_layers on real CIFAR-10
-layer data (tb/test_pe_rtl.py, 16 x 16 crops, FP/BP/WG of the 16-channel 3x3
-layer); the PE's is the average over all 512 PEs of that run.
-pe_array is not in the plain `make synth` run: its glue takes about 30 min to
-synthesize here and OpenSTA 2.0.17 did not finish timing it with the 512 PE
-stubs in 20 min; `make synth BLOCK=pe_array` runs it alone."""
+and operand registers, per-row control copies, tile control, drain requests,
+the output FIFO and requantizers) synthesized with the PE as a blackbox whose
+stub carries the PE's boundary timing (synth/macros.py); every PE port is
+registered, so the stub has no input-to-output arc. Area and power = glue +
+512 x PE; fmax from the glue's STA (paths into and out of the PE stubs
+included); the array's clock is the lower of that and the PE's fmax.
+Activity: the PE from a zero-delay gate-level simulation of its netlist under
+tb/test_pe_unit.py (the beats of three PEs of the 16 x 32 array, conv 16->16
+3x3 FP/BP/WG on a real CIFAR-10 image); the glue from the RTL SAIF of the
+array's cocotb test_layers (tb/test_pe_rtl.py, same layer, 16 x 16 crop).
+pe_array is not in the plain `make synth` run (19 min here at load 3-5 on 2
+cores: Yosys 13 min, STA 40 s, the RTL activity run the rest);
+`make synth BLOCK=pe_array` runs it alone."""
+
+import importlib.util
+import os
 
 from synth.config import Block
 from tb.units import UNITS
+
+# Booth multipliers (`synth -booth`, Yosys >= 0.27: pyosys) take the PE from 742.6 to
+# 785.2 MHz and 4,885 to 4,423 um^2 here; Debian's Yosys 0.23 has no -booth.
+BOOTH = "-booth" if (importlib.util.find_spec("pyosys") is not None
+                     and os.environ.get("SYNTH_YOSYS", "") != "debian") else ""
 
 PE_SOURCES = UNITS["pe_array"].sources       # owner: tb/units_pe.py
 ARRAY = {"ROWS": 16, "COLS": 32, "OUT_ROWS": 2, "ACC_W": 32}
@@ -20,10 +32,16 @@ ENV = {"PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_SIDE": "16
 DOC = ("cocotb test_layers (tb/test_pe_rtl.py) of the 16x32 array: conv 16->16 3x3 FP, BP and WG on a "
        "real CIFAR-10 image (16x16 crop), source always valid, sink always ready")
 
+PE_ENV = {"PE_IDLE": "0", "PE_IDLE_RANDOM": "0"}
+PE_DOC = ("cocotb test_cifar_beats (tb/test_pe_unit.py) of ONE PE: the beats the schedule gives PEs (0,0), "
+          "(7,13) and (15,31) of the 16x32 array for conv 16->16 3x3 FP, BP and WG on a real CIFAR-10 image "
+          "(16x16 crop), one beat per clock, 4 idle clocks after each tile (operands held) and a shadow "
+          "shift check every 7th tile; partial sums checked against PyTorch")
+
 BLOCKS = [
     Block(name="pe", top="pe", sources=("pe_array/pe.v",), parameters={"ACC_W": 32}, clock_ns=1.4,
-          unit="pe_array", env=ENV, activity_level="rtl", activity_scope="pe_array/gen_row[*]/gen_col[*]/u_pe",
-          unit_parameters=ARRAY, activity_doc=DOC + "; averaged over the 512 PEs",
+          synth_opts=BOOTH, unit="pe_cifar", testcase="test_cifar_beats", env=PE_ENV,
+          activity_level="gate", activity_doc=PE_DOC,
           op_signal="en", op_name="INT8 MAC", ops_per_valid=3,
           paper="004: 3-MAC PE"),
     Block(name="pe_array", top="pe_array", sources=PE_SOURCES, parameters=ARRAY, clock_ns=1.4,
