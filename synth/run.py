@@ -537,6 +537,14 @@ def main(argv=None):
     outdir.mkdir(parents=True, exist_ok=True)
     # a block waits for the sub-blocks of this run that it instantiates (their reports feed its stubs)
     deps = {n: {s for s in blocks[n].submodules.values() if s in names and s != n} for n in names}
+    # longest chain first: sub-blocks of the run, then by the previous report's duration
+    def last_secs(n):
+        try:
+            return json.loads((outdir / f"{n}.json").read_text())["seconds"]["total"]
+        except (OSError, KeyError, ValueError, TypeError):
+            return float("inf")          # never run: assume long
+    parents = {s for n in names for s in deps[n]}
+    names = sorted(names, key=lambda n: (n not in parents, -last_secs(n)))
     t0 = time.time()
     failed, done, running = [], set(), {}
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait

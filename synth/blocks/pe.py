@@ -10,9 +10,8 @@ Activity: the PE from a zero-delay gate-level simulation of its netlist under
 tb/test_pe_unit.py (the beats of three PEs of the 16 x 32 array, conv 16->16
 3x3 FP/BP/WG on a real CIFAR-10 image); the glue from the RTL SAIF of the
 array's cocotb test_layers (tb/test_pe_rtl.py, same layer, 16 x 16 crop).
-pe_array is not in the plain `make synth` run (19 min here at load 3-5 on 2
-cores: Yosys 13 min, STA 40 s, the RTL activity run the rest);
-`make synth BLOCK=pe_array` runs it alone."""
+pe_array alone takes about 19 min here (load 3-5 on 2 cores: Yosys 13 min, STA
+40 s, the RTL activity run the rest): the full run starts it (after `pe`) first."""
 
 import importlib.util
 import os
@@ -42,11 +41,11 @@ BLOCKS = [
     Block(name="pe", top="pe", sources=("pe_array/pe.v",), parameters={"ACC_W": 32}, clock_ns=1.4,
           synth_opts=BOOTH, unit="pe_cifar", testcase="test_cifar_beats", env=PE_ENV,
           activity_level="gate", activity_doc=PE_DOC,
-          op_signal="en", op_name="INT8 MAC", ops_per_valid=3,
+          op_signal="en", op_name="INT8 MAC", ops_per_valid=3, abc_quick=(0.6,),  # the search's winner
           paper="004: 3-MAC PE"),
     Block(name="pe_array", top="pe_array", sources=PE_SOURCES, parameters=ARRAY, clock_ns=1.4,
           submodules={"pe": "pe"}, macros=(), abc_targets=(1.0,), unit="pe_array", env=ENV,
           activity_level="rtl", activity_doc=DOC,
-          op_signal="exec", op_name="INT8 MAC", ops_per_valid=3 * 16 * 32, in_all=False,
+          op_signal="exec", op_name="INT8 MAC", ops_per_valid=3 * 16 * 32,
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
 ]
