@@ -67,3 +67,12 @@ UNITS["pe_cifar"] = Unit(
          "PE_IDLE": "0.1"},
     doc="one 3-MAC PE on CIFAR-10 conv 16->16 beats (PEs (0,0), (7,13), (15,31) of 16x32)",
 )
+
+# one requantizer lane on every shift against models/quant.requantize
+UNITS["pe_requant"] = Unit(
+    toplevel="pe_requant",
+    sources=("pe_array/pe_requant.v",),
+    test_module="test_pe_requant",
+    parameters={"ACC_W": 32},
+    doc="INT32 -> INT8 requantizer lane, every shift, rounding and saturation boundaries",
+)

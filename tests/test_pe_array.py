@@ -96,6 +96,13 @@ def test_unsupported_layers_raise(layer):
         pa.program(layer, "fp", rows=4, cols=8)
 
 
+def test_rtl_requant():
+    """The requantizer lane on every shift 0..31 at its rounding (ties) and
+    saturation boundaries and the INT32 extremes, exact vs models/quant.requantize."""
+    tests, failed = run_unit(UNITS["pe_requant"])
+    assert tests == 1 and failed == 0
+
+
 def test_rtl_pe_unit():
     """ONE PE (pipelined, registered shadow) on the beats of PEs (0,0), (7,13),
     (15,31) of the 16 x 32 array, conv 16->16 FP/BP/WG on CIFAR-10, exact vs
