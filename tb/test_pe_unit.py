@@ -148,6 +148,16 @@ async def test_cifar_beats(dut):
     assert tiles > 0 and tb.checked == 3 * tiles
 
 
+def conv_beat(dut, ab, first, last):
+    """Present one CONV beat with a = b = ab (taken at the next edge)."""
+    dut.en.value = 1
+    dut.mode.value = pa.CONV
+    dut.first.value = int(first)
+    dut.last.value = int(last)
+    dut.a.value = ab
+    dut.b.value = ab
+
+
 @cocotb.test()
 async def test_overflow_reset(dut):
     """(-128)^2 x 3 per beat until ACC_W wraps: two's complement wrap and the
@@ -160,12 +170,7 @@ async def test_overflow_reset(dut):
     n = (1 << (ACC_W - 1)) // per_beat + 1
     a = _pack8(np.full(3, -128))
     for i in range(n):
-        dut.en.value = 1
-        dut.mode.value = pa.CONV
-        dut.first.value = int(i == 0)
-        dut.last.value = int(i == n - 1)
-        dut.a.value = a
-        dut.b.value = a
+        conv_beat(dut, a, i == 0, i == n - 1)
         await RisingEdge(dut.clk)
     tb.idle()
     for _ in range(LOAD_EDGES - 1):
@@ -178,12 +183,7 @@ async def test_overflow_reset(dut):
     await RisingEdge(dut.clk)
     held = int(dut.sh_out.value)
     # a one-beat tile presented during reset: the shadow keeps the old tile
-    dut.en.value = 1
-    dut.mode.value = pa.CONV
-    dut.a.value = a
-    dut.b.value = a
-    dut.first.value = 1
-    dut.last.value = 1
+    conv_beat(dut, a, True, True)
     dut.rst.value = 1
     await RisingEdge(dut.clk)
     tb.idle()
@@ -195,12 +195,7 @@ async def test_overflow_reset(dut):
     dut.rst.value = 0
     await RisingEdge(dut.clk)
     # after reset: a fresh tile, no stale overflow
-    dut.en.value = 1
-    dut.mode.value = pa.CONV
-    dut.a.value = a
-    dut.b.value = a
-    dut.first.value = 1
-    dut.last.value = 1
+    conv_beat(dut, a, True, True)
     await RisingEdge(dut.clk)
     tb.idle()
     for _ in range(LOAD_EDGES - 1):
