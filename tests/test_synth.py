@@ -242,17 +242,23 @@ def test_scoped_activity_average():
         run._scoped(saif, "arr/h[*]/u", "pe")
 
 
-@needs_tools
-def test_hierarchical_block(tmp_path, monkeypatch):
-    """A sub-block synthesized once and blackboxed in its parent: area and
-    leakage = glue + n x sub-block, and the parent's worst path runs through the
-    sub-block's stub (its input-to-output delay plus the glue adder)."""
+def _hier_blocks(tmp_path, monkeypatch):
+    """The reference leaf (synth/ref/hier_top.v) and its parent, built and reported under tmp_path."""
     monkeypatch.setattr(run, "BUILD", tmp_path)
     monkeypatch.setattr(run, "REPORTS", tmp_path / "reports")
     src = ("../synth/ref/hier_top.v",)
     leaf = Block(name="leaf", top="hier_leaf", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=())
     top = Block(name="hier", top="hier_top", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=(),
                 submodules={"hier_leaf": "leaf"})
+    return leaf, top
+
+
+@needs_tools
+def test_hierarchical_block(tmp_path, monkeypatch):
+    """A sub-block synthesized once and blackboxed in its parent: area and
+    leakage = glue + n x sub-block, and the parent's worst path runs through the
+    sub-block's stub (its input-to-output delay plus the glue adder)."""
+    leaf, top = _hier_blocks(tmp_path, monkeypatch)
     monkeypatch.setattr(run, "all_blocks", lambda: {"leaf": leaf, "hier": top})
     rep = run.run_block(top)
     sub = json.loads((tmp_path / "reports" / "leaf.json").read_text())
@@ -273,12 +279,7 @@ def test_parallel_run_waits_for_sub_blocks(tmp_path, monkeypatch):
     """`make synth` runs blocks two at a time; a block starts only after the
     sub-blocks of the same run that it instantiates (listed after it here), so
     that each sub-block is synthesized once and its report feeds the parent."""
-    monkeypatch.setattr(run, "BUILD", tmp_path)
-    monkeypatch.setattr(run, "REPORTS", tmp_path / "reports")
-    src = ("../synth/ref/hier_top.v",)
-    leaf = Block(name="leaf", top="hier_leaf", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=())
-    top = Block(name="hier", top="hier_top", sources=src, clock_ns=1.0, abc_targets=(1.0,), macros=(),
-                submodules={"hier_leaf": "leaf"})
+    leaf, top = _hier_blocks(tmp_path, monkeypatch)
     monkeypatch.setattr(run, "all_blocks", lambda: {"hier": top, "leaf": leaf})
     log = tmp_path / "order.txt"
     real = run.run_block
