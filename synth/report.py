@@ -138,6 +138,14 @@ def _op_clock(r):
     return r["clock_ns"] if r["wns_ns"] >= 0 else 1000.0 / r["fmax_netlist_mhz"]
 
 
+def _resnet20_util(pe_json):
+    """ResNet-20 training utilization of the mapping the controller issues
+    (bench-pe's computed_resnet20_ctrl; the schedule's own if absent), batch 32."""
+    comp = pe_json.get("computed_resnet20_ctrl") or pe_json.get("computed_resnet20", {})
+    b = comp.get("batch32") or comp.get("batch1")
+    return b and b.get("utilization")
+
+
 def _ok(reps, name):
     r = reps.get(name)
     return r if r and r.get("status") == "ok" else None
@@ -226,9 +234,7 @@ def _pe_bound(reps):
     pj = REPORTS / "pe_array.json"
     util = None
     if pj.exists():
-        comp = json.loads(pj.read_text()).get("computed_resnet20", {})
-        b = comp.get("batch32") or comp.get("batch1")
-        util = b and b.get("utilization")
+        util = _resnet20_util(json.loads(pj.read_text()))
     macs = 3 * 16 * 32
     peak = 2 * macs * pe["fmax_mhz"] * 1e6 / 1e12
     e = list(pe.get("energy_pj_per_op", {}).values())[0]
@@ -261,9 +267,7 @@ def _pe_array(reps):
     macs = 3 * rows * cols
     util = None
     if pj.exists():
-        comp = json.loads(pj.read_text()).get("computed_resnet20", {})
-        b = comp.get("batch32") or comp.get("batch1")
-        util = b and b.get("utilization")
+        util = _resnet20_util(json.loads(pj.read_text()))
     f_max = arr["fmax_mhz"] * 1e6
     f_op = 1e9 / _op_clock(arr)
     peak = 2 * macs * f_max / 1e12
@@ -271,7 +275,7 @@ def _pe_array(reps):
     e_mac = e_mac[0] if e_mac else None
     topsw = 2 / e_mac if e_mac else None
     lines = [f"Peak = 2 x 3 x {rows} x {cols} x fmax; utilization = ResNet-20 training (FP+BP+WG) "
-             f"utilization of the schedule from reports/pe_array.json (`make bench-pe`, "
+             f"utilization of the controller's mapping from reports/pe_array.json (`make bench-pe`, "
              f"{'batch 32' if util else 'missing'}); TOPS/W = 2 ops / (energy per INT8 MAC), the "
              f"energy per MAC slot from the array's power at {arr['clock_ns']} ns under its CIFAR-10 "
              f"simulation ({arr['activity']['ops_per_cycle']:.0f} MAC slots per clock).", "",
