@@ -32,13 +32,9 @@ The controller (rtl/pe_array/pe_ctrl.v, ctrl_program) issues FP/BP 3x3 as
 above, 1x1 / FC with BC beats, and WG 3x3 as _wg3_ctrl: stride 1 CONV with
 dout on the rows and 3 consecutive output positions per beat, stride 2 with
 one position per beat, BC with the strided x patches on the rows or WB with
-dout on the rows (wg3_transposed). Limit of the stride-1 WG: a row shares
-its dout byte with every column, so the PEs of one row that are useful hold
-distinct taps (c, ky, kx) of one channel m over the same positions: with dout
-on the rows at most C*9 columns of a row are useful (conv1: 27 of 32, 0.84;
-16->16: 144 taps in 5 x 32 columns, 0.9), whatever the mini-batch, and
-splitting the positions of one output between rows makes the rows' dout
-positions differ, which pairs each with a shifted tap set.
+dout on the rows (wg3_transposed). The array cannot reach 90% on every WG
+layer: wg_util_bound gives the upper bound of any mapping (conv1 27/32,
+16->16 0.9 on 16 x 32).
 Unsupported shapes raise UnsupportedLayer (the array itself is shape-agnostic).
 """
 
@@ -531,6 +527,44 @@ def utilization(macs, rows, cols, cycles):
     return macs / (3 * rows * cols * cycles) if cycles else 0.0
 
 
+def _side_bound(need, slots):
+    """Best fraction of useful MAC slots for the operands on one side: a byte
+    presented once on that side occupies `slots` MAC slots."""
+    need = need[need > 0]
+    return float(need.sum() / (slots * _ceil(need, slots)).sum())
+
+
+def wg_util_bound(layer, rows, cols):
+    """Upper bound on the WG utilization of ANY mapping of `layer` onto a
+    rows x cols array of these PEs (nominal MACs, padding included).
+
+    Every product of WG pairs one dout byte with one x byte (a padding zero
+    included). A byte on the row side reaches every PE of its row, and every
+    PE mode puts it into at least one MAC: one presentation occupies at least
+    `cols` MAC slots (`rows` on the column side), and slots holding different
+    bytes of one side are distinct. A byte that takes part in `need` products
+    therefore holds at least slots * ceil(need / slots) MAC slots, however the
+    beats are ordered; the sum over one side's bytes bounds the total slots
+    from below. Each dout byte needs C*K*K products, and the x byte at padded
+    position (i, j) needs M times the taps that reach an output from there.
+    The bound is the better of the two orientations (dout on the rows or on
+    the columns), each the smaller of its two sides' bounds. Pipeline fill and
+    drain come on top."""
+    L = layer
+    d_need = np.full(L.n * L.m * L.ho * L.wo, L.c * L.k * L.k, np.int64)
+
+    def taps(size, out):
+        i = np.arange(size + 2 * L.pad)[:, None] - np.arange(L.k)[None, :]
+        return ((i % L.stride == 0) & (i >= 0) & (i // L.stride < out)).sum(1)
+
+    x_need = L.m * np.outer(taps(L.h, L.ho), taps(L.w, L.wo)).ravel()
+    x_need = np.tile(x_need, L.n * L.c)
+    assert d_need.sum() == x_need.sum() == L.macs
+    rows_d = min(_side_bound(d_need, cols), _side_bound(x_need, rows))
+    cols_d = min(_side_bound(d_need, rows), _side_bound(x_need, cols))
+    return max(rows_d, cols_d)
+
+
 # ---------------------------------------------------------------- reference data
 RESNET20_LAYERS = (
     # name, kind, c, m, k, stride, input size as a fraction of the image side
@@ -554,6 +588,16 @@ def resnet20_layers(n, side):
             hw = side // div
             out.append(Layer(name, "conv", n, c, m, hw, hw, k, s, 1 if k == 3 else 0))
     return out
+
+
+def zero_tensors(layer):
+    """x, w, dout of `layer`, all zeros: enough for a program's shape and cycles."""
+    if layer.kind == "fc":
+        return (np.zeros((layer.n, layer.c), np.int8), np.zeros((layer.m, layer.c), np.int8),
+                np.zeros((layer.n, layer.m), np.int8))
+    return (np.zeros((layer.n, layer.c, layer.h, layer.w), np.int8),
+            np.zeros((layer.m, layer.c, layer.k, layer.k), np.int8),
+            np.zeros((layer.n, layer.m, layer.ho, layer.wo), np.int8))
 
 
 def layer_tensors(n=2, side=32, seed=0):

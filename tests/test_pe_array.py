@@ -73,14 +73,32 @@ def test_ctrl_wg3_utilization():
     """The controller's WG 3x3 mapping on the 16 x 32 array, full-size
     ResNet-20 layers (batch 1): at least as few clocks as the BC mapping it
     replaces and as the schedule's cheapest matrix mapping (cycle model)."""
-    zero = lambda *s: np.zeros(s, np.int8)  # noqa: E731
     for layer in pa.resnet20_layers(1, 32):
         if layer.k != 3:
             continue
-        args = (zero(1, layer.c, layer.h, layer.w), None, zero(1, layer.m, layer.ho, layer.wo), 16, 32)
+        x, _, d = pa.zero_tensors(layer)
+        args = (x, None, d, 16, 32)
         ctrl = pa.ctrl_program(layer, "wg", *args).cycles(2)
         assert ctrl < pa.program(layer, "wg", *args, matmul=pa.BC).cycles(2), layer.name
         assert ctrl <= pa.program(layer, "wg", *args).cycles(2), layer.name
+
+
+def test_wg_util_bound():
+    """wg_util_bound: the closed forms for dout on the rows of 16 x 32 (each
+    dout byte needs C*9 products, a presentation holds 32 MAC slots), and no
+    WG mapping of the schedule or the controller exceeds it, on the full-size
+    layers at batch 1 and 2 and on small arrays."""
+    layers = {L.name: L for L in pa.resnet20_layers(1, 32)}
+    assert pa.wg_util_bound(layers["conv1_3x3_s1"], 16, 32) == 27 / 32
+    assert pa.wg_util_bound(layers["conv_16_16_3x3_s1"], 16, 32) == 144 / 160
+    for n, side, rows, cols in ((1, 32, 16, 32), (2, 8, 4, 8), (2, 8, 3, 5)):
+        for L in pa.resnet20_layers(n, side):
+            x, _, d = pa.zero_tensors(L)
+            args = (x, None, d, rows, cols)
+            bound = pa.wg_util_bound(L, rows, cols)
+            for prog in (pa.ctrl_program(L, "wg", *args), pa.program(L, "wg", *args)):
+                util = pa.utilization(L.macs, rows, cols, prog.cycles(1 if rows % 2 else 2))
+                assert 0 < util <= bound <= 1, (L.name, rows, cols, util, bound)
 
 
 @pytest.mark.parametrize("layer", [
