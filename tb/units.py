@@ -24,7 +24,8 @@ class Unit:
     doc: str = ""
 
 
-COMMON_FP = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v")
+COMMON_FP = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v",
+             "common/add_ks.v")
 FP_FORMATS = {"fp32": (8, 23), "fp16": (5, 10)}
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from models.paths import liberty
 from synth import run
-from synth.config import Block, all_blocks
+from synth.config import Block
+from tb.units import COMMON_FP
 from synth.liberty import Library
 from synth.netlist import load
 from synth.power import PowerModel
@@ -149,7 +150,7 @@ def test_smoke_synthesis(tmp_path, monkeypatch):
     RTL activity (registers + ports, propagated) keeps it fast; `make synth` runs
     the gate-level simulation instead."""
     block = Block(name="smoke_fp16_add", top="fp_add",
-                  sources=next(iter(all_blocks().values())).sources[:4] + ("common/fp_add.v",),
+                  sources=COMMON_FP + ("common/fp_add.v",),
                   parameters={"EXP_W": 5, "MAN_W": 10, "LATENCY": 3}, clock_ns=1.5,
                   unit="fp16_add", testcase="test_random/flow=0", env={"FP_VECTORS": "4000"},
                   activity_doc="smoke", op_signal="m_valid", op_name="FP16 add")

@@ -48,7 +48,12 @@ module fp_add #(
         .op(s_b), .sign(b_sign), .exp_eff(b_exp), .sig(b_sig), .is_zero(b_zero),
         .is_sub(b_sub), .is_inf(b_inf), .is_nan(b_nan), .is_snan(b_snan));
 
+    // The operands are ordered by exponent field alone (a short compare on the
+    // alignment path); only with equal exponents can the second be larger, and
+    // then nothing is shifted and the reverse difference is taken (flip).
     wire             swap      = (s_b[W-2:0] > s_a[W-2:0]);
+    wire             swap_e    = (s_b[W-2:MAN_W] > s_a[W-2:MAN_W]);
+    wire             flip      = swap & ~swap_e;
     wire             eff_sub   = a_sign ^ b_sign;
     wire             inf_inf   = a_inf & b_inf & eff_sub;
     wire             u_special = a_nan | b_nan | a_inf | b_inf;
@@ -56,24 +61,26 @@ module fp_add #(
     wire             big_sign  = swap ? b_sign : a_sign;
     wire [W-1:0]     u_special_res = (a_nan | b_nan | inf_inf) ? QNAN
                                    : {big_sign, {EXP_W{1'b1}}, {MAN_W{1'b0}}};
-    wire [EXP_W-1:0] big_exp   = swap ? b_exp : a_exp;
-    wire [EXP_W-1:0] exp_diff  = swap ? (b_exp - a_exp) : (a_exp - b_exp);
-    wire [P-1:0]     big_sig   = swap ? b_sig : a_sig;
-    wire [P-1:0]     small_sig = swap ? a_sig : b_sig;
+    wire [EXP_W-1:0] big_exp   = swap_e ? b_exp : a_exp;
+    wire [EXP_W-1:0] exp_diff  = swap_e ? (b_exp - a_exp) : (a_exp - b_exp);
+    wire [P-1:0]     big_sig   = swap_e ? b_sig : a_sig;
+    wire [P-1:0]     small_sig = swap_e ? a_sig : b_sig;
     wire unused_class = &{1'b0, a_zero, b_zero, a_sub, b_sub, 1'b0};
 
-    localparam S1_W = 1 + 1 + W + 1 + EXP_W + EXP_W + P + P + 1;
+    localparam S1_W = 1 + 1 + W + 1 + EXP_W + EXP_W + P + P + 2;
     wire            s1_valid;
     wire [S1_W-1:0] s1_data;
     pipe_stage #(.WIDTH(S1_W), .REGISTER(LATENCY >= 3)) u_cut1 (
         .clk(clk), .rst(rst), .en(en), .in_valid(s_valid),
-        .in_data({u_special, u_nv, u_special_res, big_sign, big_exp, exp_diff, big_sig, small_sig, eff_sub}),
+        .in_data({u_special, u_nv, u_special_res, big_sign, big_exp, exp_diff, big_sig, small_sig, eff_sub,
+                  flip}),
         .out_valid(s1_valid), .out_data(s1_data));
-    wire             a1_special, a1_nv, a1_sign, a1_sub;
+    wire             a1_special, a1_nv, a1_sign, a1_sub, a1_flip;
     wire [W-1:0]     a1_special_res;
     wire [EXP_W-1:0] a1_exp, a1_diff;
     wire [P-1:0]     a1_big, a1_small;
-    assign {a1_special, a1_nv, a1_special_res, a1_sign, a1_exp, a1_diff, a1_big, a1_small, a1_sub} = s1_data;
+    assign {a1_special, a1_nv, a1_special_res, a1_sign, a1_exp, a1_diff, a1_big, a1_small, a1_sub,
+            a1_flip} = s1_data;
 
     // ---------------------------------------------------------------- align, add
     // Bits shifted out of the smaller operand collapse into the sticky LSB; that
@@ -83,28 +90,38 @@ module fp_add #(
     wire [2*SW-1:0]   small_wide   = {a1_small, {(SW-P+SW){1'b0}}} >> diff_clamped;
     wire [SW-1:0]     small_al     = {small_wide[2*SW-1:SW+1], small_wide[SW] | (|small_wide[SW-1:0])};
     wire [SW-1:0]     big_al       = {a1_big, {(SW-P){1'b0}}};
-    wire [SW:0]       sum          = a1_sub ? ({1'b0, big_al} - {1'b0, small_al})
-                                            : ({1'b0, big_al} + {1'b0, small_al});
+    // big -/+ small with the carry-in as an extra low bit of both operands;
+    // flip: equal exponents, no shift, the second operand larger
+    wire [SW+1:0]     ks_res;
+    add_ks #(.WIDTH(SW + 1)) u_add (.a({big_al, a1_sub}), .b({a1_sub ? ~small_al : small_al, a1_sub}),
+                                    .sum(ks_res));
+    wire [SW:0]       sum_main     = {ks_res[SW+1] ^ a1_sub, ks_res[SW:1]};
+    wire              unused_ks    = ks_res[0];
+    wire [SW:0]       sum          = (a1_sub & a1_flip) ? ({1'b0, a1_small, {(SW-P){1'b0}}} - {1'b0, big_al})
+                                   :                      sum_main;
 
-    localparam S2_W = 1 + 1 + W + 1 + 1 + EXP_W + SW + 1;
+    // the normalisation's shift limit, ahead of the cut (off the sum's path)
+    wire [EXP_W:0]    max_shift_1  = {1'b0, a1_exp} - 1'b1;
+
+    localparam S2_W = 1 + 1 + W + 1 + 1 + EXP_W + (EXP_W + 1) + SW + 1;
     wire            s2_valid;
     wire [S2_W-1:0] s2_data;
     pipe_stage #(.WIDTH(S2_W), .REGISTER(LATENCY >= 2)) u_cut2 (
         .clk(clk), .rst(rst), .en(en), .in_valid(s1_valid),
-        .in_data({a1_special, a1_nv, a1_special_res, a1_sign, a1_sub, a1_exp, sum}),
+        .in_data({a1_special, a1_nv, a1_special_res, a1_sign, a1_sub, a1_exp, max_shift_1, sum}),
         .out_valid(s2_valid), .out_data(s2_data));
     wire             a2_special, a2_nv, a2_sign, a2_sub;
     wire [W-1:0]     a2_special_res;
     wire [EXP_W-1:0] a2_exp;
+    wire [EXP_W:0]   max_shift;
     wire [SW:0]      a2_sum;
-    assign {a2_special, a2_nv, a2_special_res, a2_sign, a2_sub, a2_exp, a2_sum} = s2_data;
+    assign {a2_special, a2_nv, a2_special_res, a2_sign, a2_sub, a2_exp, max_shift, a2_sum} = s2_data;
 
     // ---------------------------------------------------------------- normalise
     // Left shifts stop at exponent 1, which leaves a subnormal in place; a
     // carry out shifts right by one.
     wire [SH_W-1:0]  lz;
     lzc #(.WIDTH(SW), .COUNT_W(SH_W)) u_lzc (.in(a2_sum[SW-1:0]), .count(lz));
-    wire [EXP_W:0]   max_shift = {1'b0, a2_exp} - 1'b1;
     wire             lz_fits   = ({{(EXP_W+1-SH_W){1'b0}}, lz} <= max_shift);
     wire [SH_W-1:0]  lshift    = lz_fits ? lz : max_shift[SH_W-1:0];
     wire [SW-1:0]    shifted   = a2_sum[SW-1:0] << lshift;

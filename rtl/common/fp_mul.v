@@ -6,10 +6,11 @@
 module fp_mul #(
     parameter EXP_W   = 8,   // exponent field width
     parameter MAN_W   = 23,  // fraction field width
-    // Register stages, 0..4. Cuts are added in this order: output, after the
+    // Register stages, 0..5. Cuts are added in this order: output, after the
     // partial products, after the normalisation, after the product sum (the
     // last splits the sum from the leading-zero count and shift, the longest
-    // stage at LATENCY 3).
+    // stage at LATENCY 3), between the shift amounts and the shift. LATENCY 5
+    // also reduces the partial products to carry-save form before its first cut.
     parameter LATENCY = 3
 ) (
     input  wire                 clk,
@@ -33,7 +34,7 @@ module fp_mul #(
     localparam [W-1:0]  QNAN    = {1'b0, {EXP_W{1'b1}}, 1'b1, {(MAN_W-1){1'b0}}};
 
     initial begin
-        if (LATENCY < 0 || LATENCY > 4) $fatal(1, "fp_mul: LATENCY must be 0..4");
+        if (LATENCY < 0 || LATENCY > 5) $fatal(1, "fp_mul: LATENCY must be 0..5");
         if (EXP_W < 3 || MAN_W < 3) $fatal(1, "fp_mul: EXP_W and MAN_W must be >= 3");
         if (SH_W > XW - 1) $fatal(1, "fp_mul: exponent too narrow for the product width");
     end
@@ -71,27 +72,90 @@ module fp_mul #(
     wire [P-1:0]  m1_a = a_sig, m1_b = b_sig;
 
     // ---------------------------------------------------------------- partial products
-    // Two half-width products, summed in the next stage, so that a cut can
-    // fall inside the multiplier.
-    wire [P+PL-1:0]     pp_lo = m1_a * m1_b[PL-1:0];
-    wire [P+(P-PL)-1:0] pp_hi = m1_a * m1_b[P-1:PL];
+    // LATENCY < 5: two products a * (half of b), summed in the next stage, so
+    // that a cut can fall inside the multiplier. LATENCY 5: the P rows a * b[i]
+    // reduced by 3:2 carry-save adders to a sum and a carry word (mod 2^PW,
+    // exact as the product fits), added in the next stage.
+    function integer rows_after(input integer n, input integer levels);   // rows after `levels` 3:2 levels
+        integer k;
+        begin
+            rows_after = n;
+            for (k = 0; k < levels; k = k + 1)
+                if (rows_after > 2) rows_after = 2 * (rows_after / 3) + rows_after % 3;
+        end
+    endfunction
+    function integer csa_levels(input integer n);
+        begin
+            csa_levels = 0;
+            while (rows_after(n, csa_levels) > 2) csa_levels = csa_levels + 1;
+        end
+    endfunction
+    localparam CSA   = (LATENCY >= 5) ? 1 : 0;
+    localparam NLVL  = csa_levels(P);
+    localparam PPW_A = CSA ? PW : P + PL;                 // the two words through the cut
+    localparam PPW_B = CSA ? PW : PW - PL;
+    wire [PPW_A-1:0] pp_a;
+    wire [PPW_B-1:0] pp_b;
+    genvar gl, gg;
+    generate
+        if (CSA != 0) begin : gen_csa
+            // level l holds rows_after(P, l) rows of PW bits at rows[(l*P + r)*PW +: PW]
+            wire [(NLVL+1)*P*PW-1:0] rows;
+            for (gg = 0; gg < P; gg = gg + 1) begin : gen_row
+                wire [PW-1:0] row = {{P{1'b0}}, m1_a & {P{m1_b[gg]}}};
+                assign rows[gg*PW +: PW] = row << gg;
+            end
+            for (gl = 0; gl < NLVL; gl = gl + 1) begin : gen_lvl
+                localparam N  = rows_after(P, gl);
+                localparam NO = rows_after(P, gl + 1);
+                for (gg = 0; gg < N / 3; gg = gg + 1) begin : gen_fa
+                    wire [PW-1:0] x = rows[(gl*P + 3*gg)*PW +: PW];
+                    wire [PW-1:0] y = rows[(gl*P + 3*gg + 1)*PW +: PW];
+                    wire [PW-1:0] z = rows[(gl*P + 3*gg + 2)*PW +: PW];
+                    wire [PW-2:0] cy = (x[PW-2:0] & y[PW-2:0]) | (x[PW-2:0] & z[PW-2:0]) | (y[PW-2:0] & z[PW-2:0]);
+                    assign rows[((gl+1)*P + 2*gg)*PW +: PW]     = x ^ y ^ z;
+                    assign rows[((gl+1)*P + 2*gg + 1)*PW +: PW] = {cy, 1'b0};
+                end
+                for (gg = 0; gg < N % 3; gg = gg + 1) begin : gen_pass
+                    assign rows[((gl+1)*P + 2*(N/3) + gg)*PW +: PW] = rows[(gl*P + 3*(N/3) + gg)*PW +: PW];
+                end
+                assign rows[(gl+1)*P*PW + NO*PW +: (P-NO)*PW] = {((P-NO)*PW){1'b0}};
+            end
+            assign pp_a = rows[NLVL*P*PW +: PW];
+            assign pp_b = rows[(NLVL*P + 1)*PW +: PW];
+            wire unused_rows = &{1'b0, rows, 1'b0};   // the zero rows above each level's count
+        end else begin : gen_halves
+            assign pp_a = m1_a * m1_b[PL-1:0];
+            assign pp_b = m1_a * m1_b[P-1:PL];
+        end
+    endgenerate
 
-    localparam S2_W = 1 + 1 + W + 1 + XW + (P + PL) + PW - PL;
+    localparam S2_W = 1 + 1 + W + 1 + XW + PPW_A + PPW_B;
     wire            s2_valid;
     wire [S2_W-1:0] s2_data;
     pipe_stage #(.WIDTH(S2_W), .REGISTER(LATENCY >= 2)) u_cut2 (
         .clk(clk), .rst(rst), .en(en), .in_valid(s1_valid),
-        .in_data({m1_special, m1_nv, m1_special_res, m1_sign, m1_exp, pp_lo, pp_hi}),
+        .in_data({m1_special, m1_nv, m1_special_res, m1_sign, m1_exp, pp_a, pp_b}),
         .out_valid(s2_valid), .out_data(s2_data));
     wire             m2_special, m2_nv, m2_sign;
     wire [W-1:0]     m2_special_res;
     wire [XW-1:0]    m2_exp;
-    wire [P+PL-1:0]  m2_lo;
-    wire [PW-PL-1:0] m2_hi;
-    assign {m2_special, m2_nv, m2_special_res, m2_sign, m2_exp, m2_lo, m2_hi} = s2_data;
+    wire [PPW_A-1:0] m2_a;
+    wire [PPW_B-1:0] m2_b;
+    assign {m2_special, m2_nv, m2_special_res, m2_sign, m2_exp, m2_a, m2_b} = s2_data;
 
     // ---------------------------------------------------------------- product sum
-    wire [PW-1:0]   prod_sum = {m2_hi, {PL{1'b0}}} + {{(PW-P-PL){1'b0}}, m2_lo};
+    wire [PW-1:0]   prod_sum;
+    generate
+        if (CSA != 0) begin : gen_sum_cs
+            wire [PW:0] ks_res;
+            add_ks #(.WIDTH(PW)) u_add (.a(m2_a), .b(m2_b), .sum(ks_res));
+            assign prod_sum = ks_res[PW-1:0];
+            wire unused_carry = ks_res[PW];   // the product fits in PW bits
+        end else begin : gen_sum_halves
+            assign prod_sum = {m2_b, {PL{1'b0}}} + {{(PW-P-PL){1'b0}}, m2_a};
+        end
+    endgenerate
 
     localparam S4_W = 1 + 1 + W + 1 + XW + PW;
     wire            s4_valid;
@@ -121,17 +185,33 @@ module fp_mul #(
     localparam [XW-1:0] PW_X = PW[XW-1:0];
     wire [SH_W-1:0] rshift   = (rsh_x > PW_X) ? PW_X[SH_W-1:0] : rsh_x[SH_W-1:0];
     wire [SH_W-1:0] lshift   = lz_fits ? lz : exp_m1[SH_W-1:0];
-    wire [2*PW-1:0] rwide    = {prod, {PW{1'b0}}} >> rshift;
-    wire [PW-1:0]   norm     = exp_neg ? {rwide[2*PW-1:PW+1], rwide[PW] | (|rwide[PW-1:0])}
-                                       : (prod << lshift);
     wire [XW-1:0]   norm_exp = lz_fits ? (m4_exp - lz_x) : {XW{1'b0}};
+
+    // the shift amounts computed, the shifts not yet done
+    localparam S5_W = 1 + 1 + W + 1 + XW + 1 + 2 * SH_W + PW;
+    wire            s5_valid;
+    wire [S5_W-1:0] s5_data;
+    pipe_stage #(.WIDTH(S5_W), .REGISTER(LATENCY >= 5)) u_cut5 (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s4_valid),
+        .in_data({m4_special, m4_nv, m4_special_res, m4_sign, norm_exp, exp_neg, lshift, rshift, prod}),
+        .out_valid(s5_valid), .out_data(s5_data));
+    wire            m5_special, m5_nv, m5_sign, m5_neg;
+    wire [W-1:0]    m5_special_res;
+    wire [XW-1:0]   m5_exp;
+    wire [SH_W-1:0] m5_lshift, m5_rshift;
+    wire [PW-1:0]   m5_prod;
+    assign {m5_special, m5_nv, m5_special_res, m5_sign, m5_exp, m5_neg, m5_lshift, m5_rshift, m5_prod} = s5_data;
+
+    wire [2*PW-1:0] rwide    = {m5_prod, {PW{1'b0}}} >> m5_rshift;
+    wire [PW-1:0]   norm     = m5_neg ? {rwide[2*PW-1:PW+1], rwide[PW] | (|rwide[PW-1:0])}
+                                      : (m5_prod << m5_lshift);
 
     localparam S3_W = 1 + 1 + W + 1 + XW + PW;
     wire            s3_valid;
     wire [S3_W-1:0] s3_data;
     pipe_stage #(.WIDTH(S3_W), .REGISTER(LATENCY >= 3)) u_cut3 (
-        .clk(clk), .rst(rst), .en(en), .in_valid(s4_valid),
-        .in_data({m4_special, m4_nv, m4_special_res, m4_sign, norm_exp, norm}),
+        .clk(clk), .rst(rst), .en(en), .in_valid(s5_valid),
+        .in_data({m5_special, m5_nv, m5_special_res, m5_sign, m5_exp, norm}),
         .out_valid(s3_valid), .out_data(s3_data));
     wire          m3_special, m3_nv, m3_sign;
     wire [W-1:0]  m3_special_res;

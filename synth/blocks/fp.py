@@ -4,15 +4,15 @@ patterns mixed with near-1.0, subnormal, alignment-window and overflow classes),
 streaming back to back with the sink always ready."""
 
 from synth.config import Block
+from tb.units import COMMON_FP as COMMON
 
-COMMON = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v")
 DOC = ("cocotb test_random/flow=0 (streaming, m_ready=1) of tb/test_fp_unit.py, "
        "10k random operand pairs from tb/fp_vectors.random_pairs (mixed classes)")
 
 # the ABC target (fraction of the clock) and Yosys build that won `make synth SEARCH=1`
 # (2026-11-22: Yosys 0.23 maps the adders 100-170 MHz faster, pyosys 0.70 the multipliers)
 QUICK = {("add", 3): ((0.6,), "debian"), ("add", 4): ((0.6,), "debian"),
-         ("mul", 3): ((0.8,), ""), ("mul", 4): ((0.8,), "")}
+         ("mul", 3): ((0.8,), ""), ("mul", 4): ((0.8,), ""), ("mul", 5): ((0.8,), "")}
 
 BLOCKS = [
     Block(name=f"fp_{op}{'' if lat == 3 else f'_l{lat}'}", top=f"fp_{op}",
@@ -22,5 +22,5 @@ BLOCKS = [
           env={"FP_VECTORS": "20000", "FP_LATENCY": str(lat)}, activity_doc=DOC,
           op_signal="m_valid", op_name=f"FP32 {op}", paper="Table I (FP32 neuron, 250 MHz)",
           abc_quick=QUICK[op, lat][0], yosys=QUICK[op, lat][1])
-    for op in ("add", "mul") for lat in (3, 4)
+    for op, lat in QUICK
 ]
