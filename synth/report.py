@@ -14,7 +14,7 @@ SYNTH = REPORTS / "synth"
 PLANNED = [
     ("fp_add", "FP32 adder, LATENCY 3"), ("fp_add_l4", "FP32 adder, LATENCY 4"),
     ("fp_mul", "FP32 multiplier, LATENCY 3"), ("fp_mul_l4", "FP32 multiplier, LATENCY 4"),
-    ("neuron", "FP32 neuron lane of the MNIST engine: MUL_LAT 4, ADD_LAT 2, inputs and operands registered"),
+    ("neuron", "FP32 neuron lane of the MNIST engine: MUL_LAT 5, ADD_LAT 2, inputs and operands registered"),
     ("neuron_l2", "FP32 neuron lane, MUL_LAT = ADD_LAT = 2 (Table I)"),
     ("neuron_l3", "FP32 neuron lane, latency 3"), ("neuron_l4", "FP32 neuron lane, latency 4"),
     ("mlp_3331", "3-3-3-1 network (P = 3)"),

@@ -1,9 +1,8 @@
 """Units of the MLP training engine (rtl/neuron)."""
 
-from tb.units import Unit
+from tb.units import COMMON_FP, Unit
 
-NEURON_SOURCES = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v",
-                  "common/fp_add.v", "common/fp_mul.v", "common/ram_1r1w.v", "common/int_recip.v",
+NEURON_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "common/ram_1r1w.v", "common/int_recip.v",
                   "neuron/sigmoid_lut_rom.v", "neuron/sigmoid_alu_ucode.v", "neuron/mlp_lane.v",
                   "neuron/mlp_net.v")
 
@@ -22,7 +21,7 @@ MEMORY_SOURCES = ("memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.
 # inputs and operands registered, a 4-stage multiplier; synth block `neuron`).
 # ADD_LAT = 2 keeps the summation order (R = 2) of the accuracy runs in
 # reports/mnist_training.json; MUL_LAT, IN_REG and OP_REG change no result bit.
-FAST_LANE = {"mul_lat": 4, "add_lat": 2, "in_reg": 1, "op_reg": 1}
+FAST_LANE = {"mul_lat": 5, "add_lat": 2, "in_reg": 1, "op_reg": 1}
 
 
 def mlp_unit(scenario, p=1, max_sizes=(128, 100, 100, 10), max_out=10, mul_lat=2, add_lat=2, sigmoid=0,

@@ -8,7 +8,7 @@
 // pipeline registers (lane inputs; operand muxes -> multiplier) for clock
 // rate: results do not change, only the latency (see mlp_net).
 module mlp_lane #(
-    parameter MUL_LAT = 2,   // fp_mul register stages (1..4)
+    parameter MUL_LAT = 2,   // fp_mul register stages (1..5)
     parameter ADD_LAT = 2,   // fp_add register stages (1..4) = interleaved partial sums
     parameter IN_REG  = 0,   // 1: register every r_* input (the engine's operand path)
     parameter OP_REG  = 0,   // 1: register the selected operands before the multiplier
@@ -45,7 +45,7 @@ module mlp_lane #(
     localparam [31:0] EIGHT = 32'h41000000;
 
     initial begin
-        if (MUL_LAT < 1 || MUL_LAT > 4) $fatal(1, "mlp_lane: MUL_LAT must be 1..4");
+        if (MUL_LAT < 1 || MUL_LAT > 5) $fatal(1, "mlp_lane: MUL_LAT must be 1..5");
         if (ADD_LAT < 1 || ADD_LAT > 4) $fatal(1, "mlp_lane: ADD_LAT must be 1..4");
         if ((1 << IDX_W) < R) $fatal(1, "mlp_lane: IDX_W too small for ADD_LAT");
         if (IN_REG < 0 || IN_REG > 1 || OP_REG < 0 || OP_REG > 1) $fatal(1, "mlp_lane: IN_REG and OP_REG must be 0 or 1");

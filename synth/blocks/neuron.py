@@ -1,6 +1,6 @@
 """MLP training engine (rtl/neuron): one neuron lane (FP32 multiplier + adder,
 operand muxes, sigmoid LUT). `neuron` is the MNIST engine's lane: lane inputs
-and selected operands registered (IN_REG = OP_REG = 1), MUL_LAT = 4, ADD_LAT =
+and selected operands registered (IN_REG = OP_REG = 1), MUL_LAT = 5, ADD_LAT =
 2 (R = 2 partial sums: the summation order of the accuracy runs). `neuron_l2`
 is Table I's lane (MUL_LAT = ADD_LAT = 2, no extra registers), `neuron_l3`,
 `neuron_l4` the plain lane at latency 3 and 4 (another summation order). The
@@ -16,13 +16,12 @@ from the MUL_LAT = ADD_LAT = 2 engine's run (one simulation each). The 3-3-3-1
 network: RTL SAIF of its own test (red/not-red training)."""
 
 from synth.config import Block
-from tb.units import UNITS
+from tb.units import COMMON_FP, UNITS
 from tb.units_neuron import FAST_LANE
 
 NEURON_SOURCES = UNITS["mlp_mnist"].sources    # what the engine is built from (owner: tb/units_neuron.py)
 
-LANE_SOURCES = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v",
-                "common/fp_add.v", "common/fp_mul.v", "neuron/sigmoid_lut_rom.v", "neuron/mlp_lane.v")
+LANE_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "neuron/sigmoid_lut_rom.v", "neuron/mlp_lane.v")
 MNIST_ENV = {"MLP_M": "2", "MLP_BATCHES": "1"}
 MNIST_DOC = "cocotb test_mnist_batches (tb/test_mlp.py): 784-100-100-10 training on 2 real MNIST images"
 MNIST_MAX = {"MAX_S0": 784, "MAX_S1": 100, "MAX_S2": 100, "MAX_S3": 10, "MAX_OUT": 10, "SIGMOID": 0}
