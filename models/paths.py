@@ -33,7 +33,8 @@ def liberty(corner="typ"):
         import gzip
         import shutil
         out.parent.mkdir(parents=True, exist_ok=True)
-        with gzip.open(gz, "rb") as src, open(out.with_suffix(".tmp"), "wb") as dst:
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")     # parallel synthesis jobs race here
+        with gzip.open(gz, "rb") as src, open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
-        out.with_suffix(".tmp").rename(out)
+        tmp.rename(out)
     return out

@@ -17,7 +17,7 @@ def cell_models():
     lib = liberty()
     if not out.exists() or out.stat().st_mtime < lib.stat().st_mtime:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp.v")
+        tmp = out.with_suffix(f".{os.getpid()}.tmp.v")
         subprocess.run(["yosys", "-q", "-p", f"read_liberty -ignore_miss_func {lib}; "
                         f"write_verilog -noattr {tmp}"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -265,7 +265,7 @@ def _rtl_saif(unit, testcase, run_unit, build_dir_for):
         if tests == 0 or failed:
             raise RuntimeError(f"activity run {unit.toplevel}/{testcase}: {failed} of {tests} failed")
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(build_dir_for(unit, "saif") / "dump.saif", tmp)
         tmp.rename(cached)
     return cached
