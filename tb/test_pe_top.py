@@ -17,7 +17,7 @@ descriptor. Two independent references check it:
   WB beats, dout on the rows: pa.wg3_transposed).
 
 Environment (tb/units_pe.py): PE_ROWS, PE_COLS, PE_OUT_ROWS, PE_ACC_W,
-PE_IDEPTH, PE_WDEPTH (HDL parameters), PE_SIDE, PE_N (crop, batch), PE_CASES
+PE_IDEPTH, PE_WDEPTH, PE_ACT_BYTES, PE_WGT_WORDS (HDL parameters), PE_SIDE, PE_N (crop, batch), PE_CASES
 (comma list of layer:phase), PE_STALL / PE_IDLE (sink stall / source idle
 probability), PE_REPORT (JSON path for the measured cycles of test_layers).
 """
@@ -43,6 +43,8 @@ OUT_ROWS = int(os.environ.get("PE_OUT_ROWS", "2"))
 ACC_W = int(os.environ.get("PE_ACC_W", "32"))
 IDEPTH = int(os.environ.get("PE_IDEPTH", "1024"))
 WDEPTH = int(os.environ.get("PE_WDEPTH", "2048"))
+ACT_BYTES = int(os.environ.get("PE_ACT_BYTES", "1"))
+WGT_WORDS = int(os.environ.get("PE_WGT_WORDS", "1"))
 SIDE = int(os.environ.get("PE_SIDE", "8"))
 N = int(os.environ.get("PE_N", "2"))
 CASES = [tuple(c.split(":")) for c in os.environ.get(
@@ -70,10 +72,15 @@ def layer_descriptor(layer, phase, rq=0, shift=0):
                       layer.pad, rq, shift)
 
 
+def _words(b, items):
+    """int8 triples -> (items, words per item) of 24-bit ints, byte j at bits 8j."""
+    b = np.ascontiguousarray(b, np.int8).reshape(-1, 3).view(np.uint8).astype(np.int64)
+    return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).reshape(items, -1)
+
+
 def weight_words(w):
-    """OIHW int8 -> one int per kernel row, byte kx at bits 8kx."""
-    b = np.ascontiguousarray(w, np.int8).reshape(-1, 3).view(np.uint8).astype(np.int64)
-    return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).tolist()
+    """OIHW int8 -> per output channel, one word per kernel row, byte kx at bits 8kx."""
+    return _words(w, w.shape[0])
 
 
 def wg3_weight_words(x, d, stride):
@@ -85,8 +92,7 @@ def wg3_weight_words(x, d, stride):
     m, n_w = b.shape[:2]
     bp = np.zeros((m, -(-n_w // 3) * 3, 3), np.int8)
     bp[:, :n_w] = b
-    b = bp.reshape(-1, 3).view(np.uint8).astype(np.int64)
-    return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).tolist()
+    return _words(bp, m)
 
 
 def bc_weight_words(w, d, phase):
@@ -105,8 +111,18 @@ def bc_weight_words(w, d, phase):
     p, r = a.shape
     ap = np.zeros((-(-p // 3) * 3, -(-r // 3) * 3), np.int8)
     ap[:p, :r] = a
-    b = ap.reshape(-1, 3, ap.shape[1]).transpose(0, 2, 1).reshape(-1, 3).view(np.uint8).astype(np.int64)
-    return (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)).tolist()
+    return _words(ap.reshape(-1, 3, ap.shape[1]).transpose(0, 2, 1), ap.shape[0] // 3)
+
+
+def wgt_beats(items):
+    """Per-item words -> s_wgt beat values: WGT_WORDS words per beat (word i at
+    bits 24i), each item zero-padded to a whole number of beats."""
+    if WGT_WORDS == 1:
+        return items.reshape(-1).tolist()
+    m, n = items.shape
+    pad = np.zeros((m, -(-n // WGT_WORDS) * WGT_WORDS), np.int64)
+    pad[:, :n] = items
+    return [sum(int(v) << (24 * i) for i, v in enumerate(row)) for row in pad.reshape(-1, WGT_WORDS)]
 
 
 def schedule(layer, phase, x, w, d):
@@ -114,8 +130,16 @@ def schedule(layer, phase, x, w, d):
     return pa.ctrl_program(layer, phase, x, w, d, ROWS, COLS)
 
 
-def act_bytes(t):
-    return np.ascontiguousarray(t, np.int8).reshape(-1).view(np.uint8).tolist()
+def act_beats(t):
+    """A tensor -> s_act beat values: ACT_BYTES bytes per beat in NCHW order,
+    byte k at bits 8k, the final beat zero-padded."""
+    b = np.ascontiguousarray(t, np.int8).reshape(-1).view(np.uint8).tobytes()
+    return [int.from_bytes(b[i:i + ACT_BYTES], "little") for i in range(0, len(b), ACT_BYTES)]
+
+
+def with_last(beats):
+    """Stream items, s_last on the final beat."""
+    return [{"data": v, "last": int(i == len(beats) - 1)} for i, v in enumerate(beats)]
 
 
 class PeTopTB:
@@ -125,8 +149,8 @@ class PeTopTB:
         self.clock = 0
         cocotb.start_soon(self._count())
         self.desc = StreamDriver(dut, "s_desc", dut.clk, ["data"])
-        self.act = StreamDriver(dut, "s_act", dut.clk, ["data"], idle_prob=idle_prob, seed=seed)
-        self.wgt = StreamDriver(dut, "s_wgt", dut.clk, ["data"], idle_prob=idle_prob, seed=seed + 1)
+        self.act = StreamDriver(dut, "s_act", dut.clk, ["data", "last"], idle_prob=idle_prob, seed=seed)
+        self.wgt = StreamDriver(dut, "s_wgt", dut.clk, ["data", "last"], idle_prob=idle_prob, seed=seed + 1)
         self.sink = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 2)
         self.out_mon = StreamMonitor(dut, "m", dut.clk, ["data", "group", "tlast", "ovf"], reset=dut.rst)
         self.got = []
@@ -153,33 +177,36 @@ class PeTopTB:
             d.flush()
         await reset(self.dut.clk, self.dut.rst)
 
-    def send_layer(self, layer, phase, x, w, d, rq=0, shift=0):
+    def send_layer(self, layer, phase, x, w, d, rq=0, shift=0, mangle=None):
         """Queues the descriptor and both tensor streams; returns the number of
-        stream items."""
+        stream beats. mangle(act, wgt) -> (act, wgt) alters the stream items."""
         self.desc.append({"data": layer_descriptor(layer, phase, rq, shift)})
         wg3 = phase == "wg" and layer.k == 3
         x_rows = wg3 and layer.stride == 2 and pa.wg3_transposed(layer.c, layer.m, ROWS, COLS)
-        act = act_bytes(d if phase == "bp" or x_rows else x)
+        act = with_last(act_beats(d if phase == "bp" or x_rows else x))
         if wg3:
             wgt = wg3_weight_words(x, d, layer.stride)
         elif layer.k == 1 or phase == "wg":
             wgt = bc_weight_words(w, d, phase)
         else:
             wgt = weight_words(w)
+        wgt = with_last(wgt_beats(wgt))
+        if mangle is not None:
+            act, wgt = mangle(act, wgt)
         for v in act:
-            self.act.append({"data": v})
+            self.act.append(v)
         for v in wgt:
-            self.wgt.append({"data": v})
+            self.wgt.append(v)
         return len(act) + len(wgt)
 
     def expect(self, prog, ref_flat, context):
         """The schedule's result beats carrying the reference (tb/pe_beats.py)."""
         self.expected.extend(BEATS.program(prog, ref_flat, context))
 
-    async def run_layer(self, layer, phase, x, w, d, rq=0, shift=0, context=""):
+    async def run_layer(self, layer, phase, x, w, d, rq=0, shift=0, context="", mangle=None, err_code=0):
         """Streams one layer's tensors, waits for its result beats, assembles
-        the result tensor by the schedule's map. Returns (result, reference,
-        cycle counts)."""
+        the result tensor by the schedule's map; err_code: the error expected
+        afterwards (0: none). Returns (result, reference, cycle counts)."""
         prog = schedule(layer, phase, x, w, d)
         ref_flat = pa.reference(layer, phase, x, w, d).reshape(-1)
         if rq:
@@ -187,7 +214,7 @@ class PeTopTB:
         n_out = len(prog.tiles) * GROUPS
         start, beat0, t0 = len(self.got), len(self.beat_at), self.clock
         self.expect(prog, ref_flat, context)
-        n_in = self.send_layer(layer, phase, x, w, d, rq, shift)
+        n_in = self.send_layer(layer, phase, x, w, d, rq, shift, mangle)
         limit = int((n_in + prog.beats + n_out * 4 + 200) * (1 + 4 * IDLE) * (1 + 4 * STALL))
         for _ in range(limit):
             await RisingEdge(self.dut.clk)
@@ -198,7 +225,9 @@ class PeTopTB:
         assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
         assert len(self.beat_at) - beat0 == prog.beats, f"{context}: {len(self.beat_at) - beat0} beats, schedule {prog.beats}"
         await ReadOnly()
-        assert not self.dut.busy.value and not self.dut.err.value, f"{context}: busy or err after the layer"
+        assert not self.dut.busy.value, f"{context}: busy after the layer"
+        assert int(self.dut.err.value) == (err_code != 0), f"{context}: err {self.dut.err.value}"
+        assert not err_code or int(self.dut.err_code.value) == err_code, f"{context}: err_code {self.dut.err_code.value}"
         await RisingEdge(self.dut.clk)
         out, seen = BEATS.assemble(prog, self.got[start:])
         # every element once, except BP 1x1 stride 2: din off the stride grid is never computed (zero)
@@ -317,8 +346,8 @@ async def test_bad_descriptors(dut):
         await tb.reset()
         assert not dut.err.value
         tb.desc.append({"data": descriptor(**fields)})
-        tb.act.append({"data": 1})       # offered data must stay untaken
-        tb.wgt.append({"data": 1})
+        tb.act.append({"data": 1, "last": 1})       # offered data must stay untaken
+        tb.wgt.append({"data": 1, "last": 1})
         for _ in range(8):
             await RisingEdge(dut.clk)
         await ReadOnly()
@@ -366,4 +395,36 @@ async def test_reset_mid_layer(dut):
     layer, x, w, d = data["conv_16_32_3x3_s2"]
     got, exp, _ = await tb.run_layer(layer, "fp", x, w, d, context="after reset")
     assert np.array_equal(got, exp)
+    assert tb.scoreboard.result
+
+
+def _early(items):
+    """The stream cut one beat short, s_last on its new final beat."""
+    return with_last([v["data"] for v in items[:-1]])
+
+
+def _no_last(items):
+    return [{**v, "last": 0} for v in items]
+
+
+@cocotb.test()
+async def test_stream_last(dut):
+    """s_act_last / s_wgt_last one beat early (the stream cut short) or missing
+    on the final beat: err_code 2, the layer still runs and ends (its
+    buffers hold the same tensors from a correct run before, so its results
+    are exact), and the next layer, sent right after, is exact: nothing of it
+    was taken by the mangled one. Reset clears err."""
+    tb = PeTopTB(dut, seed=13)
+    data = _data(seed=6)
+    a, b = data["conv_16_16_3x3_s1"], data["conv_16_32_3x3_s2"]
+    cases = {"act early": lambda act, wgt: (_early(act), wgt), "act missing": lambda act, wgt: (_no_last(act), wgt),
+             "wgt early": lambda act, wgt: (act, _early(wgt)), "wgt missing": lambda act, wgt: (act, _no_last(wgt))}
+    for name, mangle in cases.items():
+        await tb.reset()
+        tb.expected.clear()
+        assert not dut.err.value, "reset does not clear err"
+        for ctx, layer, m, code in ((f"{name}: before", a, None, 0), (name, a, mangle, 2), (f"{name}: next", b, None, 2)):
+            lay, x, w, d = layer
+            got, exp, _ = await tb.run_layer(lay, "fp", x, w, d, context=ctx, mangle=m, err_code=code)
+            assert np.array_equal(got, exp), f"{ctx}: {(got != exp).sum()} differ"
     assert tb.scoreboard.result

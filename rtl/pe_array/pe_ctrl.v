@@ -42,8 +42,9 @@
 // [47:32] C, [63:48] M, [79:64] H, [95:80] W.
 // A rejected descriptor loads nothing, sets err and err_code and returns to
 // idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
-// K/2, odd H or W at stride 2, phase 3), 2 legal but not mapped by this
-// controller (none at present: reserved), 3 above buffer capacity.
+// K/2, odd H or W at stride 2, phase 3), 3 above buffer capacity. err_code 2:
+// a stream's s_last did not match the descriptor's size; that layer still
+// runs (on the data taken up to its count or its s_last) and ends normally.
 module pe_ctrl #(
     parameter ROWS   = 16,    // PE rows
     parameter COLS   = 32,    // PE columns
@@ -51,7 +52,7 @@ module pe_ctrl #(
     parameter WDEPTH = 1024,  // weight buffer words per bank
     parameter WALK   = 4,     // columns the walker fills per clock; divides COLS
     parameter IAW    = (IDEPTH > 1) ? $clog2(IDEPTH) : 1,   // input word address bits
-    parameter WAW    = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,   // weight word address bits
+    parameter WAW    = (WDEPTH > 5) ? $clog2(WDEPTH / 3) : 1,   // weight kernel slot address bits
     parameter RW     = (ROWS > 1) ? $clog2(ROWS) : 1        // row index bits
 ) (
     input  wire                 clk,
@@ -66,6 +67,7 @@ module pe_ctrl #(
     output wire [IAW-1:0]       ib_ld_q,
     output wire [1:0]           ib_ld_r,
     input  wire                 ib_ld_busy,
+    input  wire                 ib_ld_err,
     output wire                 ib_rd_en,
     output wire [COLS*IAW-1:0]  ib_rd_q,
     output wire [COLS*2-1:0]    ib_rd_r,
@@ -75,10 +77,12 @@ module pe_ctrl #(
     output wire [15:0]          wb_ld_m,
     output wire [15:0]          wb_ld_c,
     input  wire                 wb_ld_busy,
+    input  wire                 wb_ld_err,
     output wire                 wb_rd_en,
     output wire                 wb_rd_bp,
     output wire [1:0]           wb_rd_perm,
     output wire [WAW-1:0]       wb_rd_addr,
+    output wire [1:0]           wb_rd_ky,
     output wire [RW-1:0]        wb_rd_rot,
     output wire [ROWS-1:0]      wb_rd_rowmask,
     // array beat control (operands come from the buffers)
@@ -100,13 +104,15 @@ module pe_ctrl #(
     localparam integer  RMAX_I = ROWS - 1;
     localparam [KW-1:0] WALK_K = WALK_I[KW-1:0];
     localparam [RW-1:0] RMAX = RMAX_I[RW-1:0];
+    localparam integer   ROWS_I = ROWS;
+    localparam [WAW-1:0] ROWS_S = ROWS_I[WAW-1:0];
     localparam [2:0] S_IDLE = 3'd0, S_CHECK = 3'd1, S_LOAD = 3'd2, S_RUN = 3'd3;
 
     initial begin
         if (ROWS < 1 || COLS < 1) $fatal(1, "pe_ctrl: ROWS and COLS must be >= 1");
         if (WALK < 1 || COLS % WALK != 0) $fatal(1, "pe_ctrl: WALK must divide COLS");
-        if (IDEPTH < 2 || WDEPTH < 2) $fatal(1, "pe_ctrl: buffer depths must be >= 2");
-        if ((1 << RW) < ROWS || (1 << IAW) < IDEPTH || (1 << WAW) < WDEPTH)
+        if (IDEPTH < 2 || WDEPTH < 6) $fatal(1, "pe_ctrl: IDEPTH >= 2 and WDEPTH >= 6");
+        if ((1 << RW) < ROWS || (1 << IAW) < IDEPTH || (1 << WAW) < WDEPTH / 3)
             $fatal(1, "pe_ctrl: RW, IAW or WAW too small");
     end
 
@@ -167,7 +173,6 @@ module pe_ctrl #(
                      (d_stride == 2'd2 && (d_h[0] || d_w[0]));
     wire [15:0] ho_d = d_stride == 2'd2 ? d_h >> 1 : d_h;
     wire [15:0] wo_d = d_stride == 2'd2 ? d_w >> 1 : d_w;
-    wire unmapped  = 1'b0;
     // 1x1 / FC / WG: the reduction walks weight-buffer words (BC counters)
     wire        d_bc   = d_k == 2'd1 || d_wg;
     wire [47:0] r_d    = d_n * ho_d * wo_d;            // WG: output positions (reduction)
@@ -191,7 +196,7 @@ module pe_ctrl #(
     wire [47:0] w_words  = d_bc ? (({31'd0, g_d} + ROWS - 1) / ROWS) * 3 * {31'd0, c3_d} :
                                   (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
     wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
-    wire [1:0] code = shape_bad ? 2'd1 : unmapped ? 2'd2 : cap_bad ? 2'd3 : 2'd0;
+    wire [1:0] code = shape_bad ? 2'd1 : cap_bad ? 2'd3 : 2'd0;
 
     assign s_desc_ready = state_q == S_IDLE;
     wire desc_fire = s_desc_valid && state_q == S_IDLE;
@@ -206,7 +211,7 @@ module pe_ctrl #(
     reg [4:0]    shift_q;
     reg [15:0]   n_n_q, cx_n_q, rows_n_q, hx_q, wx_q, ho_n_q, wo_n_q;
     reg [QW+1:0] k_w_q, k_2w_q, k_w1_q, k_2w1_q, k_hw_q, k_chw_q, k_s_q, k_sw_q;
-    reg [WAW-1:0] c3_q;
+    reg [WAW-1:0] c1_q;                                  // kernel slots per row block
 
     assign ib_ld_start = start;
     assign ib_ld_count = in_bytes[31:0];
@@ -258,7 +263,7 @@ module pe_ctrl #(
             k_chw_q  <= d_wg ? qr(hw[QW-1:0]) : qr(chw[QW-1:0]);
             k_s_q    <= d_wgt ? qr(hw[QW-1:0]) : d_wg ? qr({{(QW-1){1'b0}}, 1'b1}) : qr({{(QW-2){1'b0}}, sw_d});
             k_sw_q   <= d_wg ? qr(wx_d[QW-1:0]) : qr(s2w[QW-1:0]);
-            c3_q     <= (d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0]) * 3;
+            c1_q     <= d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0];
         end
     end
 
@@ -346,7 +351,7 @@ module pe_ctrl #(
     reg  [QW+1:0]  offc_q;
     reg            par_q;                          // EO: odd input rows
     reg  [1:0]     p_mode_q;
-    reg  [WAW-1:0] cx3_q, cxd_q, r0x3_q, rb3c_q;
+    reg  [WAW-1:0] cxs_q, cxd_q, r0s_q, rbc_q;      // kernel slots
     reg            p_valid_q, p_first_q, p_last_q, p_rq_q;
     reg  [4:0]     p_shift_q;
     // WG: output position (yo, xo) of the beat, its input row/column, the row and image byte offsets
@@ -413,7 +418,7 @@ module pe_ctrl #(
 
     always @(posedge clk) begin
         if (rst || state_q != S_RUN) begin
-            {cx_q, r0_q, cxmod_q, offc_q, cx3_q, cxd_q, r0x3_q, rb3c_q} <= 0;
+            {cx_q, r0_q, cxmod_q, offc_q, cxs_q, cxd_q, r0s_q, rbc_q} <= 0;
             {py_q, px_q, pys_q, pxs_q, prow_q, pimg_q} <= 0;
             ky_q   <= eo_q ? 2'd1 : 2'd0;
             par_q  <= 1'b0;
@@ -427,17 +432,17 @@ module pe_ctrl #(
                     ky_q    <= ky_first;
                     cx_q    <= cx_q + 16'd1;
                     cxmod_q <= (cxmod_q == RMAX) ? {RW{1'b0}} : cxmod_q + 1'b1;
-                    cx3_q   <= cx3_q + {{(WAW-2){1'b0}}, 2'd3};
-                    if (cxmod_q == RMAX) cxd_q <= cxd_q + c3_q;
+                    cxs_q   <= cxs_q + 1'b1;
+                    if (cxmod_q == RMAX) cxd_q <= cxd_q + c1_q;
                     offc_q  <= qr_add(offc_q, k_hw_q);
                 end else begin
-                    {cx_q, cxmod_q, cx3_q, cxd_q, offc_q} <= 0;
+                    {cx_q, cxmod_q, cxs_q, cxd_q, offc_q} <= 0;
                     ky_q  <= (eo_q && !par_d) ? 2'd1 : 2'd0;
                     par_q <= par_d;
                     if (cu_lastq_q && (!eo_q || par_q)) begin
                         r0_q   <= r0_q + ROWS;
-                        r0x3_q <= r0x3_q + 3 * ROWS;
-                        rb3c_q <= rb3c_q + c3_q;
+                        r0s_q  <= r0s_q + ROWS_S;
+                        rbc_q  <= rbc_q + c1_q;
                     end
                     tile_q <= 1'b0;
                 end
@@ -521,9 +526,8 @@ module pe_ctrl #(
     wire   bpk        = bp_q && !bc_q;           // BP reads rotated kernels; BC words come transposed
     assign wb_rd_bp   = bpk;
     assign wb_rd_perm = eo_q ? 2'd2 : bpk ? 2'd1 : 2'd0;
-    wire [WAW-1:0] ky_w = {{(WAW-2){1'b0}}, ky_q};
-    assign wb_rd_addr = eo_q ? cxd_q + r0x3_q + ky_w :
-                        bpk ? cxd_q + r0x3_q + {{(WAW-2){1'b0}}, 2'd2} - ky_w : rb3c_q + cx3_q + ky_w;
+    assign wb_rd_addr = (eo_q || bpk) ? cxd_q + r0s_q : rbc_q + cxs_q;
+    assign wb_rd_ky   = (bpk && !eo_q) ? 2'd2 - ky_q : ky_q;
     assign wb_rd_rot  = cxmod_q;
 
     // ---- beat register: the buffers' read data is the beat's operands
@@ -572,6 +576,11 @@ module pe_ctrl #(
                 S_RUN:   if (layer_end) state_q <= S_IDLE;
                 default: state_q <= S_IDLE;
             endcase
+            // s_last misplaced: the layer still runs on what was loaded
+            if (ib_ld_err || wb_ld_err) begin
+                err_q      <= 1'b1;
+                err_code_q <= 2'd2;
+            end
         end
     end
     assign busy     = state_q != S_IDLE || p_valid_q;
