@@ -207,15 +207,30 @@ class PeTopTB:
         """Streams one layer's tensors, waits for its result beats, assembles
         the result tensor by the schedule's map; err_code: the error expected
         afterwards (0: none). Returns (result, reference, cycle counts)."""
-        prog = schedule(layer, phase, x, w, d)
-        ref_flat = pa.reference(layer, phase, x, w, d).reshape(-1)
-        if rq:
-            ref_flat = quant.requantize(torch.from_numpy(ref_flat), shift).numpy().astype(np.int64)
-        n_out = len(prog.tiles) * GROUPS
+        job = dict(layer=layer, phase=phase, x=x, w=w, d=d, rq=rq, shift=shift, context=context, mangle=mangle)
+        return (await self.run_layers([job], err_code))[0]
+
+    async def run_layers(self, jobs, err_code=0):
+        """Queues every job's descriptor and streams at once (back to back),
+        waits for all result beats (in job order), assembles each result.
+        Returns [(result, reference, cycle counts)] per job; cycles_total
+        counts from the queueing to the job's last result beat, cycles_since_prev
+        from the previous job's last result beat."""
         start, beat0, t0 = len(self.got), len(self.beat_at), self.clock
-        self.expect(prog, ref_flat, context)
-        n_in = self.send_layer(layer, phase, x, w, d, rq, shift, mangle)
-        limit = int((n_in + prog.beats + n_out * 4 + 200) * (1 + 4 * IDLE) * (1 + 4 * STALL))
+        per, n_in = [], 0
+        for j in jobs:
+            layer, phase, x, w, d = j["layer"], j["phase"], j["x"], j["w"], j["d"]
+            prog = schedule(layer, phase, x, w, d)
+            ref_flat = pa.reference(layer, phase, x, w, d).reshape(-1)
+            if j.get("rq"):
+                ref_flat = quant.requantize(torch.from_numpy(ref_flat), j["shift"]).numpy().astype(np.int64)
+            self.expect(prog, ref_flat, j["context"])
+            n_in += self.send_layer(layer, phase, x, w, d, j.get("rq", 0), j.get("shift", 0), j.get("mangle"))
+            per.append((j, prog, ref_flat, len(prog.tiles) * GROUPS))
+        context = ", ".join(j["context"] for j in jobs)
+        n_out = sum(p[3] for p in per)
+        n_beats = sum(p[1].beats for p in per)
+        limit = int((n_in + n_beats + n_out * 4 + 200 * len(jobs)) * (1 + 4 * IDLE) * (1 + 4 * STALL))
         for _ in range(limit):
             await RisingEdge(self.dut.clk)
             if len(self.got) - start >= n_out:
@@ -223,21 +238,28 @@ class PeTopTB:
         await ClockCycles(self.dut.clk, GROUPS + 8)     # a spurious extra beat would show here
         assert len(self.got) - start == n_out, f"{context}: {len(self.got) - start} of {n_out} result beats"
         assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
-        assert len(self.beat_at) - beat0 == prog.beats, f"{context}: {len(self.beat_at) - beat0} beats, schedule {prog.beats}"
+        assert len(self.beat_at) - beat0 == n_beats, f"{context}: {len(self.beat_at) - beat0} beats, schedule {n_beats}"
         await ReadOnly()
-        assert not self.dut.busy.value, f"{context}: busy after the layer"
+        assert not self.dut.busy.value, f"{context}: busy after the layers"
         assert int(self.dut.err.value) == (err_code != 0), f"{context}: err {self.dut.err.value}"
         assert not err_code or int(self.dut.err_code.value) == err_code, f"{context}: err_code {self.dut.err_code.value}"
         await RisingEdge(self.dut.clk)
-        out, seen = BEATS.assemble(prog, self.got[start:])
-        # every element once, except BP 1x1 stride 2: din off the stride grid is never computed (zero)
-        assert (seen <= 1).all() and (ref_flat[seen == 0] == 0).all(), f"{context}: an element computed twice"
-        assert (seen == 1).all() or (layer.k == 1 and phase == "bp" and layer.stride == 2), \
-            f"{context}: an element not computed"
-        cycles = {"cycles_total": self.got_at[-1] - t0,
-                  "cycles_compute": self.got_at[-1] - self.beat_at[beat0] + 1,
-                  "beats": prog.beats, "cycles_model": prog.cycles(OUT_ROWS)}
-        return out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), cycles
+        results, o, b, prev = [], start, beat0, None
+        for j, prog, ref_flat, n in per:
+            layer, phase, ctx = j["layer"], j["phase"], j["context"]
+            out, seen = BEATS.assemble(prog, self.got[o:o + n])
+            # every element once, except BP 1x1 stride 2: din off the stride grid is never computed (zero)
+            assert (seen <= 1).all() and (ref_flat[seen == 0] == 0).all(), f"{ctx}: an element computed twice"
+            assert (seen == 1).all() or (layer.k == 1 and phase == "bp" and layer.stride == 2), \
+                f"{ctx}: an element not computed"
+            end = self.got_at[o + n - 1]
+            cycles = {"cycles_total": end - t0, "cycles_compute": end - self.beat_at[b] + 1,
+                      "beats": prog.beats, "cycles_model": prog.cycles(OUT_ROWS)}
+            if prev is not None:
+                cycles["cycles_since_prev"] = end - prev
+            results.append((out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), cycles))
+            o, b, prev = o + n, b + prog.beats, end
+        return results
 
 
 def _data(seed=1):
@@ -366,24 +388,32 @@ async def test_bad_descriptors(dut):
 
 @cocotb.test()
 async def test_reset_mid_layer(dut):
-    """Reset while loading and while computing (results pending): nothing of
-    the interrupted layer comes out afterwards, the next layer is exact."""
+    """Reset while loading, while computing (results pending), and while
+    computing one layer with the next one loading into the other buffer half
+    (two descriptors queued): nothing of the interrupted layers comes out
+    afterwards, the next layer is exact."""
     tb = PeTopTB(dut, seed=9)
     data = _data(seed=4)
     layer, x, w, d = data["conv_16_16_3x3_s1"]
-    for wait_state in (2, 3):            # pe_ctrl S_LOAD, S_RUN
+    ctrl = dut.u_ctrl
+    # (loader state, runner state) to wait for: pe_ctrl L_LOAD; R_RUN; R_RUN with L_LOAD
+    for wait, queued in (((2, None), 1), ((None, 3), 1), ((2, 3), 2)):
         await tb.reset()
         tb.expected.clear()
-        tb.expect(pa.program(layer, "bp", x, w, d, ROWS, COLS),
-                  pa.reference(layer, "bp", x, w, d).reshape(-1), "before reset")
-        tb.send_layer(layer, "bp", x, w, d)
+        for _ in range(queued):
+            tb.expect(pa.program(layer, "bp", x, w, d, ROWS, COLS),
+                      pa.reference(layer, "bp", x, w, d).reshape(-1), "before reset")
+            tb.send_layer(layer, "bp", x, w, d)
+
+        def there():
+            return all(v is None or int(sig.value) == v for v, sig in zip(wait, (ctrl.l_state_q, ctrl.r_state_q)))
         for _ in range(100000):
             await RisingEdge(dut.clk)
-            if int(dut.u_ctrl.state_q.value) == wait_state:
+            if there():
                 break
-        await ClockCycles(dut.clk, 150 if wait_state == 3 else 20)
-        assert int(dut.u_ctrl.state_q.value) == wait_state
-        if wait_state == 3:
+        await ClockCycles(dut.clk, 20 if wait[1] is None else 150 // queued)
+        assert there(), f"{wait}: state not reached"
+        if wait[1] is not None:
             assert len(tb.got) > 0, "no result before the reset"
         n_before = len(tb.got)
         await tb.reset()
@@ -395,6 +425,46 @@ async def test_reset_mid_layer(dut):
     layer, x, w, d = data["conv_16_32_3x3_s2"]
     got, exp, _ = await tb.run_layer(layer, "fp", x, w, d, context="after reset")
     assert np.array_equal(got, exp)
+    assert tb.scoreboard.result
+
+
+# back to back: layers that fit half of both buffers (ping-pong) and one that does not (conv_32_64)
+B2B = ["conv_16_16_3x3_s1:fp", "conv_16_16_3x3_s1:bp", "conv_16_32_3x3_s2:wg", "shortcut_16_32_1x1_s2:fp",
+       "conv_32_64_3x3_s2:fp", "fc_64_10:bp", "conv1_3x3_s1:fp", "conv_16_32_3x3_s2:bp", "shortcut_16_32_1x1_s2:wg"]
+
+
+@cocotb.test()
+async def test_back_to_back(dut):
+    """Several descriptors and their streams queued at once: each layer's
+    results exact against PyTorch, in descriptor order, under output
+    backpressure and input gaps; the streams of a layer that fits half the
+    buffers are taken while the array computes the previous layer."""
+    tb = PeTopTB(dut, seed=15)
+    await tb.reset()
+    data = _data(seed=7)
+    overlap = []
+
+    async def watch():
+        # clocks on which s_act or s_wgt moves while the array takes a beat
+        while True:
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            moving = (dut.s_act_valid.value and dut.s_act_ready.value) or (dut.s_wgt_valid.value and dut.s_wgt_ready.value)
+            if moving and dut.u_arr.s_valid.value and dut.u_arr.s_ready.value:
+                overlap.append(tb.clock)
+    watcher = cocotb.start_soon(watch())
+    jobs = []
+    for case in B2B:
+        name, phase = case.split(":")
+        layer, x, w, d = data[name]
+        jobs.append(dict(layer=layer, phase=phase, x=x, w=w, d=d, context=case))
+    results = await tb.run_layers(jobs)
+    watcher.cancel()
+    for job, (got, exp, cyc) in zip(jobs, results):
+        assert np.array_equal(got, exp), f"{job['context']}: {(got != exp).sum()} of {exp.size} differ"
+        dut._log.info("%s: %d elements exact, %s", job["context"], exp.size, cyc)
+    assert len(overlap) > 0, "no stream beat taken while the array computed"
+    dut._log.info("%d clocks with loading and computing at once", len(overlap))
     assert tb.scoreboard.result
 
 

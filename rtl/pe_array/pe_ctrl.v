@@ -76,6 +76,7 @@ module pe_ctrl #(
     output wire                 wb_ld_start,
     output wire [15:0]          wb_ld_m,
     output wire [15:0]          wb_ld_c,
+    output wire [WAW-1:0]       wb_ld_base,   // first kernel slot
     input  wire                 wb_ld_busy,
     input  wire                 wb_ld_err,
     output wire                 wb_rd_en,
@@ -106,7 +107,14 @@ module pe_ctrl #(
     localparam [RW-1:0] RMAX = RMAX_I[RW-1:0];
     localparam integer   ROWS_I = ROWS;
     localparam [WAW-1:0] ROWS_S = ROWS_I[WAW-1:0];
-    localparam [2:0] S_IDLE = 3'd0, S_CHECK = 3'd1, S_LOAD = 3'd2, S_RUN = 3'd3;
+    // loader and runner states
+    localparam [1:0] L_IDLE = 2'd0, L_CHECK = 2'd1, L_LOAD = 2'd2;
+    localparam [1:0] R_IDLE = 2'd0, R_SETUP = 2'd1, R_PREP = 2'd2, R_RUN = 2'd3;
+    // buffer halves: input IDEPTH/2 words of 3 bytes, weights HS kernel slots
+    localparam integer   HQ_I = IDEPTH / 2;
+    localparam integer   HS_I = WDEPTH / 6;
+    localparam [IAW-1:0] HQ = HQ_I[IAW-1:0];
+    localparam [WAW-1:0] HS = HS_I[WAW-1:0];
 
     initial begin
         if (ROWS < 1 || COLS < 1) $fatal(1, "pe_ctrl: ROWS and COLS must be >= 1");
@@ -136,18 +144,24 @@ module pe_ctrl #(
         end
     endfunction
 
-    reg [2:0] state_q;
+    reg [1:0] l_state_q, r_state_q;
     reg       err_q;
+    // the loaded layer waiting for the runner, and the running layer's buffer half
+    reg [95:0] pend_q;
+    reg        pend_v_q, pend_half_q, pend_full_q, l_half_q, l_full_q, run_half_q, run_full_q;
+    wire       r_setup = r_state_q == R_SETUP;
+    wire       r_run   = r_state_q == R_RUN;
     reg [1:0] err_code_q;
 
-    // ---- descriptor
+    // ---- descriptor: the loader's (desc_q), or the pending one while the runner sets up
     reg  [95:0] desc_q;
-    wire [1:0]  d_phase  = desc_q[1:0];
-    wire [1:0]  d_k      = desc_q[3:2];
-    wire [1:0]  d_stride = desc_q[5:4];
-    wire [1:0]  d_pad    = desc_q[7:6];
-    wire [15:0] d_n = desc_q[31:16], d_c = desc_q[47:32], d_m = desc_q[63:48];
-    wire [15:0] d_h = desc_q[79:64], d_w = desc_q[95:80];
+    wire [95:0] dsel     = r_setup ? pend_q : desc_q;
+    wire [1:0]  d_phase  = dsel[1:0];
+    wire [1:0]  d_k      = dsel[3:2];
+    wire [1:0]  d_stride = dsel[5:4];
+    wire [1:0]  d_pad    = dsel[7:6];
+    wire [15:0] d_n = dsel[31:16], d_c = dsel[47:32], d_m = dsel[63:48];
+    wire [15:0] d_h = dsel[79:64], d_w = dsel[95:80];
     wire        d_bp = d_phase == 2'd1;
     wire        d_wg   = d_phase == 2'd2;
     wire        d_w3   = d_wg && d_k == 2'd3;          // WG 3x3: _wg3_ctrl
@@ -197,10 +211,15 @@ module pe_ctrl #(
                                   (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
     wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
     wire [1:0] code = shape_bad ? 2'd1 : cap_bad ? 2'd3 : 2'd0;
+    // a layer that fits half of both buffers loads while the other half computes
+    wire fit_half = in_bytes + 2 * wx_d + 3 <= 3 * HQ_I && w_words <= 3 * HS_I;
+    wire run_busy = r_state_q != R_IDLE;
+    wire can_load = !r_setup && !pend_v_q && (fit_half ? !(run_busy && run_full_q) : !run_busy);
+    wire ld_half  = fit_half && run_busy && !run_half_q;
 
-    assign s_desc_ready = state_q == S_IDLE;
-    wire desc_fire = s_desc_valid && state_q == S_IDLE;
-    wire start     = state_q == S_CHECK && code == 2'd0;
+    assign s_desc_ready = l_state_q == L_IDLE;
+    wire desc_fire = s_desc_valid && l_state_q == L_IDLE;
+    wire start     = l_state_q == L_CHECK && code == 2'd0 && can_load;
 
     // layer constants, registered at the check
     reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q, wgc_q, wgw_q, wgt_q;
@@ -216,18 +235,19 @@ module pe_ctrl #(
     assign ib_ld_start = start;
     assign ib_ld_count = in_bytes[31:0];
     wire [QW+1:0] ld_base = qr(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
-    assign ib_ld_q = ld_base[IAW+1:2];
+    assign ib_ld_q = ld_base[IAW+1:2] + (ld_half ? HQ : {IAW{1'b0}});
     assign ib_ld_r = ld_base[1:0];
     // sizes above capacity are rejected before these truncations matter
-    wire unused = &{1'b0, desc_q[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
+    wire unused = &{1'b0, dsel[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
                     lc_d[47:16], 1'b0};
     assign wb_ld_start = start;
     assign wb_ld_m = d_bc ? g_d[15:0] : d_m;
     assign wb_ld_c = d_bc ? c3_d[15:0] : d_c;
+    assign wb_ld_base = ld_half ? HS : {WAW{1'b0}};
 
     always @(posedge clk) begin
         if (desc_fire) desc_q <= s_desc_data;
-        if (start) begin
+        if (r_setup) begin
             bp_q     <= d_bp;
             eo_q     <= d_eo;
             bc_q     <= d_bc;
@@ -245,8 +265,8 @@ module pe_ctrl #(
             pk_sw_q  <= qr(s2w[QW-1:0]);
             pk_chw_q <= qr(chw[QW-1:0]);
             kyl_q    <= kyl_d[1:0];
-            rq_q     <= desc_q[8];
-            shift_q  <= desc_q[13:9];
+            rq_q     <= dsel[8];
+            shift_q  <= dsel[13:9];
             s2_q     <= sw_d == 2'd2 && !d_wg;
             n_n_q    <= d_wgt ? 16'd1 : d_wg ? d_c : d_n;
             cx_n_q   <= d_bc ? c3_d[15:0] : d_cx;
@@ -281,7 +301,7 @@ module pe_ctrl #(
     reg                    cu_lastq_q, tile_q;
 
     wire take_next;
-    wire w_emit = state_q == S_RUN && !nx_full_q;
+    wire w_emit = r_run && !nx_full_q;
     wire w_tend = w_k_q == KLAST;
     wire [15:0] s16 = s2_q ? 16'd2 : 16'd1;
     wire [WS*(WALK+1)-1:0] w_chain;
@@ -320,7 +340,7 @@ module pe_ctrl #(
     integer j;
     wire [31:0] w_k32 = {{(32-KW){1'b0}}, w_k_q};
     always @(posedge clk) begin
-        if (rst || state_q != S_RUN) begin
+        if (rst || !r_run) begin
             w_q        <= {WS{1'b0}};
             w_k_q      <= {KW{1'b0}};
             nx_full_q  <= 1'b0;
@@ -399,7 +419,7 @@ module pe_ctrl #(
     wire [32:0] l_next = lanes[3*33 +: 33];
     wire [QW+1:0] offc3 = qr_add(offc_q, {{(QW-1){1'b0}}, 1'b1, 2'd0});   // + 3 bytes
 
-    wire issue     = state_q == S_RUN && tile_q && (!p_valid_q || a_ready);
+    wire issue     = r_run && tile_q && (!p_valid_q || a_ready);
     // kernel rows of a beat group: 0, 1, 2; EO even rows: 1; EO odd rows: 0, 2
     wire [1:0] ky_first = (eo_q && !par_q) ? 2'd1 : 2'd0;
     wire       cx_end   = cx_q == cx_n_q - 16'd1;
@@ -414,10 +434,10 @@ module pe_ctrl #(
     wire [QW+1:0] koff = (wg_q && !k1_q && !wgt_q) ? {(QW+2){1'b0}} : bc_q ? k_w1_q : eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
                          ky_q == 2'd0 ? {(QW+2){1'b0}} : ky_q == 2'd1 ? k_w_q : k_2w_q;
     wire [QW+1:0] off_q = qr_add(offc_q, koff);
-    assign take_next = state_q == S_RUN && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
+    assign take_next = r_run && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
 
     always @(posedge clk) begin
-        if (rst || state_q != S_RUN) begin
+        if (rst || !r_run) begin
             {cx_q, r0_q, cxmod_q, offc_q, cxs_q, cxd_q, r0s_q, rbc_q} <= 0;
             {py_q, px_q, pys_q, pxs_q, prow_q, pimg_q} <= 0;
             ky_q   <= eo_q ? 2'd1 : 2'd0;
@@ -499,7 +519,7 @@ module pe_ctrl #(
             // EO reads dout x = u, u+1 (a0, a1) of row t (ky 1, 2) or t+1 (ky 0)
             wire          row_ok = cu_v_q[k] && (eo_q ? (ky_q != 2'd0 || msk[2]) : msk[{1'b0, ky_q}]);
             wire [2:0]    col_ok = eo_q ? {1'b0, msk[5], 1'b1} : msk[5:3];
-            assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2];
+            assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2] + (run_half_q ? HQ : {IAW{1'b0}});
             assign ib_rd_r[k*2 +: 2]     = a[1:0];
             // WG 3x3: kernel tap (ky, kx) of this column off the map at this position
             wire          wg_pad = !k1_q && ((!msk[0] && p_top) || (!msk[2] && p_bot) ||
@@ -526,7 +546,7 @@ module pe_ctrl #(
     wire   bpk        = bp_q && !bc_q;           // BP reads rotated kernels; BC words come transposed
     assign wb_rd_bp   = bpk;
     assign wb_rd_perm = eo_q ? 2'd2 : bpk ? 2'd1 : 2'd0;
-    assign wb_rd_addr = (eo_q || bpk) ? cxd_q + r0s_q : rbc_q + cxs_q;
+    assign wb_rd_addr = ((eo_q || bpk) ? cxd_q + r0s_q : rbc_q + cxs_q) + (run_half_q ? HS : {WAW{1'b0}});
     assign wb_rd_ky   = (bpk && !eo_q) ? 2'd2 - ky_q : ky_q;
     assign wb_rd_rot  = cxmod_q;
 
@@ -556,25 +576,42 @@ module pe_ctrl #(
     assign a_rq    = p_rq_q;
     assign a_shift = p_shift_q;
 
-    // ---- layer state
+    // ---- layer state: the loader checks and loads, the runner computes the
+    // pending layer; results leave in descriptor order
     always @(posedge clk) begin
         if (rst) begin
-            state_q    <= S_IDLE;
+            l_state_q  <= L_IDLE;
+            r_state_q  <= R_IDLE;
+            pend_v_q   <= 1'b0;
             err_q      <= 1'b0;
             err_code_q <= 2'd0;
         end else begin
-            case (state_q)
-                S_IDLE:  if (desc_fire) state_q <= S_CHECK;
-                S_CHECK: begin
-                    state_q <= (code == 2'd0) ? S_LOAD : S_IDLE;
+            case (l_state_q)
+                L_IDLE:  if (desc_fire) l_state_q <= L_CHECK;
+                L_CHECK: if (!r_setup) begin
                     if (code != 2'd0) begin
+                        l_state_q  <= L_IDLE;
                         err_q      <= 1'b1;
                         err_code_q <= code;
+                    end else if (can_load) begin
+                        l_state_q  <= L_LOAD;
                     end
                 end
-                S_LOAD:  if (!ib_ld_busy && !wb_ld_busy) state_q <= S_RUN;
-                S_RUN:   if (layer_end) state_q <= S_IDLE;
-                default: state_q <= S_IDLE;
+                L_LOAD:  if (!ib_ld_busy && !wb_ld_busy) begin
+                    l_state_q <= L_IDLE;
+                    pend_v_q  <= 1'b1;
+                end
+                default: l_state_q <= L_IDLE;
+            endcase
+            case (r_state_q)
+                R_IDLE:  if (pend_v_q) r_state_q <= R_SETUP;
+                R_SETUP: begin
+                    r_state_q <= R_PREP;
+                    pend_v_q  <= 1'b0;
+                end
+                R_PREP:  r_state_q <= R_RUN;
+                R_RUN:   if (layer_end) r_state_q <= R_IDLE;
+                default: r_state_q <= R_IDLE;
             endcase
             // s_last misplaced: the layer still runs on what was loaded
             if (ib_ld_err || wb_ld_err) begin
@@ -583,7 +620,22 @@ module pe_ctrl #(
             end
         end
     end
-    assign busy     = state_q != S_IDLE || p_valid_q;
+    always @(posedge clk) begin
+        if (start) begin
+            l_half_q <= ld_half;
+            l_full_q <= !fit_half;
+        end
+        if (l_state_q == L_LOAD) begin
+            pend_q      <= desc_q;
+            pend_half_q <= l_half_q;
+            pend_full_q <= l_full_q;
+        end
+        if (r_setup) begin
+            run_half_q <= pend_half_q;
+            run_full_q <= pend_full_q;
+        end
+    end
+    assign busy     = l_state_q != L_IDLE || pend_v_q || run_busy || p_valid_q;
     assign err      = err_q;
     assign err_code = err_code_q;
 endmodule

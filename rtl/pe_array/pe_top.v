@@ -74,7 +74,7 @@ module pe_top #(
     wire                wb_ld_start, wb_ld_busy, wb_ld_err, wb_rd_en, wb_rd_bp;
     wire [1:0]          wb_rd_perm, wb_rd_ky, a_mode;
     wire [15:0]         wb_ld_m, wb_ld_c;
-    wire [WAW-1:0]      wb_rd_addr;
+    wire [WAW-1:0]      wb_rd_addr, wb_ld_base;
     wire [RW-1:0]       wb_rd_rot;
     wire [ROWS-1:0]     wb_rd_rowmask;
     wire [ROWS*24-1:0]  b_ops;
@@ -87,7 +87,7 @@ module pe_top #(
         .ib_ld_start(ib_ld_start), .ib_ld_count(ib_ld_count), .ib_ld_q(ib_ld_q), .ib_ld_r(ib_ld_r),
         .ib_ld_busy(ib_ld_busy), .ib_ld_err(ib_ld_err), .ib_rd_en(ib_rd_en), .ib_rd_q(ib_rd_q), .ib_rd_r(ib_rd_r),
         .ib_rd_mask(ib_rd_mask),
-        .wb_ld_start(wb_ld_start), .wb_ld_m(wb_ld_m), .wb_ld_c(wb_ld_c), .wb_ld_busy(wb_ld_busy), .wb_ld_err(wb_ld_err),
+        .wb_ld_start(wb_ld_start), .wb_ld_m(wb_ld_m), .wb_ld_c(wb_ld_c), .wb_ld_base(wb_ld_base), .wb_ld_busy(wb_ld_busy), .wb_ld_err(wb_ld_err),
         .wb_rd_en(wb_rd_en), .wb_rd_bp(wb_rd_bp), .wb_rd_perm(wb_rd_perm), .wb_rd_addr(wb_rd_addr), .wb_rd_ky(wb_rd_ky), .wb_rd_rot(wb_rd_rot),
         .wb_rd_rowmask(wb_rd_rowmask),
         .a_valid(a_valid), .a_ready(a_ready), .a_mode(a_mode), .a_first(a_first), .a_last(a_last), .a_rq(a_rq),
@@ -104,7 +104,7 @@ module pe_top #(
 
     pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH), .WORDS(WGT_WORDS)) u_wbuf (
         .clk(clk), .rst(rst),
-        .ld_start(wb_ld_start), .ld_m(wb_ld_m), .ld_c(wb_ld_c), .ld_busy(wb_ld_busy), .ld_err(wb_ld_err),
+        .ld_start(wb_ld_start), .ld_m(wb_ld_m), .ld_c(wb_ld_c), .ld_base(wb_ld_base), .ld_busy(wb_ld_busy), .ld_err(wb_ld_err),
         .s_valid(s_wgt_valid), .s_ready(s_wgt_ready), .s_data(s_wgt_data), .s_last(s_wgt_last),
         .rd_en(wb_rd_en), .rd_bp(wb_rd_bp), .rd_perm(wb_rd_perm), .rd_addr(wb_rd_addr), .rd_ky(wb_rd_ky), .rd_rot(wb_rd_rot),
         .rd_rowmask(wb_rd_rowmask), .rd_data(b_ops)

@@ -8,7 +8,8 @@
 // caller) from the same contents without any host-side rearrangement.
 // Each bank is 3 RAMs by kernel row ky (word slot * 3 + ky of the cyclic
 // arrangement in RAM ky at slot), so a load beat can write whole kernels.
-// Load: kernel rows in OIHW order (m, c, ky), ld_m * ld_c kernels; WORDS = 1:
+// Load: kernel rows in OIHW order (m, c, ky), ld_m * ld_c kernels from slot
+// ld_base; WORDS = 1:
 // one kernel row per beat; WORDS = 3K: K kernels (c .. c+K-1 of one output
 // channel m, word i at bits 24i) per beat, each channel's kernels zero-padded
 // to a multiple of K (the padding is not stored). The final beat carries
@@ -32,6 +33,7 @@ module pe_wbuf #(
     input  wire                ld_start,  // arms the loader (ignored while loading)
     input  wire [15:0]         ld_m,      // output channels, >= 1
     input  wire [15:0]         ld_c,      // input channels, >= 1
+    input  wire [AW-1:0]       ld_base,   // kernel slot of (0, 0)
     output wire                ld_busy,
     output wire                ld_err,    // one clock: s_last misplaced
     input  wire                s_valid,
@@ -93,7 +95,8 @@ module pe_wbuf #(
                     ld_busy_q <= ld_m != 16'd0 && ld_c != 16'd0;
                     m_n_q     <= ld_m;
                     c_n_q     <= ld_c;
-                    {m_q, c_q, ky_q, mmod_q, cmod_q, mbase_q, off_q} <= 0;
+                    {m_q, c_q, ky_q, mmod_q, cmod_q, off_q} <= 0;
+                    mbase_q   <= ld_base;
                 end
             end else if (wfire) begin
                 if (WORDS == 1) ky_q <= (ky_q == 2'd2) ? 2'd0 : ky_q + 2'd1;
