@@ -52,8 +52,8 @@ def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, 
 # wide streams: 16 bytes / 6 kernel-row words (2 kernels) per beat
 UNITS["pe_top_4x8"] = pe_top_unit(4, 8, idepth=2048, act_bytes=16, wgt_words=6, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1)
 # non-power-of-two rows and columns: partial row blocks, the cyclic bank rotation wraps mid-array;
-# 1 byte / 1 word per beat
-UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, act_bytes=1, wgt_words=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1,
+# 1 byte / 1 word per beat; conv_32_64's weights (704 kernel slots) fit the buffer, not half of it
+UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, wdepth=2304, act_bytes=1, wgt_words=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1,
                                   PE_CASES="conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_32_3x3_s2:fp,"
                                            "conv_16_32_3x3_s2:bp,shortcut_16_32_1x1_s2:fp,shortcut_16_32_1x1_s2:bp,"
                                            "fc_64_10:fp,fc_64_10:bp,conv_16_16_3x3_s1:wg,conv_16_32_3x3_s2:wg,"
