@@ -19,7 +19,9 @@ descriptor. Two independent references check it:
 Environment (tb/units_pe.py): PE_ROWS, PE_COLS, PE_OUT_ROWS, PE_ACC_W,
 PE_IDEPTH, PE_WDEPTH, PE_ACT_BYTES, PE_WGT_WORDS (HDL parameters), PE_SIDE, PE_N (crop, batch), PE_CASES
 (comma list of layer:phase), PE_STALL / PE_IDLE (sink stall / source idle
-probability), PE_REPORT (JSON path for the measured cycles of test_layers).
+probability), PE_REPORT (JSON path for the measured cycles of test_layers),
+PE_B2B=1 (test_layers also runs each case twice back to back and reports the
+second one's cycles, b2b_cycles).
 """
 
 import json
@@ -55,6 +57,7 @@ CASES = [tuple(c.split(":")) for c in os.environ.get(
 STALL = float(os.environ.get("PE_STALL", "0.3"))
 IDLE = float(os.environ.get("PE_IDLE", "0.1"))
 REPORT = os.environ.get("PE_REPORT", "")
+B2B_REPORT = os.environ.get("PE_B2B", "0") == "1"
 
 BEATS = ResultBeats(ROWS, COLS, OUT_ROWS, ACC_W)
 GROUPS = BEATS.groups
@@ -280,6 +283,11 @@ async def test_layers(dut):
         got, exp, cyc = await tb.run_layer(layer, phase, x, w, d, context=f"{name} {phase}")
         bad = int((got != exp).sum())
         assert bad == 0, f"{name} {phase}: {bad} of {exp.size} elements differ"
+        if B2B_REPORT:
+            job = dict(layer=layer, phase=phase, x=x, w=w, d=d, context=f"{name} {phase} back to back")
+            for got, exp, c in await tb.run_layers([job, job]):
+                assert np.array_equal(got, exp), f"{name} {phase}: back to back differs"
+            cyc["b2b_cycles"] = c["cycles_since_prev"]
         dut._log.info("%s %s: %d elements exact, %s", name, phase, exp.size, cyc)
         report.append({"layer": name, "phase": phase, "macs": layer.macs, "elements": int(exp.size), **cyc})
     if REPORT:
