@@ -1,6 +1,10 @@
 `default_nettype none
-// Tiling controller of the PE array: takes a layer descriptor, loads the input
-// and weight buffers, then reads them into the array one beat per clock in
+// Tiling controller of the PE array: a loader takes a layer descriptor and
+// loads the input and weight buffers; a runner reads a loaded layer into the
+// array one beat per clock. A layer that fits half of both buffers loads into
+// the half the running layer does not read (ping-pong), so it loads while the
+// previous one computes; a larger layer waits for the runner to finish and
+// holds the loader until it has run. The runner reads in
 // the order of models/pe_array.py (_conv3_os, _bp3_s2_eo): for each block of
 // ROWS output rows, for each block of COLS output positions (n, yo, xo), for
 // each column channel cx and kernel row ky, one CONV beat (3 MACs = kx).
@@ -221,7 +225,7 @@ module pe_ctrl #(
     wire desc_fire = s_desc_valid && l_state_q == L_IDLE;
     wire start     = l_state_q == L_CHECK && code == 2'd0 && can_load;
 
-    // layer constants, registered at the check
+    // layer constants, registered when the runner sets up (from pend_q)
     reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q, wgc_q, wgw_q, wgt_q;
     reg [15:0]   ph_q, pw_q, pho_q, pwo_q;              // WG: x map and position grid
     reg [QW+1:0] pk_s_q, pk_sw_q, pk_chw_q;             // WG: position steps in x

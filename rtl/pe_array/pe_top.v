@@ -1,24 +1,26 @@
 `default_nettype none
 // PE array top: descriptor, activation and weight streams in, result beats
 // out. pe_ctrl tiles the layer, pe_ibuf (one bank per column) and pe_wbuf
-// (cyclic arrangement) feed pe_array one beat per clock.
-// Streams: s_desc (pe_ctrl layout); s_act: the column tensor, ACT_BYTES int8
-// per beat (byte k at bits 8k, the final beat zero-padded) in NCHW order (FP, WG: x; BP and WG 3x3 stride 2 with x on the rows:
-// dout; FC: N x C or N x M, H = W = 1);
-// s_wgt: WGT_WORDS 24-bit words per beat (word i at bits 24i); with
-// WGT_WORDS = 3K, each row item (an output channel, a 3-row group or a WG 3x3
-// row item below) is zero-padded to a multiple of 3K words and a beat never
-// spans two items. FP/BP 3x3: the weights in OIHW order, one kernel row
-// {w[..,2], w[..,1], w[..,0]} per word; FP/BP 1x1 / FC and WG 1x1 / FC: a matrix A
-// with the PE-row channels first (FP: w as M x C, BP: its transpose C x M,
-// WG: dout as M x (N Ho Wo)), zero-padded to multiples of 3 both ways, one
-// word {A[3g+2][r], A[3g+1][r], A[3g][r]} per beat in (g, r) order; WG 3x3:
-// models/pe_array.wg3_words, each row item's words zero-padded to a multiple
-// of 3, one word {b2, b1, b0} per word, item-major;
+// (cyclic arrangement) feed pe_array one beat per clock. A layer that fits
+// half of both buffers loads while the previous one computes (pe_ctrl).
+// Streams: s_desc (pe_ctrl layout); s_act: the column tensor in NCHW order,
+// ACT_BYTES int8 per beat, byte k at bits 8k, the final beat zero-padded
+// (FP, WG: x; BP and WG 3x3 stride 2 with x on the rows: dout; FC: N x C or
+// N x M, H = W = 1);
+// s_wgt: WGT_WORDS 24-bit words per beat, word i at bits 24i; with
+// WGT_WORDS = 3K each row item (an output channel, a 3-row group, a WG 3x3
+// row item) is zero-padded to a multiple of 3K words, so a beat never spans
+// two items. FP/BP 3x3: the weights in OIHW order, one kernel row
+// {w[..,2], w[..,1], w[..,0]} per word; FP/BP 1x1 / FC and WG 1x1 / FC: a
+// matrix A with the PE-row channels first (FP: w as M x C, BP: its transpose
+// C x M, WG: dout as M x (N Ho Wo)), zero-padded to multiples of 3 both ways,
+// one word {A[3g+2][r], A[3g+1][r], A[3g][r]} per (g, r), in (g, r) order;
+// WG 3x3: models/pe_array.wg3_words, each row item's words zero-padded to a
+// multiple of 3, words {b2, b1, b0}, item-major;
 // s_act_last / s_wgt_last mark each stream's final beat of the layer; a
 // misplaced one sets err_code 2 (the layer still runs and ends).
-// m_*: pe_array result beats in the order of models/pe_array.ctrl_program;
-// WG results are INT32 (send rq = 0).
+// m_*: pe_array result beats in the order of models/pe_array.ctrl_program,
+// layers in descriptor order; WG results are INT32 (send rq = 0).
 // err: a descriptor was rejected or a stream's last misplaced (err_code), or
 // the array dropped a beat.
 module pe_top #(
