@@ -16,8 +16,8 @@
   ctrl_beats; WG 3x3 stride 1 in CONV mode over output-position triples,
   stride 2 in BC with the strided x patches on the rows or in WB with dout
   on the rows, whichever takes fewer tiles), same image, source always
-  valid, sink always ready, the tensors streamed in (activations 1
-  byte/clock, weights 1 word/clock):
+  valid, sink always ready, the tensors streamed in (activations 16
+  bytes/clock, weights 12 kernel-row words/clock):
   ctrl_cycles_compute = clocks from the first beat the controller hands to the
   array to the last result beat taken (comparable with cycles_measured),
   ctrl_cycles_total = clocks from the descriptor to the last result beat
@@ -29,11 +29,20 @@
   reach on this array (models/pe_array.wg_util_bound: a byte on the row side
   occupies at least COLS MAC slots per presentation, on the column side ROWS,
   and each dout byte needs C*K*K products): conv1 27/32, 16->16 0.9 on 16 x 32.
+- pe_top I/O (top_io, per stream width ACT_BYTES/WGT_WORDS): e2e_util_single =
+  useful MACs / (3 * ROWS * COLS * clocks from queueing one descriptor and its
+  streams to its last result beat); e2e_util_b2b = the same for the second
+  of two identical descriptors queued back to back, clocks from the first's
+  last result beat to the second's (its streams load into the other buffer
+  half while the first computes: the steady state of a layer sequence).
+  IDEPTH 12288 (36 KiB per column) so that the largest layer (16->16, 16 KiB
+  of input) fits half the input buffer.
 useful MACs = the layer's nominal MACs (N*M*C*Ho*Wo*K*K, padding included);
 MACs issued = MACs with real operands whose product lands in a result;
 utilization = useful MACs / (3 * ROWS * COLS * cycles).
 """
 
+import argparse
 import json
 import sys
 import tempfile
@@ -110,26 +119,57 @@ TOP_CASES = ("conv1_3x3_s1:fp", "conv_16_16_3x3_s1:fp", "conv_16_16_3x3_s1:bp", 
              "shortcut_16_32_1x1_s2:wg", "fc_64_10:wg")
 
 
-def measure_top():
-    """The same layers through pe_top: the controller generates the beats."""
+IDEPTH, WDEPTH = 12288, 2048
+IO_CONFIGS = ((16, 12), (32, 24), (1, 1))
+
+
+def measure_top(act_bytes=16, wgt_words=12, b2b=True):
+    """The same layers through pe_top: the controller generates the beats.
+    b2b: also each layer twice back to back (PE_B2B)."""
     from tb.units import run_unit
     from tb.units_pe import pe_top_unit
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cycles.json"
-        unit = pe_top_unit(ROWS, COLS, OUT_ROWS, idepth=8192, wdepth=2048, PE_SIDE=32, PE_N=1,
-                           PE_STALL=0.0, PE_IDLE=0.0, PE_CASES=",".join(TOP_CASES), PE_REPORT=str(path))
+        unit = pe_top_unit(ROWS, COLS, OUT_ROWS, idepth=IDEPTH, wdepth=WDEPTH, act_bytes=act_bytes,
+                           wgt_words=wgt_words, PE_SIDE=32, PE_N=1, PE_STALL=0.0, PE_IDLE=0.0,
+                           PE_CASES=",".join(TOP_CASES), PE_REPORT=str(path), PE_B2B=int(b2b))
         t0 = time.time()
         tests, failed = run_unit(unit, testcase="test_layers")
         wall = time.time() - t0
         if tests != 1 or failed or not path.exists():
-            sys.exit("bench-pe: the pe_top run failed")
+            sys.exit(f"bench-pe: the pe_top run at {act_bytes} B / {wgt_words} words failed")
         return {(r["layer"], r["phase"]): r for r in json.loads(path.read_text())}, wall
 
 
+def top_io(results):
+    """Per stream width: end-to-end cycles and utilization per layer."""
+    out = {}
+    for (ab, ww), (top, wall) in results.items():
+        rows = []
+        for (layer, phase), t in top.items():
+            row = {"layer": layer, "phase": phase, "cycles_compute": t["cycles_compute"],
+                   "cycles_single": t["cycles_total"],
+                   "e2e_util_single": round(pa.utilization(t["macs"], ROWS, COLS, t["cycles_total"]), 4)}
+            if "b2b_cycles" in t:
+                row.update({"cycles_b2b": t["b2b_cycles"],
+                            "e2e_util_b2b": round(pa.utilization(t["macs"], ROWS, COLS, t["b2b_cycles"]), 4)})
+            rows.append(row)
+        out[f"{ab}B_{ww}w"] = {"act_bytes": ab, "wgt_words": ww, "sim_wall_s": round(wall, 1), "layers": rows}
+    return out
+
+
 def main():
-    measured, wall = measure()
-    top, top_wall = measure_top()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--io", default=",".join(f"{a}/{w}" for a, w in IO_CONFIGS),
+                    help="pe_top stream widths ACT_BYTES/WGT_WORDS to measure, the first one also "
+                         "gives the ctrl_* columns (default %(default)s)")
+    ap.add_argument("--top-only", action="store_true", help="skip the pe_array run (no per-layer table)")
+    args = ap.parse_args()
+    cfgs = [tuple(int(v) for v in c.split("/")) for c in args.io.split(",")]
+    io = {c: measure_top(*c, b2b=c != (1, 1)) for c in cfgs}
+    top, top_wall = io[cfgs[0]]
+    measured, wall = measure() if not args.top_only else ([], 0.0)
     shapes = {L.name: L for L in pa.resnet20_layers(1, 32)}
     layers = []
     for r in measured:
@@ -164,11 +204,12 @@ def main():
                          "layers": layers},
         "measured_ctrl": {"top": "pe_top (pe_ctrl + pe_ibuf + pe_wbuf + pe_array)", "sim_wall_s": round(top_wall, 1),
                           "layers_mapped": [f"{a} {b}" for a, b in top],
-                          "model_matches_rtl": all(r["ctrl_cycles_compute"] == r["ctrl_cycles_model"]
-                                                   for r in layers if "ctrl_cycles_model" in r),
+                          "streams": f"{cfgs[0][0]} bytes / {cfgs[0][1]} words per beat",
+                          "model_matches_rtl": all(t["cycles_compute"] == t["cycles_model"] for t in top.values()),
                           "ctrl_mapping": "models/pe_array.ctrl_program: 1x1 / FC BC (input broadcast); "
                                           "WG 3x3 stride 1 CONV over position triples, stride 2 BC (x on the "
                                           "rows) or WB (dout on the rows)"},
+        "top_io": top_io(io),
         "goal_3x3_below_90pct": goal,
         "goal_3x3_below_90pct_ctrl": goal_ctrl,
         "computed_resnet20": {f"batch{n}": network(n) for n in (1, 32)},
@@ -187,6 +228,11 @@ def main():
     for k, v in report["computed_resnet20_ctrl"].items():
         print(f"ResNet-20 {k}, controller mapping: {v['cycles']} cycles, utilization {v['utilization']:.3f} (computed)")
     print(f"3x3 below 90%: {goal or 'none'}; through the controller: {goal_ctrl or 'none'}")
+    for k, v in report["top_io"].items():
+        for r in v["layers"]:
+            print(f"pe_top {k:8s} {r['layer']:24s} {r['phase']}  single {r['cycles_single']:6d} e2e util "
+                  f"{r['e2e_util_single']:.3f}" + (f"  back to back {r['cycles_b2b']:6d} e2e util {r['e2e_util_b2b']:.3f}"
+                                                   if "cycles_b2b" in r else ""))
     print(f"wrote {out}")
 
 

@@ -31,7 +31,8 @@ TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_ibuf.v", "pe_array
                             "pe_array/pe_ctrl.v", "pe_array/pe_top.v")
 
 
-def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, walk=4, **env):
+def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, walk=4, act_bytes=16,
+                wgt_words=12, **env):
     """pe_top (controller + buffers + array). env: PE_SIDE, PE_N, PE_CASES,
     PE_STALL, PE_IDLE, PE_REPORT (see tb/test_pe_top.py)."""
     return Unit(
@@ -39,17 +40,20 @@ def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, 
         sources=TOP_SOURCES,
         test_module="test_pe_top",
         parameters={"ROWS": rows, "COLS": cols, "OUT_ROWS": out_rows, "ACC_W": acc_w,
-                    "IDEPTH": idepth, "WDEPTH": wdepth, "WALK": walk},
+                    "IDEPTH": idepth, "WDEPTH": wdepth, "WALK": walk, "ACT_BYTES": act_bytes,
+                    "WGT_WORDS": wgt_words},
         env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_OUT_ROWS": str(out_rows),
              "PE_ACC_W": str(acc_w), "PE_IDEPTH": str(idepth), "PE_WDEPTH": str(wdepth),
-             **{k: str(v) for k, v in env.items()}},
-        doc=f"{rows}x{cols} PE array with tiling controller and buffers",
+             "PE_ACT_BYTES": str(act_bytes), "PE_WGT_WORDS": str(wgt_words), **{k: str(v) for k, v in env.items()}},
+        doc=f"{rows}x{cols} PE array with tiling controller and buffers, {act_bytes} B / {wgt_words} words per beat",
     )
 
 
-UNITS["pe_top_4x8"] = pe_top_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1)
-# non-power-of-two rows and columns: partial row blocks, the cyclic bank rotation wraps mid-array
-UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1,
+# wide streams: 16 bytes / 6 kernel-row words (2 kernels) per beat
+UNITS["pe_top_4x8"] = pe_top_unit(4, 8, idepth=2048, act_bytes=16, wgt_words=6, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1)
+# non-power-of-two rows and columns: partial row blocks, the cyclic bank rotation wraps mid-array;
+# 1 byte / 1 word per beat; conv_32_64's weights (704 kernel slots) fit the buffer, not half of it
+UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, wdepth=2304, act_bytes=1, wgt_words=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1,
                                   PE_CASES="conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_32_3x3_s2:fp,"
                                            "conv_16_32_3x3_s2:bp,shortcut_16_32_1x1_s2:fp,shortcut_16_32_1x1_s2:bp,"
                                            "fc_64_10:fp,fc_64_10:bp,conv_16_16_3x3_s1:wg,conv_16_32_3x3_s2:wg,"

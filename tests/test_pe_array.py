@@ -150,6 +150,9 @@ def test_rtl_top(unit):
     """pe_top: FP, BP and WG of the 3x3 stride 1/2 layers, the 1x1 shortcut
     and FC from tensors, exact vs PyTorch and in the beat order of
     pa.ctrl_program, WG 3x3 on odd shapes, requantization, illegal
-    descriptors, reset while loading and while computing."""
+    descriptors, misplaced stream ends (err_code 2), reset while loading,
+    while computing and with two layers in flight, layers queued back to back
+    (ping-pong buffer halves); 4 x 8 at 16 bytes / 6 words per beat, 3 x 5
+    at 1 / 1."""
     tests, failed = run_unit(UNITS[unit])
-    assert tests == 5 and failed == 0
+    assert tests == 7 and failed == 0

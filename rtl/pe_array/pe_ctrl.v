@@ -1,6 +1,10 @@
 `default_nettype none
-// Tiling controller of the PE array: takes a layer descriptor, loads the input
-// and weight buffers, then reads them into the array one beat per clock in
+// Tiling controller of the PE array: a loader takes a layer descriptor and
+// loads the input and weight buffers; a runner reads a loaded layer into the
+// array one beat per clock. A layer that fits half of both buffers loads into
+// the half the running layer does not read (ping-pong), so it loads while the
+// previous one computes; a larger layer waits for the runner to finish and
+// holds the loader until it has run. The runner reads in
 // the order of models/pe_array.py (_conv3_os, _bp3_s2_eo): for each block of
 // ROWS output rows, for each block of COLS output positions (n, yo, xo), for
 // each column channel cx and kernel row ky, one CONV beat (3 MACs = kx).
@@ -42,8 +46,9 @@
 // [47:32] C, [63:48] M, [79:64] H, [95:80] W.
 // A rejected descriptor loads nothing, sets err and err_code and returns to
 // idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
-// K/2, odd H or W at stride 2, phase 3), 2 legal but not mapped by this
-// controller (none at present: reserved), 3 above buffer capacity.
+// K/2, odd H or W at stride 2, phase 3), 3 above buffer capacity. err_code 2:
+// a stream's s_last did not match the descriptor's size; that layer still
+// runs (on the data taken up to its count or its s_last) and ends normally.
 module pe_ctrl #(
     parameter ROWS   = 16,    // PE rows
     parameter COLS   = 32,    // PE columns
@@ -51,7 +56,7 @@ module pe_ctrl #(
     parameter WDEPTH = 1024,  // weight buffer words per bank
     parameter WALK   = 4,     // columns the walker fills per clock; divides COLS
     parameter IAW    = (IDEPTH > 1) ? $clog2(IDEPTH) : 1,   // input word address bits
-    parameter WAW    = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,   // weight word address bits
+    parameter WAW    = (WDEPTH > 5) ? $clog2(WDEPTH / 3) : 1,   // weight kernel slot address bits
     parameter RW     = (ROWS > 1) ? $clog2(ROWS) : 1        // row index bits
 ) (
     input  wire                 clk,
@@ -66,6 +71,7 @@ module pe_ctrl #(
     output wire [IAW-1:0]       ib_ld_q,
     output wire [1:0]           ib_ld_r,
     input  wire                 ib_ld_busy,
+    input  wire                 ib_ld_err,
     output wire                 ib_rd_en,
     output wire [COLS*IAW-1:0]  ib_rd_q,
     output wire [COLS*2-1:0]    ib_rd_r,
@@ -74,11 +80,14 @@ module pe_ctrl #(
     output wire                 wb_ld_start,
     output wire [15:0]          wb_ld_m,
     output wire [15:0]          wb_ld_c,
+    output wire [WAW-1:0]       wb_ld_base,   // first kernel slot
     input  wire                 wb_ld_busy,
+    input  wire                 wb_ld_err,
     output wire                 wb_rd_en,
     output wire                 wb_rd_bp,
     output wire [1:0]           wb_rd_perm,
     output wire [WAW-1:0]       wb_rd_addr,
+    output wire [1:0]           wb_rd_ky,
     output wire [RW-1:0]        wb_rd_rot,
     output wire [ROWS-1:0]      wb_rd_rowmask,
     // array beat control (operands come from the buffers)
@@ -100,13 +109,22 @@ module pe_ctrl #(
     localparam integer  RMAX_I = ROWS - 1;
     localparam [KW-1:0] WALK_K = WALK_I[KW-1:0];
     localparam [RW-1:0] RMAX = RMAX_I[RW-1:0];
-    localparam [2:0] S_IDLE = 3'd0, S_CHECK = 3'd1, S_LOAD = 3'd2, S_RUN = 3'd3;
+    localparam integer   ROWS_I = ROWS;
+    localparam [WAW-1:0] ROWS_S = ROWS_I[WAW-1:0];
+    // loader and runner states
+    localparam [1:0] L_IDLE = 2'd0, L_CHECK = 2'd1, L_LOAD = 2'd2;
+    localparam [1:0] R_IDLE = 2'd0, R_SETUP = 2'd1, R_PREP = 2'd2, R_RUN = 2'd3;
+    // buffer halves: input IDEPTH/2 words of 3 bytes, weights HS kernel slots
+    localparam integer   HQ_I = IDEPTH / 2;
+    localparam integer   HS_I = WDEPTH / 6;
+    localparam [IAW-1:0] HQ = HQ_I[IAW-1:0];
+    localparam [WAW-1:0] HS = HS_I[WAW-1:0];
 
     initial begin
         if (ROWS < 1 || COLS < 1) $fatal(1, "pe_ctrl: ROWS and COLS must be >= 1");
         if (WALK < 1 || COLS % WALK != 0) $fatal(1, "pe_ctrl: WALK must divide COLS");
-        if (IDEPTH < 2 || WDEPTH < 2) $fatal(1, "pe_ctrl: buffer depths must be >= 2");
-        if ((1 << RW) < ROWS || (1 << IAW) < IDEPTH || (1 << WAW) < WDEPTH)
+        if (IDEPTH < 2 || WDEPTH < 6) $fatal(1, "pe_ctrl: IDEPTH >= 2 and WDEPTH >= 6");
+        if ((1 << RW) < ROWS || (1 << IAW) < IDEPTH || (1 << WAW) < WDEPTH / 3)
             $fatal(1, "pe_ctrl: RW, IAW or WAW too small");
     end
 
@@ -130,18 +148,24 @@ module pe_ctrl #(
         end
     endfunction
 
-    reg [2:0] state_q;
+    reg [1:0] l_state_q, r_state_q;
     reg       err_q;
+    // the loaded layer waiting for the runner, and the running layer's buffer half
+    reg [95:0] pend_q;
+    reg        pend_v_q, pend_half_q, pend_full_q, l_half_q, l_full_q, run_half_q, run_full_q;
+    wire       r_setup = r_state_q == R_SETUP;
+    wire       r_run   = r_state_q == R_RUN;
     reg [1:0] err_code_q;
 
-    // ---- descriptor
+    // ---- descriptor: the loader's (desc_q), or the pending one while the runner sets up
     reg  [95:0] desc_q;
-    wire [1:0]  d_phase  = desc_q[1:0];
-    wire [1:0]  d_k      = desc_q[3:2];
-    wire [1:0]  d_stride = desc_q[5:4];
-    wire [1:0]  d_pad    = desc_q[7:6];
-    wire [15:0] d_n = desc_q[31:16], d_c = desc_q[47:32], d_m = desc_q[63:48];
-    wire [15:0] d_h = desc_q[79:64], d_w = desc_q[95:80];
+    wire [95:0] dsel     = r_setup ? pend_q : desc_q;
+    wire [1:0]  d_phase  = dsel[1:0];
+    wire [1:0]  d_k      = dsel[3:2];
+    wire [1:0]  d_stride = dsel[5:4];
+    wire [1:0]  d_pad    = dsel[7:6];
+    wire [15:0] d_n = dsel[31:16], d_c = dsel[47:32], d_m = dsel[63:48];
+    wire [15:0] d_h = dsel[79:64], d_w = dsel[95:80];
     wire        d_bp = d_phase == 2'd1;
     wire        d_wg   = d_phase == 2'd2;
     wire        d_w3   = d_wg && d_k == 2'd3;          // WG 3x3: _wg3_ctrl
@@ -167,7 +191,6 @@ module pe_ctrl #(
                      (d_stride == 2'd2 && (d_h[0] || d_w[0]));
     wire [15:0] ho_d = d_stride == 2'd2 ? d_h >> 1 : d_h;
     wire [15:0] wo_d = d_stride == 2'd2 ? d_w >> 1 : d_w;
-    wire unmapped  = 1'b0;
     // 1x1 / FC / WG: the reduction walks weight-buffer words (BC counters)
     wire        d_bc   = d_k == 2'd1 || d_wg;
     wire [47:0] r_d    = d_n * ho_d * wo_d;            // WG: output positions (reduction)
@@ -191,13 +214,18 @@ module pe_ctrl #(
     wire [47:0] w_words  = d_bc ? (({31'd0, g_d} + ROWS - 1) / ROWS) * 3 * {31'd0, c3_d} :
                                   (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
     wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
-    wire [1:0] code = shape_bad ? 2'd1 : unmapped ? 2'd2 : cap_bad ? 2'd3 : 2'd0;
+    wire [1:0] code = shape_bad ? 2'd1 : cap_bad ? 2'd3 : 2'd0;
+    // a layer that fits half of both buffers loads while the other half computes
+    wire fit_half = in_bytes + 2 * wx_d + 3 <= 3 * HQ_I && w_words <= 3 * HS_I;
+    wire run_busy = r_state_q != R_IDLE;
+    wire can_load = !r_setup && !pend_v_q && (fit_half ? !(run_busy && run_full_q) : !run_busy);
+    wire ld_half  = fit_half && run_busy && !run_half_q;
 
-    assign s_desc_ready = state_q == S_IDLE;
-    wire desc_fire = s_desc_valid && state_q == S_IDLE;
-    wire start     = state_q == S_CHECK && code == 2'd0;
+    assign s_desc_ready = l_state_q == L_IDLE;
+    wire desc_fire = s_desc_valid && l_state_q == L_IDLE;
+    wire start     = l_state_q == L_CHECK && code == 2'd0 && can_load;
 
-    // layer constants, registered at the check
+    // layer constants, registered when the runner sets up (from pend_q)
     reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q, wgc_q, wgw_q, wgt_q;
     reg [15:0]   ph_q, pw_q, pho_q, pwo_q;              // WG: x map and position grid
     reg [QW+1:0] pk_s_q, pk_sw_q, pk_chw_q;             // WG: position steps in x
@@ -206,23 +234,24 @@ module pe_ctrl #(
     reg [4:0]    shift_q;
     reg [15:0]   n_n_q, cx_n_q, rows_n_q, hx_q, wx_q, ho_n_q, wo_n_q;
     reg [QW+1:0] k_w_q, k_2w_q, k_w1_q, k_2w1_q, k_hw_q, k_chw_q, k_s_q, k_sw_q;
-    reg [WAW-1:0] c3_q;
+    reg [WAW-1:0] c1_q;                                  // kernel slots per row block
 
     assign ib_ld_start = start;
     assign ib_ld_count = in_bytes[31:0];
     wire [QW+1:0] ld_base = qr(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
-    assign ib_ld_q = ld_base[IAW+1:2];
+    assign ib_ld_q = ld_base[IAW+1:2] + (ld_half ? HQ : {IAW{1'b0}});
     assign ib_ld_r = ld_base[1:0];
     // sizes above capacity are rejected before these truncations matter
-    wire unused = &{1'b0, desc_q[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
+    wire unused = &{1'b0, dsel[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
                     lc_d[47:16], 1'b0};
     assign wb_ld_start = start;
     assign wb_ld_m = d_bc ? g_d[15:0] : d_m;
     assign wb_ld_c = d_bc ? c3_d[15:0] : d_c;
+    assign wb_ld_base = ld_half ? HS : {WAW{1'b0}};
 
     always @(posedge clk) begin
         if (desc_fire) desc_q <= s_desc_data;
-        if (start) begin
+        if (r_setup) begin
             bp_q     <= d_bp;
             eo_q     <= d_eo;
             bc_q     <= d_bc;
@@ -240,8 +269,8 @@ module pe_ctrl #(
             pk_sw_q  <= qr(s2w[QW-1:0]);
             pk_chw_q <= qr(chw[QW-1:0]);
             kyl_q    <= kyl_d[1:0];
-            rq_q     <= desc_q[8];
-            shift_q  <= desc_q[13:9];
+            rq_q     <= dsel[8];
+            shift_q  <= dsel[13:9];
             s2_q     <= sw_d == 2'd2 && !d_wg;
             n_n_q    <= d_wgt ? 16'd1 : d_wg ? d_c : d_n;
             cx_n_q   <= d_bc ? c3_d[15:0] : d_cx;
@@ -258,7 +287,7 @@ module pe_ctrl #(
             k_chw_q  <= d_wg ? qr(hw[QW-1:0]) : qr(chw[QW-1:0]);
             k_s_q    <= d_wgt ? qr(hw[QW-1:0]) : d_wg ? qr({{(QW-1){1'b0}}, 1'b1}) : qr({{(QW-2){1'b0}}, sw_d});
             k_sw_q   <= d_wg ? qr(wx_d[QW-1:0]) : qr(s2w[QW-1:0]);
-            c3_q     <= (d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0]) * 3;
+            c1_q     <= d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0];
         end
     end
 
@@ -276,7 +305,7 @@ module pe_ctrl #(
     reg                    cu_lastq_q, tile_q;
 
     wire take_next;
-    wire w_emit = state_q == S_RUN && !nx_full_q;
+    wire w_emit = r_run && !nx_full_q;
     wire w_tend = w_k_q == KLAST;
     wire [15:0] s16 = s2_q ? 16'd2 : 16'd1;
     wire [WS*(WALK+1)-1:0] w_chain;
@@ -315,7 +344,7 @@ module pe_ctrl #(
     integer j;
     wire [31:0] w_k32 = {{(32-KW){1'b0}}, w_k_q};
     always @(posedge clk) begin
-        if (rst || state_q != S_RUN) begin
+        if (rst || !r_run) begin
             w_q        <= {WS{1'b0}};
             w_k_q      <= {KW{1'b0}};
             nx_full_q  <= 1'b0;
@@ -346,7 +375,7 @@ module pe_ctrl #(
     reg  [QW+1:0]  offc_q;
     reg            par_q;                          // EO: odd input rows
     reg  [1:0]     p_mode_q;
-    reg  [WAW-1:0] cx3_q, cxd_q, r0x3_q, rb3c_q;
+    reg  [WAW-1:0] cxs_q, cxd_q, r0s_q, rbc_q;      // kernel slots
     reg            p_valid_q, p_first_q, p_last_q, p_rq_q;
     reg  [4:0]     p_shift_q;
     // WG: output position (yo, xo) of the beat, its input row/column, the row and image byte offsets
@@ -394,7 +423,7 @@ module pe_ctrl #(
     wire [32:0] l_next = lanes[3*33 +: 33];
     wire [QW+1:0] offc3 = qr_add(offc_q, {{(QW-1){1'b0}}, 1'b1, 2'd0});   // + 3 bytes
 
-    wire issue     = state_q == S_RUN && tile_q && (!p_valid_q || a_ready);
+    wire issue     = r_run && tile_q && (!p_valid_q || a_ready);
     // kernel rows of a beat group: 0, 1, 2; EO even rows: 1; EO odd rows: 0, 2
     wire [1:0] ky_first = (eo_q && !par_q) ? 2'd1 : 2'd0;
     wire       cx_end   = cx_q == cx_n_q - 16'd1;
@@ -409,11 +438,11 @@ module pe_ctrl #(
     wire [QW+1:0] koff = (wg_q && !k1_q && !wgt_q) ? {(QW+2){1'b0}} : bc_q ? k_w1_q : eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
                          ky_q == 2'd0 ? {(QW+2){1'b0}} : ky_q == 2'd1 ? k_w_q : k_2w_q;
     wire [QW+1:0] off_q = qr_add(offc_q, koff);
-    assign take_next = state_q == S_RUN && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
+    assign take_next = r_run && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
 
     always @(posedge clk) begin
-        if (rst || state_q != S_RUN) begin
-            {cx_q, r0_q, cxmod_q, offc_q, cx3_q, cxd_q, r0x3_q, rb3c_q} <= 0;
+        if (rst || !r_run) begin
+            {cx_q, r0_q, cxmod_q, offc_q, cxs_q, cxd_q, r0s_q, rbc_q} <= 0;
             {py_q, px_q, pys_q, pxs_q, prow_q, pimg_q} <= 0;
             ky_q   <= eo_q ? 2'd1 : 2'd0;
             par_q  <= 1'b0;
@@ -427,17 +456,17 @@ module pe_ctrl #(
                     ky_q    <= ky_first;
                     cx_q    <= cx_q + 16'd1;
                     cxmod_q <= (cxmod_q == RMAX) ? {RW{1'b0}} : cxmod_q + 1'b1;
-                    cx3_q   <= cx3_q + {{(WAW-2){1'b0}}, 2'd3};
-                    if (cxmod_q == RMAX) cxd_q <= cxd_q + c3_q;
+                    cxs_q   <= cxs_q + 1'b1;
+                    if (cxmod_q == RMAX) cxd_q <= cxd_q + c1_q;
                     offc_q  <= qr_add(offc_q, k_hw_q);
                 end else begin
-                    {cx_q, cxmod_q, cx3_q, cxd_q, offc_q} <= 0;
+                    {cx_q, cxmod_q, cxs_q, cxd_q, offc_q} <= 0;
                     ky_q  <= (eo_q && !par_d) ? 2'd1 : 2'd0;
                     par_q <= par_d;
                     if (cu_lastq_q && (!eo_q || par_q)) begin
                         r0_q   <= r0_q + ROWS;
-                        r0x3_q <= r0x3_q + 3 * ROWS;
-                        rb3c_q <= rb3c_q + c3_q;
+                        r0s_q  <= r0s_q + ROWS_S;
+                        rbc_q  <= rbc_q + c1_q;
                     end
                     tile_q <= 1'b0;
                 end
@@ -494,7 +523,7 @@ module pe_ctrl #(
             // EO reads dout x = u, u+1 (a0, a1) of row t (ky 1, 2) or t+1 (ky 0)
             wire          row_ok = cu_v_q[k] && (eo_q ? (ky_q != 2'd0 || msk[2]) : msk[{1'b0, ky_q}]);
             wire [2:0]    col_ok = eo_q ? {1'b0, msk[5], 1'b1} : msk[5:3];
-            assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2];
+            assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2] + (run_half_q ? HQ : {IAW{1'b0}});
             assign ib_rd_r[k*2 +: 2]     = a[1:0];
             // WG 3x3: kernel tap (ky, kx) of this column off the map at this position
             wire          wg_pad = !k1_q && ((!msk[0] && p_top) || (!msk[2] && p_bot) ||
@@ -521,9 +550,8 @@ module pe_ctrl #(
     wire   bpk        = bp_q && !bc_q;           // BP reads rotated kernels; BC words come transposed
     assign wb_rd_bp   = bpk;
     assign wb_rd_perm = eo_q ? 2'd2 : bpk ? 2'd1 : 2'd0;
-    wire [WAW-1:0] ky_w = {{(WAW-2){1'b0}}, ky_q};
-    assign wb_rd_addr = eo_q ? cxd_q + r0x3_q + ky_w :
-                        bpk ? cxd_q + r0x3_q + {{(WAW-2){1'b0}}, 2'd2} - ky_w : rb3c_q + cx3_q + ky_w;
+    assign wb_rd_addr = ((eo_q || bpk) ? cxd_q + r0s_q : rbc_q + cxs_q) + (run_half_q ? HS : {WAW{1'b0}});
+    assign wb_rd_ky   = (bpk && !eo_q) ? 2'd2 - ky_q : ky_q;
     assign wb_rd_rot  = cxmod_q;
 
     // ---- beat register: the buffers' read data is the beat's operands
@@ -552,29 +580,66 @@ module pe_ctrl #(
     assign a_rq    = p_rq_q;
     assign a_shift = p_shift_q;
 
-    // ---- layer state
+    // ---- layer state: the loader checks and loads, the runner computes the
+    // pending layer; results leave in descriptor order
     always @(posedge clk) begin
         if (rst) begin
-            state_q    <= S_IDLE;
+            l_state_q  <= L_IDLE;
+            r_state_q  <= R_IDLE;
+            pend_v_q   <= 1'b0;
             err_q      <= 1'b0;
             err_code_q <= 2'd0;
         end else begin
-            case (state_q)
-                S_IDLE:  if (desc_fire) state_q <= S_CHECK;
-                S_CHECK: begin
-                    state_q <= (code == 2'd0) ? S_LOAD : S_IDLE;
+            case (l_state_q)
+                L_IDLE:  if (desc_fire) l_state_q <= L_CHECK;
+                L_CHECK: if (!r_setup) begin
                     if (code != 2'd0) begin
+                        l_state_q  <= L_IDLE;
                         err_q      <= 1'b1;
                         err_code_q <= code;
+                    end else if (can_load) begin
+                        l_state_q  <= L_LOAD;
                     end
                 end
-                S_LOAD:  if (!ib_ld_busy && !wb_ld_busy) state_q <= S_RUN;
-                S_RUN:   if (layer_end) state_q <= S_IDLE;
-                default: state_q <= S_IDLE;
+                L_LOAD:  if (!ib_ld_busy && !wb_ld_busy) begin
+                    l_state_q <= L_IDLE;
+                    pend_v_q  <= 1'b1;
+                end
+                default: l_state_q <= L_IDLE;
             endcase
+            case (r_state_q)
+                R_IDLE:  if (pend_v_q) r_state_q <= R_SETUP;
+                R_SETUP: begin
+                    r_state_q <= R_PREP;
+                    pend_v_q  <= 1'b0;
+                end
+                R_PREP:  r_state_q <= R_RUN;
+                R_RUN:   if (layer_end) r_state_q <= R_IDLE;
+                default: r_state_q <= R_IDLE;
+            endcase
+            // s_last misplaced: the layer still runs on what was loaded
+            if (ib_ld_err || wb_ld_err) begin
+                err_q      <= 1'b1;
+                err_code_q <= 2'd2;
+            end
         end
     end
-    assign busy     = state_q != S_IDLE || p_valid_q;
+    always @(posedge clk) begin
+        if (start) begin
+            l_half_q <= ld_half;
+            l_full_q <= !fit_half;
+        end
+        if (l_state_q == L_LOAD) begin
+            pend_q      <= desc_q;
+            pend_half_q <= l_half_q;
+            pend_full_q <= l_full_q;
+        end
+        if (r_setup) begin
+            run_half_q <= pend_half_q;
+            run_full_q <= pend_full_q;
+        end
+    end
+    assign busy     = l_state_q != L_IDLE || pend_v_q || run_busy || p_valid_q;
     assign err      = err_q;
     assign err_code = err_code_q;
 endmodule

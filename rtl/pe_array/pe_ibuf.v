@@ -1,16 +1,23 @@
 `default_nettype none
 // Multi-bank input buffer of the PE array: one bank per PE column, so every
-// column reads its own operands each clock. A bank is three byte-wide RAMs
-// interleaved by byte address mod 3: the kernel-row triple at a, a+1, a+2
-// hits each RAM once. Byte addresses come split as {q = a / 3, r = a % 3}.
-// The load stream writes the same byte into every bank (banks are copies), at
-// consecutive addresses from ld_q/ld_r, ld_count bytes.
+// column reads its own operands each clock. A bank is L = max(4, BYTES)
+// byte-wide RAMs interleaved by byte address mod L: a load beat of BYTES
+// consecutive bytes and the kernel-row triple at a, a+1, a+2 both hit each
+// RAM at most once. Read addresses come split as {q = a / 3, r = a % 3} (the
+// controller's form); the bank forms a = 3q + r.
+// The load stream writes the same bytes into every bank (banks are copies),
+// BYTES per beat (byte k at bits 8k) at consecutive addresses from ld_q/ld_r,
+// ld_count bytes; the final beat carries s_last and may be partial. A beat
+// with s_last before the count, or the count's final beat without it, pulses
+// ld_err; the load ends at whichever comes first (it never takes a beat of
+// the next layer).
 // Read: data one clock after rd_en; byte kx of column c is zero where its mask
 // bit is clear (padding, idle column). The read data holds while rd_en is low.
 module pe_ibuf #(
     parameter COLS  = 32,    // banks = PE columns
-    parameter DEPTH = 1024,  // words per byte-RAM; a bank holds 3*DEPTH bytes
-    parameter AW    = (DEPTH > 1) ? $clog2(DEPTH) : 1   // word address bits
+    parameter DEPTH = 1024,  // a bank holds 3*DEPTH bytes
+    parameter BYTES = 16,    // bytes per load beat: 1 or a power of two
+    parameter AW    = (DEPTH > 1) ? $clog2(DEPTH) : 1   // address / 3 bits
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -20,9 +27,11 @@ module pe_ibuf #(
     input  wire [AW-1:0]        ld_q,       // first byte address / 3
     input  wire [1:0]           ld_r,       // first byte address % 3
     output wire                 ld_busy,
+    output wire                 ld_err,     // one clock: s_last misplaced
     input  wire                 s_valid,
     output wire                 s_ready,
-    input  wire [7:0]           s_data,
+    input  wire [BYTES*8-1:0]   s_data,
+    input  wire                 s_last,
     // read
     input  wire                 rd_en,
     input  wire [COLS*AW-1:0]   rd_q,       // column c: byte address / 3 of kx = 0
@@ -30,67 +39,89 @@ module pe_ibuf #(
     input  wire [COLS*3-1:0]    rd_mask,    // column c: kx valid bits
     output wire [COLS*24-1:0]   rd_data     // column c: {a2, a1, a0}
 );
+    localparam L   = (BYTES > 4) ? BYTES : 4;
+    localparam LW  = $clog2(L);
+    localparam BA  = AW + 2;                       // byte address bits (< 4 * 2^AW)
+    localparam LD  = (3 * DEPTH + L - 1) / L;      // words per byte-RAM
+    localparam LAW = (LD > 1) ? $clog2(LD) : 1;
+
     initial begin
         if (COLS < 1 || DEPTH < 2) $fatal(1, "pe_ibuf: COLS >= 1 and DEPTH >= 2");
         if ((1 << AW) < DEPTH) $fatal(1, "pe_ibuf: AW too small for DEPTH");
+        if (BYTES < 1 || (BYTES & (BYTES - 1)) != 0) $fatal(1, "pe_ibuf: BYTES must be a power of two");
     end
 
-    // ---- loader
-    reg          ld_busy_q;
+    // ---- loader: byte k of a beat goes to address wa + k, RAM (wa + k) % L
+    reg          ld_busy_q, err_q;
     reg [31:0]   ld_left_q;
-    reg [AW-1:0] wq_q;
-    reg [1:0]    wr_q;
+    reg [BA-1:0] wa_q;
     wire         wfire = ld_busy_q && s_valid;
+    wire         fin   = ld_left_q <= BYTES;        // this beat holds the count's end
+    wire [BA-1:0] ld_a = {ld_q, 2'b00} - {2'b00, ld_q} + {{(BA-2){1'b0}}, ld_r};
     assign s_ready = ld_busy_q;
     assign ld_busy = ld_busy_q;
+    assign ld_err  = err_q;
 
     always @(posedge clk) begin
         if (rst) begin
             ld_busy_q <= 1'b0;
+            err_q     <= 1'b0;
             ld_left_q <= 32'd0;
-            wq_q      <= {AW{1'b0}};
-            wr_q      <= 2'd0;
-        end else if (!ld_busy_q) begin
-            if (ld_start) begin
-                ld_busy_q <= ld_count != 32'd0;
-                ld_left_q <= ld_count;
-                wq_q      <= ld_q;
-                wr_q      <= ld_r;
+            wa_q      <= {BA{1'b0}};
+        end else begin
+            err_q <= wfire && (fin != s_last);
+            if (!ld_busy_q) begin
+                if (ld_start) begin
+                    ld_busy_q <= ld_count != 32'd0;
+                    ld_left_q <= ld_count;
+                    wa_q      <= ld_a;
+                end
+            end else if (wfire) begin
+                ld_busy_q <= !fin && !s_last;
+                ld_left_q <= ld_left_q - BYTES;
+                wa_q      <= wa_q + BYTES[BA-1:0];
             end
-        end else if (wfire) begin
-            ld_busy_q <= ld_left_q != 32'd1;
-            ld_left_q <= ld_left_q - 32'd1;
-            wr_q      <= (wr_q == 2'd2) ? 2'd0 : wr_q + 2'd1;
-            if (wr_q == 2'd2) wq_q <= wq_q + {{(AW-1){1'b0}}, 1'b1};
         end
     end
+
+    wire [LW-1:0]  wlo = wa_q[LW-1:0];
+    localparam [LW-1:0] ONE = 1, TWO = 2;
 
     // ---- banks
     genvar c, j;
     generate
         for (c = 0; c < COLS; c = c + 1) begin : gen_bank
-            wire [AW-1:0] q = rd_q[c*AW +: AW];
-            wire [1:0]    r = rd_r[c*2 +: 2];
-            reg  [1:0]    r_q;
+            wire [BA-1:0] a  = {rd_q[c*AW +: AW], 2'b00} - {2'b00, rd_q[c*AW +: AW]} + {{(BA-2){1'b0}}, rd_r[c*2 +: 2]};
+            wire [LW-1:0] lo = a[LW-1:0];
+            reg  [LW-1:0] lo_q;
             reg  [2:0]    mask_q;
-            wire [23:0]   sub;     // byte j = RAM j's word
+            wire [L*8-1:0] sub;     // byte j = RAM j's word
             always @(posedge clk) begin
                 if (rd_en) begin
-                    r_q    <= r;
+                    lo_q   <= lo;
                     mask_q <= rd_mask[c*3 +: 3];
                 end
             end
-            for (j = 0; j < 3; j = j + 1) begin : gen_sub
-                // byte a+kx lives in RAM (r+kx)%3 at word q+1 when (r+kx) >= 3
-                wire [AW-1:0] addr = q + {{(AW-1){1'b0}}, (j < r)};
-                ram_1r1w #(.WIDTH(8), .DEPTH(DEPTH), .AW(AW)) u_ram (
-                    .clk(clk), .wr_en(wfire && wr_q == j), .wr_addr(wq_q), .wr_data(s_data),
-                    .rd_en(rd_en), .rd_addr(addr), .rd_data(sub[j*8 +: 8])
+            for (j = 0; j < L; j = j + 1) begin : gen_sub
+                localparam integer J = j;
+                // this RAM holds byte a + rk of the triple (rk = kx when < 3)
+                // and byte wa + wk of the load beat
+                wire [LW-1:0] rk   = J[LW-1:0] - lo;
+                wire [BA-1:0] rb   = a + {{(BA-LW){1'b0}}, rk};
+                wire [LW-1:0] wk   = J[LW-1:0] - wlo;
+                wire [BA-1:0] wb   = wa_q + {{(BA-LW){1'b0}}, wk};
+                wire [31:0]   wk32 = {{(32-LW){1'b0}}, wk};
+                wire          wen  = wfire && wk32 < BYTES && wk32 < ld_left_q;
+                wire          unused_a = &{1'b0, rb[LW-1:0], wb[LW-1:0], 1'b0};   // rb, wb >> LW < LD by the capacity check
+                ram_1r1w #(.WIDTH(8), .DEPTH(LD), .AW(LAW)) u_ram (
+                    .clk(clk), .wr_en(wen), .wr_addr(wb[LW +: LAW]), .wr_data(s_data[(wk32 % BYTES)*8 +: 8]),
+                    .rd_en(rd_en && rk < 3), .rd_addr(rb[LW +: LAW]), .rd_data(sub[j*8 +: 8])
                 );
             end
-            wire [7:0] b0 = (r_q == 2'd0) ? sub[7:0]   : (r_q == 2'd1) ? sub[15:8]  : sub[23:16];
-            wire [7:0] b1 = (r_q == 2'd0) ? sub[15:8]  : (r_q == 2'd1) ? sub[23:16] : sub[7:0];
-            wire [7:0] b2 = (r_q == 2'd0) ? sub[23:16] : (r_q == 2'd1) ? sub[7:0]   : sub[15:8];
+            wire [LW-1:0] l0 = lo_q, l1 = lo_q + ONE, l2 = lo_q + TWO;
+            wire [7:0] b0 = sub[l0*8 +: 8];
+            wire [7:0] b1 = sub[l1*8 +: 8];
+            wire [7:0] b2 = sub[l2*8 +: 8];
             assign rd_data[c*24 +: 24] = {mask_q[2] ? b2 : 8'd0, mask_q[1] ? b1 : 8'd0,
                                           mask_q[0] ? b0 : 8'd0};
         end

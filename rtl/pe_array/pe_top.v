@@ -1,27 +1,37 @@
 `default_nettype none
 // PE array top: descriptor, activation and weight streams in, result beats
 // out. pe_ctrl tiles the layer, pe_ibuf (one bank per column) and pe_wbuf
-// (cyclic arrangement) feed pe_array one beat per clock.
-// Streams: s_desc (pe_ctrl layout); s_act: the column tensor, one int8 per
-// beat in NCHW order (FP, WG: x; BP and WG 3x3 stride 2 with x on the rows:
-// dout; FC: N x C or N x M, H = W = 1);
-// s_wgt, FP/BP 3x3: the weights in OIHW order, one kernel row {w[..,2],
-// w[..,1], w[..,0]} per beat; FP/BP 1x1 / FC and WG 1x1 / FC: a matrix A
-// with the PE-row channels first (FP: w as M x C, BP: its transpose C x M,
-// WG: dout as M x (N Ho Wo)), zero-padded to multiples of 3 both ways, one
-// word {A[3g+2][r], A[3g+1][r], A[3g][r]} per beat in (g, r) order; WG 3x3:
-// models/pe_array.wg3_words, each row item's words zero-padded to a multiple
-// of 3, one word {b2, b1, b0} per beat, item-major;
-// m_*: pe_array result beats in the order of models/pe_array.ctrl_program;
-// WG results are INT32 (send rq = 0).
-// err: a descriptor was rejected (err_code) or the array dropped a beat.
+// (cyclic arrangement) feed pe_array one beat per clock. A layer that fits
+// half of both buffers loads while the previous one computes (pe_ctrl).
+// Streams: s_desc (pe_ctrl layout); s_act: the column tensor in NCHW order,
+// ACT_BYTES int8 per beat, byte k at bits 8k, the final beat zero-padded
+// (FP, WG: x; BP and WG 3x3 stride 2 with x on the rows: dout; FC: N x C or
+// N x M, H = W = 1);
+// s_wgt: WGT_WORDS 24-bit words per beat, word i at bits 24i; with
+// WGT_WORDS = 3K each row item (an output channel, a 3-row group, a WG 3x3
+// row item) is zero-padded to a multiple of 3K words, so a beat never spans
+// two items. FP/BP 3x3: the weights in OIHW order, one kernel row
+// {w[..,2], w[..,1], w[..,0]} per word; FP/BP 1x1 / FC and WG 1x1 / FC: a
+// matrix A with the PE-row channels first (FP: w as M x C, BP: its transpose
+// C x M, WG: dout as M x (N Ho Wo)), zero-padded to multiples of 3 both ways,
+// one word {A[3g+2][r], A[3g+1][r], A[3g][r]} per (g, r), in (g, r) order;
+// WG 3x3: models/pe_array.wg3_words, each row item's words zero-padded to a
+// multiple of 3, words {b2, b1, b0}, item-major;
+// s_act_last / s_wgt_last mark each stream's final beat of the layer; a
+// misplaced one sets err_code 2 (the layer still runs and ends).
+// m_*: pe_array result beats in the order of models/pe_array.ctrl_program,
+// layers in descriptor order; WG results are INT32 (send rq = 0).
+// err: a descriptor was rejected or a stream's last misplaced (err_code), or
+// the array dropped a beat.
 module pe_top #(
     parameter ROWS     = 16,    // PE rows
     parameter COLS     = 32,    // PE columns
     parameter ACC_W    = 32,    // partial-sum width, >= 18
     parameter OUT_ROWS = 2,     // PE rows per result beat; divides ROWS
-    parameter IDEPTH   = 1024,  // input buffer words per byte-RAM (3*IDEPTH bytes per column)
+    parameter IDEPTH   = 1024,  // input buffer: 3*IDEPTH bytes per column
     parameter WDEPTH   = 1024,  // weight buffer kernel rows per bank
+    parameter ACT_BYTES = 16,   // s_act bytes per beat: 1 or a power of two
+    parameter WGT_WORDS = 12,   // s_wgt kernel-row words per beat: 1 or 3K, K <= ROWS
     parameter WALK     = 4      // output positions the controller prepares per clock; divides COLS
 ) (
     input  wire                             clk,
@@ -31,10 +41,12 @@ module pe_top #(
     input  wire [95:0]                      s_desc_data,
     input  wire                             s_act_valid,
     output wire                             s_act_ready,
-    input  wire [7:0]                       s_act_data,
+    input  wire [ACT_BYTES*8-1:0]           s_act_data,
+    input  wire                             s_act_last,
     input  wire                             s_wgt_valid,
     output wire                             s_wgt_ready,
-    input  wire [23:0]                      s_wgt_data,
+    input  wire [WGT_WORDS*24-1:0]          s_wgt_data,
+    input  wire                             s_wgt_last,
     output wire                             m_valid,
     input  wire                             m_ready,
     output wire [OUT_ROWS*COLS*3*ACC_W-1:0] m_data,
@@ -46,14 +58,14 @@ module pe_top #(
     output wire [1:0]                       err_code
 );
     localparam IAW = (IDEPTH > 1) ? $clog2(IDEPTH) : 1;
-    localparam WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+    localparam WAW = (WDEPTH > 5) ? $clog2(WDEPTH / 3) : 1;
     localparam RW  = (ROWS > 1) ? $clog2(ROWS) : 1;
 
     initial begin
-        if (ROWS < 1 || COLS < 1 || IDEPTH < 2 || WDEPTH < 2) $fatal(1, "pe_top: bad sizes");
+        if (ROWS < 1 || COLS < 1 || IDEPTH < 2 || WDEPTH < 6) $fatal(1, "pe_top: bad sizes");
     end
 
-    wire                ib_ld_start, ib_ld_busy, ib_rd_en;
+    wire                ib_ld_start, ib_ld_busy, ib_ld_err, ib_rd_en;
     wire [31:0]         ib_ld_count;
     wire [IAW-1:0]      ib_ld_q;
     wire [1:0]          ib_ld_r;
@@ -61,10 +73,10 @@ module pe_top #(
     wire [COLS*2-1:0]   ib_rd_r;
     wire [COLS*3-1:0]   ib_rd_mask;
     wire [COLS*24-1:0]  a_ops;
-    wire                wb_ld_start, wb_ld_busy, wb_rd_en, wb_rd_bp;
-    wire [1:0]          wb_rd_perm, a_mode;
+    wire                wb_ld_start, wb_ld_busy, wb_ld_err, wb_rd_en, wb_rd_bp;
+    wire [1:0]          wb_rd_perm, wb_rd_ky, a_mode;
     wire [15:0]         wb_ld_m, wb_ld_c;
-    wire [WAW-1:0]      wb_rd_addr;
+    wire [WAW-1:0]      wb_rd_addr, wb_ld_base;
     wire [RW-1:0]       wb_rd_rot;
     wire [ROWS-1:0]     wb_rd_rowmask;
     wire [ROWS*24-1:0]  b_ops;
@@ -75,27 +87,28 @@ module pe_top #(
         .clk(clk), .rst(rst),
         .s_desc_valid(s_desc_valid), .s_desc_ready(s_desc_ready), .s_desc_data(s_desc_data),
         .ib_ld_start(ib_ld_start), .ib_ld_count(ib_ld_count), .ib_ld_q(ib_ld_q), .ib_ld_r(ib_ld_r),
-        .ib_ld_busy(ib_ld_busy), .ib_rd_en(ib_rd_en), .ib_rd_q(ib_rd_q), .ib_rd_r(ib_rd_r),
+        .ib_ld_busy(ib_ld_busy), .ib_ld_err(ib_ld_err), .ib_rd_en(ib_rd_en), .ib_rd_q(ib_rd_q), .ib_rd_r(ib_rd_r),
         .ib_rd_mask(ib_rd_mask),
-        .wb_ld_start(wb_ld_start), .wb_ld_m(wb_ld_m), .wb_ld_c(wb_ld_c), .wb_ld_busy(wb_ld_busy),
-        .wb_rd_en(wb_rd_en), .wb_rd_bp(wb_rd_bp), .wb_rd_perm(wb_rd_perm), .wb_rd_addr(wb_rd_addr), .wb_rd_rot(wb_rd_rot),
+        .wb_ld_start(wb_ld_start), .wb_ld_m(wb_ld_m), .wb_ld_c(wb_ld_c), .wb_ld_base(wb_ld_base), .wb_ld_busy(wb_ld_busy), .wb_ld_err(wb_ld_err),
+        .wb_rd_en(wb_rd_en), .wb_rd_bp(wb_rd_bp), .wb_rd_perm(wb_rd_perm), .wb_rd_addr(wb_rd_addr), .wb_rd_ky(wb_rd_ky), .wb_rd_rot(wb_rd_rot),
         .wb_rd_rowmask(wb_rd_rowmask),
         .a_valid(a_valid), .a_ready(a_ready), .a_mode(a_mode), .a_first(a_first), .a_last(a_last), .a_rq(a_rq),
         .a_shift(a_shift), .busy(busy), .err(ctrl_err), .err_code(err_code)
     );
 
-    pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH)) u_ibuf (
+    pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH), .BYTES(ACT_BYTES)) u_ibuf (
         .clk(clk), .rst(rst),
         .ld_start(ib_ld_start), .ld_count(ib_ld_count), .ld_q(ib_ld_q), .ld_r(ib_ld_r),
-        .ld_busy(ib_ld_busy), .s_valid(s_act_valid), .s_ready(s_act_ready), .s_data(s_act_data),
+        .ld_busy(ib_ld_busy), .ld_err(ib_ld_err), .s_valid(s_act_valid), .s_ready(s_act_ready), .s_data(s_act_data),
+        .s_last(s_act_last),
         .rd_en(ib_rd_en), .rd_q(ib_rd_q), .rd_r(ib_rd_r), .rd_mask(ib_rd_mask), .rd_data(a_ops)
     );
 
-    pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH)) u_wbuf (
+    pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH), .WORDS(WGT_WORDS)) u_wbuf (
         .clk(clk), .rst(rst),
-        .ld_start(wb_ld_start), .ld_m(wb_ld_m), .ld_c(wb_ld_c), .ld_busy(wb_ld_busy),
-        .s_valid(s_wgt_valid), .s_ready(s_wgt_ready), .s_data(s_wgt_data),
-        .rd_en(wb_rd_en), .rd_bp(wb_rd_bp), .rd_perm(wb_rd_perm), .rd_addr(wb_rd_addr), .rd_rot(wb_rd_rot),
+        .ld_start(wb_ld_start), .ld_m(wb_ld_m), .ld_c(wb_ld_c), .ld_base(wb_ld_base), .ld_busy(wb_ld_busy), .ld_err(wb_ld_err),
+        .s_valid(s_wgt_valid), .s_ready(s_wgt_ready), .s_data(s_wgt_data), .s_last(s_wgt_last),
+        .rd_en(wb_rd_en), .rd_bp(wb_rd_bp), .rd_perm(wb_rd_perm), .rd_addr(wb_rd_addr), .rd_ky(wb_rd_ky), .rd_rot(wb_rd_rot),
         .rd_rowmask(wb_rd_rowmask), .rd_data(b_ops)
     );
 
