@@ -327,10 +327,12 @@ module mlp_net #(
         wb_daddr_h_q <= f_dbase(pb_l) + pb_g;
     end
 
-    // host weight write: the port registered (w*_q), then its location, a
-    // write enable per bank, row and column part (hw*_q); the write lands two
-    // clocks after it is taken, before any sample can be loaded and read (a
-    // write during rst is ignored)
+    // host weight write: the port registered (w*_q), then its location: bank
+    // number, row and column part (hw*_q), then a write enable per bank and the
+    // address (the modulo by P and the bank compare in separate clocks: they
+    // were the engine's longest path); the write lands three clocks after it is
+    // taken, before any sample can be loaded and read (a write during rst is
+    // ignored)
     reg             wtake_q;
     reg  [1:0]      wlayer_q;
     reg  [SZ_W-1:0] wrow_q, wcol_q;
@@ -344,14 +346,19 @@ module mlp_net #(
     end
     wire [IW-1:0]   hw_sum  = f_ext(wrow_q) + f_ext(wcol_q);
     wire [IW-1:0]   hw_mod  = hw_sum % P_I;
-    reg  [IW-1:0]   hw_row_q, hw_col_q;
-    reg  [31:0]     hw_data_q;
+    reg             hw_take_q;
+    reg  [PW-1:0]   hw_bank_q;
+    reg  [IW-1:0]   hw_row_q, hw_col_q, hw_addr_q;
+    reg  [31:0]     hw_data_q, hw_wdata_q;
     always @(posedge clk) begin
+        hw_take_q  <= wtake_q && !rst;
+        hw_bank_q  <= hw_mod[PW-1:0];
         hw_row_q   <= f_wbase(wlayer_q) + f_ext(wrow_q) * f_cw(wlayer_q);
         hw_col_q   <= f_ext(wcol_q) / P_I;
         hw_data_q  <= wdata_q;
+        hw_addr_q  <= hw_row_q + hw_col_q;
+        hw_wdata_q <= hw_data_q;
     end
-    wire [IW-1:0]   hw_addr = hw_row_q + hw_col_q;
 
     genvar b;
     generate
@@ -381,10 +388,10 @@ module mlp_net #(
 
             // weights
             reg           hw_we_q;
-            always @(posedge clk) hw_we_q <= wtake_q && (hw_mod[PW-1:0] == BI);
+            always @(posedge clk) hw_we_q <= hw_take_q && !rst && (hw_bank_q == BI);
             wire          w_we    = hw_we_q || (wb_valid && wb_op == OP_GD && wb_row_ok_q);
-            wire [IW-1:0] w_wa   = hw_we_q ? hw_addr : wb_addr_q;
-            wire [31:0]   w_wd    = hw_we_q ? hw_data_q : lane_res[wb_u_q];
+            wire [IW-1:0] w_wa   = hw_we_q ? hw_addr_q : wb_addr_q;
+            wire [31:0]   w_wd    = hw_we_q ? hw_wdata_q : lane_res[wb_u_q];
             ram_1r1w #(.WIDTH(32), .DEPTH(W_DEPTH), .AW(WAW)) u_wram (
                 .clk(clk), .wr_en(w_we), .wr_addr(w_wa[WAW-1:0]), .wr_data(w_wd),
                 .rd_en(body_issue), .rd_addr(bp_body ? col_addr[WAW-1:0] : row_addr[WAW-1:0]), .rd_data(w_rd[b]));
