@@ -102,30 +102,40 @@ class PeArrayTB:
         dut.s_valid.value = 0
 
     @staticmethod
-    def beats_of(prog, rq=0, shift=0):
+    def beats_of(prog, rq=0, shift=0, settings=None):
+        """settings: one (rq, shift) per tile instead of rq, shift for all."""
         beats = []
-        for t in prog.tiles:
+        for k, t in enumerate(prog.tiles):
             r = len(t.a)
+            trq, tsh = settings[k] if settings else (rq, shift)
             for i in range(r):
-                beats.append((_pack(t.a[i]), _pack(t.b[i]), t.mode, int(i == 0), int(i == r - 1), rq, shift))
+                beats.append((_pack(t.a[i]), _pack(t.b[i]), t.mode, int(i == 0), int(i == r - 1), trq, tsh))
         return beats
 
     def expect(self, prog, ref_flat, context):
         """The schedule's result beats carrying the reference (tb/pe_beats.py)."""
         self.expected.extend(BEATS.program(prog, ref_flat, context))
 
-    async def run_program(self, prog, ref, rq=0, shift=0, context=""):
+    async def run_program(self, prog, ref, rq=0, shift=0, context="", settings=None):
         """Streams one program, waits for all its output beats, then assembles
         the result tensor from the output beats by the schedule's map.
-        Returns (result, clocks from the first beat offered to the last
-        result beat taken)."""
+        settings: one (rq, shift) per tile instead of rq, shift for all.
+        Returns (result, reference, clocks from the first beat offered to the
+        last result beat taken)."""
         ref_flat = ref.reshape(-1)
-        if rq:
+        if settings:
+            # every element belongs to one tile: requantize it with that tile's setting
+            exact, ref_flat = ref_flat, ref_flat.astype(np.int64)
+            for t, (trq, tsh) in zip(prog.tiles, settings):
+                used = t.idx[t.idx >= 0]
+                if trq:
+                    ref_flat[used] = quant.requantize(torch.from_numpy(exact[used]), tsh).numpy()
+        elif rq:
             ref_flat = quant.requantize(torch.from_numpy(ref_flat), shift).numpy().astype(np.int64)
         n_out = len(prog.tiles) * GROUPS
         start = len(self.got)
         self.expect(prog, ref_flat, context)
-        beats = self.beats_of(prog, rq, shift)
+        beats = self.beats_of(prog, rq, shift, settings)
         driver = cocotb.start_soon(self.drive(beats))
         limit = int((len(beats) * (1 + 4 * self.idle_prob) + n_out * 4 + 200) * (1 + 4 * STALL))
         clocks = 0
