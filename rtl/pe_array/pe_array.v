@@ -51,6 +51,7 @@ module pe_array #(
     // drain request acts 2 clocks after it, so its tile's first request may go at T + LD_LAT + 1
     localparam LD_LAT  = 2;
     localparam [2:0] DEPTH = 3'd5;           // output FIFO: the 2-clock drain request + 3 groups
+    localparam       ND    = 5;              // DEPTH as an integer (one-hot read pointers)
     localparam       MW    = ACC_W + 1;      // FIFO lane: the requantizer's intermediate
     localparam [8:0] NG9   = NGROUPS;
 
@@ -226,8 +227,18 @@ module pe_array #(
     wire [NCP*5-1:0] shift_c;
     reg              rst_q;
     always @(posedge clk) rst_q <= rst;
+    // m_ready reaches only these copies of pop (and cnt_q, rd_q): a lane's read
+    // pointer lags one clock and the copy, last clock's pop, advances it on the way out
+    localparam LPP = 4;                          // lanes per pop copy
+    localparam NPP = (GLANES + LPP - 1) / LPP;
+    wire [NPP-1:0] pop_c;
     genvar l, k;
     generate
+        for (k = 0; k < NPP; k = k + 1) begin : gen_pop
+            reg pop_k;
+            (* keep *) always @(posedge clk) pop_k <= pop;
+            assign pop_c[k] = pop_k;
+        end
         for (k = 0; k < NCP; k = k + 1) begin : gen_copy
             reg       req_k, rq_k, rst_k;
             reg [4:0] shift_k;
@@ -245,9 +256,11 @@ module pe_array #(
             assign shift_c[5*k +: 5] = shift_k;
         end
         for (l = 0; l < GLANES; l = l + 1) begin : gen_lane
-            reg       cap_l, rq_l;
-            reg [2:0] wr_l, rd_l;
-            reg [4:0] shift_l;
+            reg          cap_l, rq_l;
+            reg [2:0]    wr_l;
+            reg [ND-1:0] rd_l;                   // one-hot, last clock's read pointer
+            reg [4:0]    shift_l;
+            wire [ND-1:0] rd_now = pop_c[l / LPP] ? {rd_l[ND-2:0], rd_l[ND-1]} : rd_l;
             // the copy's request is one clock old: cap_l is cap
             (* keep *) always @(posedge clk) begin
                 cap_l   <= req_c[l / LPC];
@@ -255,24 +268,30 @@ module pe_array #(
                 shift_l <= shift_c[5*(l / LPC) +: 5];
                 if (rst_c[l / LPC]) begin
                     wr_l <= 3'd0;
-                    rd_l <= 3'd0;
+                    rd_l <= {{(ND-1){1'b0}}, 1'b1};
                 end else begin
                     if (cap_l) wr_l <= (wr_l == DEPTH - 3'd1) ? 3'd0 : wr_l + 3'd1;
-                    if (pop) rd_l <= (rd_l == DEPTH - 3'd1) ? 3'd0 : rd_l + 3'd1;
+                    rd_l <= rd_now;
                 end
             end
             wire [MW-1:0] q;
             pe_requant #(.ACC_W(ACC_W), .PART(1)) u_rq (
                 .en(rq_l), .shift(shift_l), .din(sh[l*ACC_W +: ACC_W]), .dout(q)
             );
-            reg [MW-1:0] f_q [0:DEPTH-1];
+            reg [MW-1:0] f_q [0:ND-1];
+            reg [MW-1:0] head_l;
             integer e;
             always @(posedge clk) begin
-                for (e = 0; e < DEPTH; e = e + 1)
+                for (e = 0; e < ND; e = e + 1)
                     if (cap_l && wr_l == e[2:0]) f_q[e] <= q;
             end
+            always @(*) begin
+                head_l = {MW{1'b0}};
+                for (e = 0; e < ND; e = e + 1)
+                    head_l = head_l | ({MW{rd_now[e]}} & f_q[e]);
+            end
             pe_requant #(.ACC_W(ACC_W), .PART(2)) u_rnd (
-                .en(1'b0), .shift(5'd0), .din(f_q[rd_l]), .dout(m_data[l*ACC_W +: ACC_W])
+                .en(1'b0), .shift(5'd0), .din(head_l), .dout(m_data[l*ACC_W +: ACC_W])
             );
         end
     endgenerate
