@@ -25,16 +25,17 @@ module pe_requant #(
 
     // round(d / 2^sh) ties up = floor((floor(d / 2^(sh-1)) + 1) / 2) for sh >= 1,
     // so only t = d >>> (sh-1), two constant compares and an 8-bit increment
-    // sit behind the shifter (no ACC_W-bit rounding adder).
+    // sit behind the shifter (no ACC_W-bit rounding adder); t = 2d >>> sh
+    // keeps the decrement of sh out of the shifter's path.
     function [ACC_W:0] rq_pre;
         input             e;
         input [ACC_W-1:0] d;
         input [4:0]       sh;
-        reg signed [ACC_W-1:0] t;
-        reg [7:0]              s8;
+        reg signed [ACC_W:0] t;
+        reg [7:0]            s8;
         begin
-            t  = (sh == 5'd0) ? $signed(d) : $signed(d) >>> (sh - 5'd1);
-            s8 = (t > 127) ? 8'h7f : (t < -128) ? 8'h80 : t[7:0];
+            t  = $signed({d, 1'b0}) >>> sh;
+            s8 = ($signed(d) > 127) ? 8'h7f : ($signed(d) < -128) ? 8'h80 : d[7:0];
             if (!e)
                 rq_pre = {1'b0, d};
             else if (sh == 5'd0)
@@ -44,7 +45,7 @@ module pe_requant #(
             else if (t < -257)
                 rq_pre = {1'b0, {(ACC_W-7){1'b1}}, 7'h00};
             else
-                rq_pre = {1'b1, t};
+                rq_pre = {1'b1, t[ACC_W-1:0]};
         end
     endfunction
 
