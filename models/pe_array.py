@@ -126,24 +126,40 @@ class Program:
         padding included, as in the nominal count); 0 for idle PEs/MACs."""
         return sum(t.macs for t in self.tiles)
 
-    def cycles(self, out_rows):
+    def cycles(self, out_rows, depth=5):
         """Clocks from the first beat offered to the clock edge at which the
         last result beat is taken, source always valid, sink always ready
-        (rtl/pe_array/pe_array.v): a beat enters the input register at clock 1
-        and executes at clock 2, one beat per clock; from clock T + 3 on (T:
-        the clock its last beat executes) a tile's groups are requested from
-        the PEs' shadow registers, one per clock, and each is taken 3 clocks
-        after its request; a tile's last beat waits until every group of the
-        previous tile has been requested."""
+        (rtl/pe_array/pe_array.v, output FIFO of `depth` entries): a beat
+        enters the input register at clock 1 and executes at clock 2, one beat
+        per clock; from clock T + 3 on (T: the clock its last beat executes) a
+        tile's groups are requested from the PEs' shadow registers, one per
+        clock, and each is taken 3 clocks after its request (so the FIFO and
+        the requests in flight hold the requests of the last 3 clocks). The
+        drain rule: a tile's last beat executes at T' >= T + 3 only when at
+        most 3 of the previous tile's groups are still to be requested and
+        those, the FIFO's entries and the requests in flight fit in `depth`."""
         groups = self.rows // out_rows
-        load_lat, req_lat = 3, 2
+        load_lat, req_lat, owed_max = 3, 2, 3
         t = 2
         prev_last = None
+        reqs = []                     # request clocks [first, last] of the last two tiles
+
+        def owed(x):
+            left = groups - min(max(x - prev_last - load_lat, 0), groups)
+            held = sum(max(0, min(e, x - 1) - max(s, x - 3) + 1) for s, e in reqs)
+            return left, held
+
         for tile in self.tiles:
             t_last = t + len(tile.a) - 1
             if prev_last is not None:
-                t_last = max(t_last, prev_last + load_lat + groups)
+                t_last = max(t_last, prev_last + load_lat)
+                while True:
+                    left, held = owed(t_last)
+                    if left <= owed_max and left + held <= depth:
+                        break
+                    t_last += 1
             prev_last = t_last
+            reqs = reqs[-1:] + [(t_last + load_lat, t_last + load_lat + groups - 1)]
             t = t_last + 1
         return prev_last + load_lat + req_lat + groups
 

@@ -102,30 +102,40 @@ class PeArrayTB:
         dut.s_valid.value = 0
 
     @staticmethod
-    def beats_of(prog, rq=0, shift=0):
+    def beats_of(prog, rq=0, shift=0, settings=None):
+        """settings: one (rq, shift) per tile instead of rq, shift for all."""
         beats = []
-        for t in prog.tiles:
+        for k, t in enumerate(prog.tiles):
             r = len(t.a)
+            trq, tsh = settings[k] if settings else (rq, shift)
             for i in range(r):
-                beats.append((_pack(t.a[i]), _pack(t.b[i]), t.mode, int(i == 0), int(i == r - 1), rq, shift))
+                beats.append((_pack(t.a[i]), _pack(t.b[i]), t.mode, int(i == 0), int(i == r - 1), trq, tsh))
         return beats
 
     def expect(self, prog, ref_flat, context):
         """The schedule's result beats carrying the reference (tb/pe_beats.py)."""
         self.expected.extend(BEATS.program(prog, ref_flat, context))
 
-    async def run_program(self, prog, ref, rq=0, shift=0, context=""):
+    async def run_program(self, prog, ref, rq=0, shift=0, context="", settings=None):
         """Streams one program, waits for all its output beats, then assembles
         the result tensor from the output beats by the schedule's map.
-        Returns (result, clocks from the first beat offered to the last
-        result beat taken)."""
+        settings: one (rq, shift) per tile instead of rq, shift for all.
+        Returns (result, reference, clocks from the first beat offered to the
+        last result beat taken)."""
         ref_flat = ref.reshape(-1)
-        if rq:
+        if settings:
+            # every element belongs to one tile: requantize it with that tile's setting
+            exact, ref_flat = ref_flat, ref_flat.astype(np.int64)
+            for t, (trq, tsh) in zip(prog.tiles, settings):
+                used = t.idx[t.idx >= 0]
+                if trq:
+                    ref_flat[used] = quant.requantize(torch.from_numpy(exact[used]), tsh).numpy()
+        elif rq:
             ref_flat = quant.requantize(torch.from_numpy(ref_flat), shift).numpy().astype(np.int64)
         n_out = len(prog.tiles) * GROUPS
         start = len(self.got)
         self.expect(prog, ref_flat, context)
-        beats = self.beats_of(prog, rq, shift)
+        beats = self.beats_of(prog, rq, shift, settings)
         driver = cocotb.start_soon(self.drive(beats))
         limit = int((len(beats) * (1 + 4 * self.idle_prob) + n_out * 4 + 200) * (1 + 4 * STALL))
         clocks = 0
@@ -168,6 +178,53 @@ async def test_layers(dut):
         with open(REPORT, "w") as f:
             json.dump(report, f, indent=1)
     dut._log.info("%d elements checked, %d output beats", checked, tb.scoreboard.checked)
+    assert tb.scoreboard.result
+
+
+def short_layers():
+    """Layers whose FP tiles are shorter than the group count on this array
+    (1, 2 and 3 beats), several tiles back to back."""
+    return (pa.Layer("short_1x1_c1", "conv", 4, 1, 2 * ROWS, 8, 8, k=1),
+            pa.Layer("short_fc_c2", "fc", 8 * COLS, 2, 2 * ROWS),
+            pa.Layer("short_3x3_c1", "conv", 1, 1, 2 * ROWS, 8, 8, k=3, pad=1))
+
+
+@cocotb.test()
+async def test_short_tiles(dut):
+    """Tiles shorter than the group count, back to back (source always
+    valid), each tile with its own requantization setting (INT32, two
+    shifts, shift 0 saturating): exact vs PyTorch; first with the sink always
+    ready, where the clocks must equal the cycle model
+    (models/pe_array.Program.cycles, the drain rule), then under heavy
+    backpressure, where the drain must wait for the FIFO without losing or
+    corrupting a group."""
+    tb = PeArrayTB(dut, stall_prob=0.0, idle_prob=0.0, seed=13)
+    await tb.reset()
+    rng = np.random.default_rng(13)
+    shortest = GROUPS
+    for stall in (0.0, 0.6):
+        if stall:
+            tb.sink = Backpressure(dut.m_ready, dut.clk, stall, seed=14)
+        for layer in short_layers():
+            x, w, _ = pa.zero_tensors(layer)
+            x = rng.integers(-128, 128, x.shape).astype(np.int8)
+            w = rng.integers(-128, 128, w.shape).astype(np.int8)
+            prog = pa.program(layer, "fp", x, w, None, ROWS, COLS)
+            shortest = min([shortest] + [len(t.a) for t in prog.tiles])
+            ref = pa.reference(layer, "fp", x, w, None)
+            sh = requant_shift(ref)
+            cycle = ((1, sh), (0, 0), (1, sh + 2), (1, 0), (1, sh), (1, sh))
+            settings = [cycle[k % len(cycle)] for k in range(len(prog.tiles))]
+            ctx = f"{layer.name} stall {stall}"
+            got, exp, clocks = await tb.run_program(prog, ref, context=ctx, settings=settings)
+            assert np.array_equal(got, exp), f"{ctx}: {(got != exp).sum()} differ"
+            if not stall:
+                model = prog.cycles(OUT_ROWS)
+                assert clocks == model, f"{ctx}: {clocks} clocks, the cycle model {model}"
+            dut._log.info("%s: %d tiles of %s beats, %d clocks, exact", ctx, len(prog.tiles),
+                          sorted({len(t.a) for t in prog.tiles}), clocks)
+    tb.sink.stop()
+    assert shortest < GROUPS, "no tile shorter than the group count"
     assert tb.scoreboard.result
 
 

@@ -100,6 +100,7 @@ def _check_fst_support():
 
 def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None, trace=None):
     """Builds (incrementally) and runs one unit; returns (tests, failures).
+    testcase: a test name or a tuple of them (default: every test).
 
     waves=True writes dump.fst; trace="saif" writes dump.saif (toggle counts
     for power analysis) instead. Each trace kind has its own build folder."""
@@ -134,9 +135,10 @@ def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None, tr
     env = {**unit.env, **(extra_env or {})}
     test_filter = None
     if testcase:
-        # exact match on the test name (cocotb 2's COCOTB_TEST_FILTER is a regex)
+        # exact match on the test name(s) (cocotb 2's COCOTB_TEST_FILTER is a regex)
         import re
-        test_filter = rf"(^|\.){re.escape(testcase)}$"
+        names = (testcase,) if isinstance(testcase, str) else testcase
+        test_filter = rf"(^|\.)({'|'.join(re.escape(n) for n in names)})$"
     if trace:
         # remove the previous trace so that a stale file is never analysed
         for old in (test_dir or build_dir).glob("dump.*"):

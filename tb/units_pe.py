@@ -25,6 +25,9 @@ def pe_unit(rows=16, cols=32, out_rows=2, acc_w=32, **env):
 UNITS = {
     "pe_array": pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3),
     "pe_array_4x8": pe_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3),
+    # one PE row per group (3 groups), odd columns: the drain rule's corner where the
+    # previous tile's last group is captured the clock before the next tile's first
+    "pe_array_3x5": pe_unit(3, 5, out_rows=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1),
 }
 
 TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_ibuf.v", "pe_array/pe_wbuf.v",

@@ -130,19 +130,28 @@ def test_rtl_pe_unit():
 
 
 def test_rtl_4x8_all_layers():
-    """Every layer kind x FP/BP/WG (2 images, 8x8 crop), requantization,
-    malformed beats, reset mid-stream, overflow."""
+    """Every layer kind x FP/BP/WG (2 images, 8x8 crop), tiles shorter than
+    the group count, requantization, malformed beats, reset mid-stream, overflow."""
     tests, failed = run_unit(pe_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1))
-    assert tests == 5 and failed == 0
+    assert tests == 6 and failed == 0
+
+
+def test_rtl_3x5_drain_rule():
+    """A 3 x 5 array with one PE row per output group: every test of the
+    array; tiles of 1-3 beats against 3 groups, each with its own
+    requantization setting, clocks = the cycle model, then backpressure."""
+    tests, failed = run_unit(UNITS["pe_array_3x5"])
+    assert tests == 6 and failed == 0
 
 
 def test_rtl_16x32():
     """The default array: the 3x3 stride-1/2 layers, the 1x1 shortcut and FC in
-    every phase on one 16x16 crop, with backpressure."""
+    every phase on one 16x16 crop, with backpressure; tiles shorter than the
+    group count (clocks = the cycle model), with backpressure."""
     unit = pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3, PE_IDLE=0.05,
                    PE_LAYERS="conv_16_16_3x3_s1,conv_16_32_3x3_s2,shortcut_16_32_1x1_s2,fc_64_10")
-    tests, failed = run_unit(unit, testcase="test_layers")
-    assert tests == 1 and failed == 0
+    tests, failed = run_unit(unit, testcase=("test_layers", "test_short_tiles"))
+    assert tests == 2 and failed == 0
 
 
 @pytest.mark.parametrize("unit", ["pe_top_4x8", "pe_top_3x5"])

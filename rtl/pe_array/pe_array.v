@@ -11,7 +11,13 @@
 // Timing: every PE port is registered inside the PE, and the glue drives the
 // PEs from per-row copies of its control registers (kept apart, so no net
 // fans out to more than COLS PEs); the drain is requested 2 clocks ahead into
-// a 3-entry output FIFO, so m_ready reaches no PE.
+// a 5-entry output FIFO, so m_ready reaches no PE. The requantizer is split
+// across the FIFO (shift and saturation before it, rounding after it).
+// Drain rule: a tile's last beat (whose shadow load overwrites every group
+// not yet captured) waits until at most 3 groups of the previous tile are
+// still to be requested and the FIFO can hold them all: they then go out on
+// the next 3 clocks whatever m_ready does, the last one captured no later
+// than the load.
 module pe_array #(
     parameter ROWS     = 16,  // PE rows (output channels in FP)
     parameter COLS     = 32,  // PE columns (positions / batch)
@@ -44,7 +50,9 @@ module pe_array #(
     // a last beat executed at clock T: the shadows load at the end of T + 4, a
     // drain request acts 2 clocks after it, so its tile's first request may go at T + LD_LAT + 1
     localparam LD_LAT  = 2;
-    localparam [1:0] DEPTH = 2'd3;           // output FIFO: covers the 2-clock drain request
+    localparam [2:0] DEPTH = 3'd5;           // output FIFO: the 2-clock drain request + 3 groups
+    localparam       ND    = 5;              // DEPTH as an integer (one-hot read pointers)
+    localparam       MW    = ACC_W + 1;      // FIFO lane: the requantizer's intermediate
     localparam [8:0] NG9   = NGROUPS;
 
     initial begin
@@ -70,11 +78,13 @@ module pe_array #(
     reg [LD_LAT-1:0]  ldp_q;       // last beats on their way to the shadows
     reg [8:0]         avail_q;     // groups in the shadows not yet requested
     reg [1:0]         reqp_q;      // drain requests in flight (captured at reqp_q[1])
-    reg [1:0]         cnt_q;       // FIFO entries
+    reg [2:0]         cnt_q;       // FIFO entries
 
+    // the groups in the FIFO, in flight and still to request, all fit (<= 8)
+    wire [3:0] owed  = {1'b0, cnt_q} + {3'b0, reqp_q[0]} + {3'b0, reqp_q[1]} + {2'b0, avail_q[1:0]};
+    wire drain_ok    = (ldp_q == {LD_LAT{1'b0}}) && (avail_q[8:2] == 7'd0) && (owed <= {1'b0, DEPTH});
     wire bad     = in_valid_q && !first_q && (!tile_open_q || mode_q != tile_mode_q);
-    wire busy    = (avail_q != 9'd0) || (ldp_q != {LD_LAT{1'b0}});
-    wire blocked = last_q && busy;              // the shadows still drain
+    wire blocked = last_q && !drain_ok;         // the shadows still hold groups to drain
     wire advance = in_valid_q && (bad || !blocked);
     wire exec    = advance && !bad;
     assign s_ready = !in_valid_q || advance;
@@ -109,9 +119,9 @@ module pe_array #(
     assign err = err_q;
 
     // ---- drain requests: one group per clock while the FIFO has room
-    wire pop = (cnt_q != 2'd0) && m_ready;
-    wire req = (avail_q != 9'd0) && ({1'b0, cnt_q} - {2'b0, pop} + {2'b0, reqp_q[0]} + {2'b0, reqp_q[1]}
-                                     < {1'b0, DEPTH});
+    // (this clock's pop is not counted: m_ready stays off the request path)
+    wire pop = (cnt_q != 3'd0) && m_ready;
+    wire req = (avail_q != 9'd0) && ({1'b0, cnt_q} + {3'b0, reqp_q[0]} + {3'b0, reqp_q[1]} < {1'b0, DEPTH});
     wire cap = reqp_q[1];                       // the PEs shift at this edge: take row 0's group
 
     // ---- operand register and per-row control copies (fan-out COLS each)
@@ -163,25 +173,28 @@ module pe_array #(
     reg       pend_rq_q;
     reg [4:0] pend_shift_q;
     reg [7:0] cap_group_q;
-    reg [1:0] wr_q, rd_q;
-    wire [1:0] wr_d   = !cap ? wr_q : (wr_q == 2'd2) ? 2'd0 : wr_q + 2'd1;
-    wire [1:0] rd_d   = !pop ? rd_q : (rd_q == 2'd2) ? 2'd0 : rd_q + 2'd1;
+    reg [2:0] wr_q, rd_q;
+    reg       set_q;                       // the lanes' copies take the new tile's requant setting
+    wire [2:0] wr_d   = !cap ? wr_q : (wr_q == DEPTH - 3'd1) ? 3'd0 : wr_q + 3'd1;
+    wire [2:0] rd_d   = !pop ? rd_q : (rd_q == DEPTH - 3'd1) ? 3'd0 : rd_q + 3'd1;
     always @(posedge clk) begin
         if (rst) begin
             ldp_q       <= {LD_LAT{1'b0}};
             avail_q     <= 9'd0;
             reqp_q      <= 2'b00;
             cap_group_q <= 8'd0;
-            cnt_q       <= 2'd0;
-            wr_q        <= 2'd0;
-            rd_q        <= 2'd0;
+            cnt_q       <= 3'd0;
+            wr_q        <= 3'd0;
+            rd_q        <= 3'd0;
+            set_q       <= 1'b0;
         end else begin
             ldp_q  <= {ldp_q[LD_LAT-2:0], exec && last_q};
             reqp_q <= {reqp_q[0], req};
             if (ldp_q[LD_LAT-1]) avail_q <= NG9;
             else if (req) avail_q <= avail_q - 9'd1;
             if (cap) cap_group_q <= (cap_group_q == NGROUPS - 1) ? 8'd0 : cap_group_q + 8'd1;
-            cnt_q <= cnt_q + {1'b0, cap} - {1'b0, pop};
+            cnt_q <= cnt_q + {2'b0, cap} - {2'b0, pop};
+            set_q <= ldp_q[LD_LAT-1];
             wr_q  <= wr_d;
             rd_q  <= rd_d;
         end
@@ -194,7 +207,7 @@ module pe_array #(
     end
 
     // the group's tag: group number, last group, overflow
-    reg  [9:0] tag_q [0:2];
+    reg  [9:0] tag_q [0:DEPTH-1];
     wire [9:0] tag = {|sh_ovf[GLANES-1:0], cap_group_q == NGROUPS - 1, cap_group_q};
     always @(posedge clk) begin
         if (cap) tag_q[wr_q] <= tag;
@@ -204,6 +217,8 @@ module pe_array #(
     // One FIFO slice per lane, each with its own pointers and requantizer
     // setting, fed through one more register per LPC lanes: every flop here
     // drives at most about LPC x 6 gates (ABC buffers no flop output).
+    // A lane's setting changes at the clock the new tile's first group is
+    // captured (shadow load + 1), after the previous tile's last capture.
     localparam LPC = 16;                         // lanes per copy
     localparam NCP = (GLANES + LPC - 1) / LPC;   // copies
     // the slices' pointers reset 2 clocks late (rst itself reaches few flops):
@@ -212,15 +227,25 @@ module pe_array #(
     wire [NCP*5-1:0] shift_c;
     reg              rst_q;
     always @(posedge clk) rst_q <= rst;
+    // m_ready reaches only these copies of pop (and cnt_q, rd_q): a lane's read
+    // pointer lags one clock and the copy, last clock's pop, advances it on the way out
+    localparam LPP = 4;                          // lanes per pop copy
+    localparam NPP = (GLANES + LPP - 1) / LPP;
+    wire [NPP-1:0] pop_c;
     genvar l, k;
     generate
+        for (k = 0; k < NPP; k = k + 1) begin : gen_pop
+            reg pop_k;
+            (* keep *) always @(posedge clk) pop_k <= pop;
+            assign pop_c[k] = pop_k;
+        end
         for (k = 0; k < NCP; k = k + 1) begin : gen_copy
             reg       req_k, rq_k, rst_k;
             reg [4:0] shift_k;
             (* keep *) always @(posedge clk) begin
                 rst_k <= rst_q;
                 req_k <= !rst && req;
-                if (ldp_q[LD_LAT-1]) begin
+                if (set_q) begin
                     rq_k    <= pend_rq_q;
                     shift_k <= pend_shift_q;
                 end
@@ -231,37 +256,47 @@ module pe_array #(
             assign shift_c[5*k +: 5] = shift_k;
         end
         for (l = 0; l < GLANES; l = l + 1) begin : gen_lane
-            reg       cap_l, rq_l;
-            reg [1:0] wr_l, rd_l;
-            reg [4:0] shift_l;
+            reg          cap_l, rq_l;
+            reg [2:0]    wr_l;
+            reg [ND-1:0] rd_l;                   // one-hot, last clock's read pointer
+            reg [4:0]    shift_l;
+            wire [ND-1:0] rd_now = pop_c[l / LPP] ? {rd_l[ND-2:0], rd_l[ND-1]} : rd_l;
             // the copy's request is one clock old: cap_l is cap
             (* keep *) always @(posedge clk) begin
                 cap_l   <= req_c[l / LPC];
                 rq_l    <= rq_c[l / LPC];
                 shift_l <= shift_c[5*(l / LPC) +: 5];
                 if (rst_c[l / LPC]) begin
-                    wr_l <= 2'd0;
-                    rd_l <= 2'd0;
+                    wr_l <= 3'd0;
+                    rd_l <= {{(ND-1){1'b0}}, 1'b1};
                 end else begin
-                    if (cap_l) wr_l <= (wr_l == 2'd2) ? 2'd0 : wr_l + 2'd1;
-                    if (pop) rd_l <= (rd_l == 2'd2) ? 2'd0 : rd_l + 2'd1;
+                    if (cap_l) wr_l <= (wr_l == DEPTH - 3'd1) ? 3'd0 : wr_l + 3'd1;
+                    rd_l <= rd_now;
                 end
             end
-            wire [ACC_W-1:0] q;
-            pe_requant #(.ACC_W(ACC_W)) u_rq (
+            wire [MW-1:0] q;
+            pe_requant #(.ACC_W(ACC_W), .PART(1)) u_rq (
                 .en(rq_l), .shift(shift_l), .din(sh[l*ACC_W +: ACC_W]), .dout(q)
             );
-            reg [ACC_W-1:0] f0_q, f1_q, f2_q;
+            reg [MW-1:0] f_q [0:ND-1];
+            reg [MW-1:0] head_l;
+            integer e;
             always @(posedge clk) begin
-                if (cap_l && wr_l == 2'd0) f0_q <= q;
-                if (cap_l && wr_l == 2'd1) f1_q <= q;
-                if (cap_l && wr_l == 2'd2) f2_q <= q;
+                for (e = 0; e < ND; e = e + 1)
+                    if (cap_l && wr_l == e[2:0]) f_q[e] <= q;
             end
-            assign m_data[l*ACC_W +: ACC_W] = (rd_l == 2'd0) ? f0_q : (rd_l == 2'd1) ? f1_q : f2_q;
+            always @(*) begin
+                head_l = {MW{1'b0}};
+                for (e = 0; e < ND; e = e + 1)
+                    head_l = head_l | ({MW{rd_now[e]}} & f_q[e]);
+            end
+            pe_requant #(.ACC_W(ACC_W), .PART(2)) u_rnd (
+                .en(1'b0), .shift(5'd0), .din(head_l), .dout(m_data[l*ACC_W +: ACC_W])
+            );
         end
     endgenerate
 
-    assign m_valid = cnt_q != 2'd0;
+    assign m_valid = cnt_q != 3'd0;
     assign m_group = head[7:0];
     assign m_tlast = head[8];
     assign m_ovf   = head[9];
