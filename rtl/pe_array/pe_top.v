@@ -17,8 +17,13 @@
 // one word {A[3g+2][r], A[3g+1][r], A[3g][r]} per (g, r), in (g, r) order;
 // WG 3x3: models/pe_array.wg3_words, each row item's words zero-padded to a
 // multiple of 3, words {b2, b1, b0}, item-major;
-// s_act_last / s_wgt_last mark each stream's final beat of the layer; a
-// misplaced one sets err_code 2 (the layer still runs and ends).
+// s_act_last / s_wgt_last frame each stream's beats of a layer; a misplaced
+// one sets err_code 2 and the layer still runs and ends. Early (before the
+// descriptor's size): the load stops there and the layer computes on stale
+// buffer contents past it. Late: the beats after the size are dropped up to
+// and including the one with last, so the next layer starts aligned.
+// Missing: the same dropping consumes the next layer's beats up to its last,
+// so that layer loads the beats after them (resend it, or reset).
 // m_*: pe_array result beats in the order of models/pe_array.ctrl_program,
 // layers in descriptor order; WG results are INT32 (send rq = 0).
 // err: a descriptor was rejected or a stream's last misplaced (err_code), or
