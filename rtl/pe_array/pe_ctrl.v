@@ -47,8 +47,9 @@
 // A rejected descriptor loads nothing, sets err and err_code and returns to
 // idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
 // K/2, odd H or W at stride 2, phase 3), 3 above buffer capacity. err_code 2:
-// a stream's s_last did not match the descriptor's size; that layer still
-// runs (on the data taken up to its count or its s_last) and ends normally.
+// a stream's s_last did not match the descriptor's size (pe_ibuf, pe_wbuf);
+// that layer still runs (on the data taken up to its count or its s_last)
+// and ends normally.
 module pe_ctrl #(
     parameter ROWS   = 16,    // PE rows
     parameter COLS   = 32,    // PE columns
@@ -101,7 +102,7 @@ module pe_ctrl #(
     // status
     output wire                 busy,
     output wire                 err,       // sticky until reset
-    output wire [1:0]           err_code   // of the last rejected descriptor
+    output wire [1:0]           err_code   // the latest error: rejected descriptor (1, 3) or misplaced s_last (2)
 );
     localparam QW = IAW + 2;              // byte address / 3, with headroom
     localparam KW = (COLS > 1) ? $clog2(COLS) : 1;
