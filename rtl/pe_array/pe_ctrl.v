@@ -214,10 +214,11 @@ module pe_ctrl #(
     wire [16:0] s2w1     = {wx_d, 1'b1};
     wire [47:0] w_words  = d_bc ? (({31'd0, g_d} + ROWS - 1) / ROWS) * 3 * {31'd0, c3_d} :
                                   (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
-    wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
+    wire [63:0] in_span  = in_bytes + 2 * wx_d + 3;   // x and the padding around it in the buffer
+    wire cap_bad = in_span > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
     wire [1:0] code = shape_bad ? 2'd1 : cap_bad ? 2'd3 : 2'd0;
     // a layer that fits half of both buffers loads while the other half computes
-    wire fit_half = in_bytes + 2 * wx_d + 3 <= 3 * HQ_I && w_words <= 3 * HS_I;
+    wire fit_half = in_span <= 3 * HQ_I && w_words <= 3 * HS_I;
     wire run_busy = r_state_q != R_IDLE;
     wire can_load = !r_setup && !pend_v_q && (fit_half ? !(run_busy && run_full_q) : !run_busy);
     wire ld_half  = fit_half && run_busy && !run_half_q;
