@@ -485,24 +485,54 @@ def _no_last(items):
     return [{**v, "last": 0} for v in items]
 
 
+def _late(items):
+    """One extra beat after the final one, s_last moved onto it."""
+    return _no_last(items) + [{"data": items[0]["data"], "last": 1}]
+
+
 @cocotb.test()
 async def test_stream_last(dut):
-    """s_act_last / s_wgt_last one beat early (the stream cut short) or missing
-    on the final beat: err_code 2, the layer still runs and ends (its
-    buffers hold the same tensors from a correct run before, so its results
-    are exact), and the next layer, sent right after, is exact: nothing of it
-    was taken by the mangled one. Reset clears err."""
+    """s_act_last / s_wgt_last misplaced: err_code 2 and the layer still runs
+    and ends. Early (the stream cut short, layer computed alone after a correct
+    run of the same tensors, so its stale buffer half gives exact results);
+    late (one extra beat carrying s_last: dropped, the layer and the next one
+    exact); missing (the next layer's beats are dropped up to its s_last, so
+    its streams are sent twice and the second copy is exact). Late and missing
+    run queued back to back, the mangled layer loading into half 1 while the
+    one before computes. Reset clears err."""
     tb = PeTopTB(dut, seed=13)
     data = _data(seed=6)
     a, b = data["conv_16_16_3x3_s1"], data["conv_16_32_3x3_s2"]
-    cases = {"act early": lambda act, wgt: (_early(act), wgt), "act missing": lambda act, wgt: (_no_last(act), wgt),
-             "wgt early": lambda act, wgt: (act, _early(wgt)), "wgt missing": lambda act, wgt: (act, _no_last(wgt))}
-    for name, mangle in cases.items():
+    twice = lambda items: items + items
+    cases = {"act early": (lambda act, wgt: (_early(act), wgt), None, False),
+             "wgt early": (lambda act, wgt: (act, _early(wgt)), None, False),
+             "act late": (lambda act, wgt: (_late(act), wgt), None, True),
+             "wgt late": (lambda act, wgt: (act, _late(wgt)), None, True),
+             "act missing": (lambda act, wgt: (_no_last(act), wgt), lambda act, wgt: (twice(act), wgt), True),
+             "wgt missing": (lambda act, wgt: (act, _no_last(wgt)), lambda act, wgt: (act, twice(wgt)), True)}
+    halves = []
+
+    async def watch():
+        while True:
+            await RisingEdge(dut.clk)
+            if dut.u_ctrl.ib_ld_start.value:
+                halves.append(int(dut.u_ctrl.ld_half.value))
+    watcher = cocotb.start_soon(watch())
+    for name, (mangle, resend, queued) in cases.items():
         await tb.reset()
         tb.expected.clear()
+        halves.clear()
         assert not dut.err.value, "reset does not clear err"
-        for ctx, layer, m, code in ((f"{name}: before", a, None, 0), (name, a, mangle, 2), (f"{name}: next", b, None, 2)):
-            lay, x, w, d = layer
-            got, exp, _ = await tb.run_layer(lay, "fp", x, w, d, context=ctx, mangle=m, err_code=code)
-            assert np.array_equal(got, exp), f"{ctx}: {(got != exp).sum()} differ"
+        steps = ((f"{name}: before", a, None, 0), (name, a, mangle, 2), (f"{name}: next", b, resend, 2))
+        jobs = [dict(layer=lay[0], phase="fp", x=lay[1], w=lay[2], d=lay[3], context=ctx, mangle=m)
+                for ctx, lay, m, _ in steps]
+        if queued:
+            results = await tb.run_layers(jobs, err_code=2)
+            assert halves[:2] == [0, 1], f"{name}: buffer halves {halves}"
+        else:
+            results = [await tb.run_layers([j], err_code=code) for j, (_, _, _, code) in zip(jobs, steps)]
+            results = [r[0] for r in results]
+        for j, (got, exp, _) in zip(jobs, results):
+            assert np.array_equal(got, exp), f"{j['context']}: {(got != exp).sum()} differ"
+    watcher.cancel()
     assert tb.scoreboard.result

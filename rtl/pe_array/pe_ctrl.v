@@ -47,8 +47,9 @@
 // A rejected descriptor loads nothing, sets err and err_code and returns to
 // idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
 // K/2, odd H or W at stride 2, phase 3), 3 above buffer capacity. err_code 2:
-// a stream's s_last did not match the descriptor's size; that layer still
-// runs (on the data taken up to its count or its s_last) and ends normally.
+// a stream's s_last did not match the descriptor's size (pe_ibuf, pe_wbuf);
+// that layer still runs (on the data taken up to its count or its s_last)
+// and ends normally.
 module pe_ctrl #(
     parameter ROWS   = 16,    // PE rows
     parameter COLS   = 32,    // PE columns
@@ -101,7 +102,7 @@ module pe_ctrl #(
     // status
     output wire                 busy,
     output wire                 err,       // sticky until reset
-    output wire [1:0]           err_code   // of the last rejected descriptor
+    output wire [1:0]           err_code   // the latest error: rejected descriptor (1, 3) or misplaced s_last (2)
 );
     localparam QW = IAW + 2;              // byte address / 3, with headroom
     localparam KW = (COLS > 1) ? $clog2(COLS) : 1;
@@ -112,7 +113,7 @@ module pe_ctrl #(
     localparam integer   ROWS_I = ROWS;
     localparam [WAW-1:0] ROWS_S = ROWS_I[WAW-1:0];
     // loader and runner states
-    localparam [1:0] L_IDLE = 2'd0, L_CHECK = 2'd1, L_LOAD = 2'd2;
+    localparam [1:0] L_IDLE = 2'd0, L_CHECK = 2'd1, L_LOAD = 2'd2, L_FIT = 2'd3;
     localparam [1:0] R_IDLE = 2'd0, R_SETUP = 2'd1, R_PREP = 2'd2, R_RUN = 2'd3;
     // buffer halves: input IDEPTH/2 words of 3 bytes, weights HS kernel slots
     localparam integer   HQ_I = IDEPTH / 2;
@@ -213,17 +214,25 @@ module pe_ctrl #(
     wire [16:0] s2w1     = {wx_d, 1'b1};
     wire [47:0] w_words  = d_bc ? (({31'd0, g_d} + ROWS - 1) / ROWS) * 3 * {31'd0, c3_d} :
                                   (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
-    wire cap_bad = in_bytes + 2 * wx_d + 3 > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
+    wire [63:0] in_span  = in_bytes + 2 * wx_d + 3;   // x and the padding around it in the buffer
+    wire cap_bad = in_span > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
     wire [1:0] code = shape_bad ? 2'd1 : cap_bad ? 2'd3 : 2'd0;
     // a layer that fits half of both buffers loads while the other half computes
-    wire fit_half = in_bytes + 2 * wx_d + 3 <= 3 * HQ_I && w_words <= 3 * HS_I;
+    wire fit_half = in_span <= 3 * HQ_I && w_words <= 3 * HS_I;
+    // L_CHECK registers the sizes' checks and the load's counts (the multiplier
+    // chains), L_FIT acts on them
+    reg  [1:0]    chk_code_q;
+    reg           chk_fit_q;
+    reg  [31:0]   chk_count_q;
+    reg  [15:0]   chk_m_q, chk_c_q;
+    reg  [IAW+1:0] chk_base_q;
     wire run_busy = r_state_q != R_IDLE;
-    wire can_load = !r_setup && !pend_v_q && (fit_half ? !(run_busy && run_full_q) : !run_busy);
-    wire ld_half  = fit_half && run_busy && !run_half_q;
+    wire can_load = !r_setup && !pend_v_q && (chk_fit_q ? !(run_busy && run_full_q) : !run_busy);
+    wire ld_half  = chk_fit_q && run_busy && !run_half_q;
 
     assign s_desc_ready = l_state_q == L_IDLE;
     wire desc_fire = s_desc_valid && l_state_q == L_IDLE;
-    wire start     = l_state_q == L_CHECK && code == 2'd0 && can_load;
+    wire start     = l_state_q == L_FIT && chk_code_q == 2'd0 && can_load;
 
     // layer constants, registered when the runner sets up (from pend_q)
     reg          bp_q, eo_q, rq_q, s2_q, bc_q, wg_q, k1_q, wgc_q, wgw_q, wgt_q;
@@ -237,20 +246,28 @@ module pe_ctrl #(
     reg [WAW-1:0] c1_q;                                  // kernel slots per row block
 
     assign ib_ld_start = start;
-    assign ib_ld_count = in_bytes[31:0];
+    assign ib_ld_count = chk_count_q;
     wire [QW+1:0] ld_base = qr(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
-    assign ib_ld_q = ld_base[IAW+1:2] + (ld_half ? HQ : {IAW{1'b0}});
-    assign ib_ld_r = ld_base[1:0];
+    assign ib_ld_q = chk_base_q[IAW+1:2] + (ld_half ? HQ : {IAW{1'b0}});
+    assign ib_ld_r = chk_base_q[1:0];
     // sizes above capacity are rejected before these truncations matter
     wire unused = &{1'b0, dsel[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
                     lc_d[47:16], 1'b0};
     assign wb_ld_start = start;
-    assign wb_ld_m = d_bc ? g_d[15:0] : d_m;
-    assign wb_ld_c = d_bc ? c3_d[15:0] : d_c;
+    assign wb_ld_m = chk_m_q;
+    assign wb_ld_c = chk_c_q;
     assign wb_ld_base = ld_half ? HS : {WAW{1'b0}};
 
     always @(posedge clk) begin
         if (desc_fire) desc_q <= s_desc_data;
+        if (l_state_q == L_CHECK && !r_setup) begin
+            chk_code_q  <= code;
+            chk_fit_q   <= fit_half;
+            chk_count_q <= in_bytes[31:0];
+            chk_m_q     <= d_bc ? g_d[15:0] : d_m;
+            chk_c_q     <= d_bc ? c3_d[15:0] : d_c;
+            chk_base_q  <= ld_base[IAW+1:0];
+        end
         if (r_setup) begin
             bp_q     <= d_bp;
             eo_q     <= d_eo;
@@ -592,11 +609,12 @@ module pe_ctrl #(
         end else begin
             case (l_state_q)
                 L_IDLE:  if (desc_fire) l_state_q <= L_CHECK;
-                L_CHECK: if (!r_setup) begin
-                    if (code != 2'd0) begin
+                L_CHECK: if (!r_setup) l_state_q <= L_FIT;
+                L_FIT:   begin
+                    if (chk_code_q != 2'd0) begin
                         l_state_q  <= L_IDLE;
                         err_q      <= 1'b1;
-                        err_code_q <= code;
+                        err_code_q <= chk_code_q;
                     end else if (can_load) begin
                         l_state_q  <= L_LOAD;
                     end
@@ -627,7 +645,7 @@ module pe_ctrl #(
     always @(posedge clk) begin
         if (start) begin
             l_half_q <= ld_half;
-            l_full_q <= !fit_half;
+            l_full_q <= !chk_fit_q;
         end
         if (l_state_q == L_LOAD) begin
             pend_q      <= desc_q;

@@ -7,10 +7,12 @@
 // controller's form); the bank forms a = 3q + r.
 // The load stream writes the same bytes into every bank (banks are copies),
 // BYTES per beat (byte k at bits 8k) at consecutive addresses from ld_q/ld_r,
-// ld_count bytes; the final beat carries s_last and may be partial. A beat
-// with s_last before the count, or the count's final beat without it, pulses
-// ld_err; the load ends at whichever comes first (it never takes a beat of
-// the next layer).
+// ld_count bytes; the final beat carries s_last and may be partial. s_last
+// frames the layer: a beat with s_last before the count ends the load early;
+// the count's final beat without s_last ends it too, and the beats after it
+// are dropped up to and including the next one with s_last, so the next load
+// starts on a layer boundary (while dropping, s_ready is high and ld_start
+// still arms the next load). Either case pulses ld_err.
 // Read: data one clock after rd_en; byte kx of column c is zero where its mask
 // bit is clear (padding, idle column). The read data holds while rd_en is low.
 module pe_ibuf #(
@@ -52,13 +54,13 @@ module pe_ibuf #(
     end
 
     // ---- loader: byte k of a beat goes to address wa + k, RAM (wa + k) % L
-    reg          ld_busy_q, err_q;
+    reg          ld_busy_q, err_q, drop_q;
     reg [31:0]   ld_left_q;
     reg [BA-1:0] wa_q;
-    wire         wfire = ld_busy_q && s_valid;
+    wire         wfire = ld_busy_q && !drop_q && s_valid;
     wire         fin   = ld_left_q <= BYTES;        // this beat holds the count's end
     wire [BA-1:0] ld_a = {ld_q, 2'b00} - {2'b00, ld_q} + {{(BA-2){1'b0}}, ld_r};
-    assign s_ready = ld_busy_q;
+    assign s_ready = ld_busy_q || drop_q;
     assign ld_busy = ld_busy_q;
     assign ld_err  = err_q;
 
@@ -66,10 +68,13 @@ module pe_ibuf #(
         if (rst) begin
             ld_busy_q <= 1'b0;
             err_q     <= 1'b0;
+            drop_q    <= 1'b0;
             ld_left_q <= 32'd0;
             wa_q      <= {BA{1'b0}};
         end else begin
             err_q <= wfire && (fin != s_last);
+            if (drop_q && s_valid && s_last) drop_q <= 1'b0;
+            if (wfire && fin && !s_last) drop_q <= 1'b1;
             if (!ld_busy_q) begin
                 if (ld_start) begin
                     ld_busy_q <= ld_count != 32'd0;

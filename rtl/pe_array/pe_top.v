@@ -17,8 +17,13 @@
 // one word {A[3g+2][r], A[3g+1][r], A[3g][r]} per (g, r), in (g, r) order;
 // WG 3x3: models/pe_array.wg3_words, each row item's words zero-padded to a
 // multiple of 3, words {b2, b1, b0}, item-major;
-// s_act_last / s_wgt_last mark each stream's final beat of the layer; a
-// misplaced one sets err_code 2 (the layer still runs and ends).
+// s_act_last / s_wgt_last frame each stream's beats of a layer; a misplaced
+// one sets err_code 2 and the layer still runs and ends. Early (before the
+// descriptor's size): the load stops there and the layer computes on stale
+// buffer contents past it. Late: the beats after the size are dropped up to
+// and including the one with last, so the next layer starts aligned.
+// Missing: the same dropping consumes the next layer's beats up to its last,
+// so that layer loads the beats after them (resend it, or reset).
 // m_*: pe_array result beats in the order of models/pe_array.ctrl_program,
 // layers in descriptor order; WG results are INT32 (send rq = 0).
 // err: a descriptor was rejected or a stream's last misplaced (err_code), or
@@ -83,7 +88,8 @@ module pe_top #(
     wire                a_valid, a_ready, a_first, a_last, a_rq, arr_err, ctrl_err;
     wire [4:0]          a_shift;
 
-    pe_ctrl #(.ROWS(ROWS), .COLS(COLS), .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .WALK(WALK)) u_ctrl (
+    pe_ctrl #(.ROWS(ROWS), .COLS(COLS), .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .WALK(WALK),
+              .IAW(IAW), .WAW(WAW), .RW(RW)) u_ctrl (
         .clk(clk), .rst(rst),
         .s_desc_valid(s_desc_valid), .s_desc_ready(s_desc_ready), .s_desc_data(s_desc_data),
         .ib_ld_start(ib_ld_start), .ib_ld_count(ib_ld_count), .ib_ld_q(ib_ld_q), .ib_ld_r(ib_ld_r),
@@ -96,7 +102,7 @@ module pe_top #(
         .a_shift(a_shift), .busy(busy), .err(ctrl_err), .err_code(err_code)
     );
 
-    pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH), .BYTES(ACT_BYTES)) u_ibuf (
+    pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH), .BYTES(ACT_BYTES), .AW(IAW)) u_ibuf (
         .clk(clk), .rst(rst),
         .ld_start(ib_ld_start), .ld_count(ib_ld_count), .ld_q(ib_ld_q), .ld_r(ib_ld_r),
         .ld_busy(ib_ld_busy), .ld_err(ib_ld_err), .s_valid(s_act_valid), .s_ready(s_act_ready), .s_data(s_act_data),
@@ -104,7 +110,7 @@ module pe_top #(
         .rd_en(ib_rd_en), .rd_q(ib_rd_q), .rd_r(ib_rd_r), .rd_mask(ib_rd_mask), .rd_data(a_ops)
     );
 
-    pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH), .WORDS(WGT_WORDS)) u_wbuf (
+    pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH), .WORDS(WGT_WORDS), .AW(WAW), .RW(RW)) u_wbuf (
         .clk(clk), .rst(rst),
         .ld_start(wb_ld_start), .ld_m(wb_ld_m), .ld_c(wb_ld_c), .ld_base(wb_ld_base), .ld_busy(wb_ld_busy), .ld_err(wb_ld_err),
         .s_valid(s_wgt_valid), .s_ready(s_wgt_ready), .s_data(s_wgt_data), .s_last(s_wgt_last),

@@ -13,8 +13,9 @@
 // one kernel row per beat; WORDS = 3K: K kernels (c .. c+K-1 of one output
 // channel m, word i at bits 24i) per beat, each channel's kernels zero-padded
 // to a multiple of K (the padding is not stored). The final beat carries
-// s_last; a misplaced s_last pulses ld_err, and the load ends at the count or
-// at s_last, whichever comes first.
+// s_last, which frames the layer as in pe_ibuf: an early s_last ends the load;
+// after the count's final beat without it the beats are dropped up to and
+// including the next one with s_last. Either case pulses ld_err.
 // Read (data one clock after rd_en, holds while rd_en is low): row r gets bank
 // (r + rd_rot) % ROWS, kernel row rd_ky; FP: every bank at slot rd_addr; BP
 // (rd_bp): bank b at slot rd_addr + (b - rd_rot) % ROWS; rd_perm orders the
@@ -61,7 +62,7 @@ module pe_wbuf #(
     end
 
     // ---- loader: kernel (m, c) in bank (m % R + c % R) % R, slot (m / R) * C + c
-    reg          ld_busy_q, err_q;
+    reg          ld_busy_q, err_q, drop_q;
     reg [15:0]   m_q, c_q, m_n_q, c_n_q;
     reg [1:0]    ky_q;
     reg [RW-1:0] mmod_q, cmod_q;
@@ -70,7 +71,7 @@ module pe_wbuf #(
     localparam [RW-1:0] RMAX = RMAX_I[RW-1:0];
     localparam integer  KSTEP_I = K_I % ROWS;
     localparam [RW:0]   KSTEP = KSTEP_I[RW:0];
-    wire         wfire = ld_busy_q && s_valid;
+    wire         wfire = ld_busy_q && !drop_q && s_valid;
     wire [RW:0]  bsum = {1'b0, mmod_q} + {1'b0, cmod_q};
     wire [RW:0]  bank = (bsum >= ROWS) ? bsum - ROWS : bsum;
     wire [16:0]  c_nx = {1'b0, c_q} + K_I[16:0];
@@ -79,7 +80,7 @@ module pe_wbuf #(
     wire [RW:0]  cm_nx = {1'b0, cmod_q} + KSTEP;
     wire [RW:0]  cm_w  = (cm_nx >= ROWS) ? cm_nx - ROWS : cm_nx;
     wire         unused_cm = &{1'b0, cm_w[RW], 1'b0};   // < ROWS
-    assign s_ready = ld_busy_q;
+    assign s_ready = ld_busy_q || drop_q;
     assign ld_busy = ld_busy_q;
     assign ld_err  = err_q;
 
@@ -87,9 +88,12 @@ module pe_wbuf #(
         if (rst) begin
             ld_busy_q <= 1'b0;
             err_q     <= 1'b0;
+            drop_q    <= 1'b0;
             {m_q, c_q, m_n_q, c_n_q, ky_q, mmod_q, cmod_q, mbase_q, off_q} <= 0;
         end else begin
             err_q <= wfire && (fin != s_last);
+            if (drop_q && s_valid && s_last) drop_q <= 1'b0;
+            if (wfire && fin && !s_last) drop_q <= 1'b1;
             if (!ld_busy_q) begin
                 if (ld_start) begin
                     ld_busy_q <= ld_m != 16'd0 && ld_c != 16'd0;
