@@ -98,6 +98,7 @@ module mlp_net #(
 
     initial begin
         if (P < 1 || P > 128) $fatal(1, "mlp_net: P must be 1..128");
+        if (P >= (1 << (SZ_W + 1))) $fatal(1, "mlp_net: P must be below 2^(SZ_W + 1)");
         if (MAX_OUT > MAX_S1 && MAX_OUT > MAX_S2 && MAX_OUT > MAX_S3) $fatal(1, "mlp_net: MAX_OUT larger than every layer");
         if ((1 << SZ_W) <= MAX_S0 || (1 << SZ_W) <= MAX_S1 || (1 << SZ_W) <= MAX_S2 || (1 << SZ_W) <= MAX_S3)
             $fatal(1, "mlp_net: SZ_W too small for the layer sizes");
@@ -344,8 +345,10 @@ module mlp_net #(
         wcol_q   <= w_col;
         wdata_q  <= w_data;
     end
-    wire [IW-1:0]   hw_sum  = f_ext(wrow_q) + f_ext(wcol_q);
-    wire [IW-1:0]   hw_mod  = hw_sum % P_I;
+    // the bank (row + col) % P on SZ_W + 1 bits, not the address width
+    localparam [SZ_W:0] P_S = P[SZ_W:0];
+    wire [SZ_W:0]   hw_sum  = {1'b0, wrow_q} + {1'b0, wcol_q};
+    wire [SZ_W:0]   hw_mod  = hw_sum % P_S;
     reg             hw_take_q;
     reg  [PW-1:0]   hw_bank_q;
     reg  [IW-1:0]   hw_row_q, hw_col_q, hw_addr_q;
