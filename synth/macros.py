@@ -16,7 +16,8 @@ A block lists modules to keep out of the standard-cell netlist:
     (input-to-register setup, register-to-output and input-to-output delay,
     worst over its ports) and its input pin loads; the parent reports
     area = glue + n x block, power = glue + n x block power, fmax = the
-    parent's STA over glue paths and paths through the stubs. OpenSTA 2.0.17
+    slower of the parent's STA over glue paths and paths through the stubs
+    (`fmax_glue_mhz`) and the block's own fmax (synth/run.sub_fmax). OpenSTA 2.0.17
     reads a stub with both a setup check and an input-to-output arc as a
     latch: a path through it starts at the stub with the input's arrival as
     "time given to startpoint", which is exact while that arrival is under

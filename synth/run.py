@@ -150,6 +150,19 @@ def make_macros(block, out):
     return hard
 
 
+def sub_fmax(rep, block):
+    """A hierarchical block's timing stops at its sub-blocks' boundaries (their
+    stubs): the block runs at the slower of its own paths (`fmax_glue_mhz`) and
+    each sub-block's fmax."""
+    if not block.submodules:
+        return
+    rep["fmax_glue_mhz"] = rep["fmax_netlist_mhz"]
+    for sub in sorted(set(block.submodules.values())):
+        f = sub_report(sub)["fmax_mhz"]
+        if f < rep["fmax_mhz"]:
+            rep["fmax_mhz"], rep["fmax_limited_by"] = f, f"sub-block {sub}"
+
+
 def sub_report(name, gate_level=True):
     """The report of a sub-block (synthesized first if there is none)."""
     path = REPORTS / f"{name}.json"
@@ -420,6 +433,7 @@ def run_block(block, gate_level=True):
             regs[cname] = nm[0]
     rep.update(timing(block, out, regs))
     rep["fmax_netlist_mhz"] = rep["fmax_mhz"]            # the fastest netlist is the one analysed
+    sub_fmax(rep, block)
     rep["fmax_search"] = [{k: v for k, v in t.items() if k != "dir"} for t in tries]
     t_sta = time.time() - t0 - t_syn
     pm = PowerModel(liberty(), {t for t, _ in cells.values()}, WIRE_LOAD, cache_dir=BUILD / "synth")
