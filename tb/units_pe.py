@@ -30,7 +30,7 @@ UNITS = {
     "pe_array_3x5": pe_unit(3, 5, out_rows=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1),
 }
 
-TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_ibuf.v", "pe_array/pe_wbuf.v",
+TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_load_frame.v", "pe_array/pe_ibuf.v", "pe_array/pe_wbuf.v",
                             "pe_array/pe_ctrl.v", "pe_array/pe_top.v")
 
 

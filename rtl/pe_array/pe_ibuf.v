@@ -54,38 +54,29 @@ module pe_ibuf #(
     end
 
     // ---- loader: byte k of a beat goes to address wa + k, RAM (wa + k) % L
-    reg          ld_busy_q, err_q, drop_q;
     reg [31:0]   ld_left_q;
     reg [BA-1:0] wa_q;
-    wire         wfire = ld_busy_q && !drop_q && s_valid;
+    wire         wfire, ld_busy_w;
     wire         fin   = ld_left_q <= BYTES;        // this beat holds the count's end
     wire [BA-1:0] ld_a = {ld_q, 2'b00} - {2'b00, ld_q} + {{(BA-2){1'b0}}, ld_r};
-    assign s_ready = ld_busy_q || drop_q;
-    assign ld_busy = ld_busy_q;
-    assign ld_err  = err_q;
+    pe_load_frame u_frame (
+        .clk(clk), .rst(rst), .start(ld_start), .empty(ld_count == 32'd0), .fin(fin),
+        .s_valid(s_valid), .s_last(s_last), .s_ready(s_ready), .wfire(wfire), .busy(ld_busy_w),
+        .err(ld_err));
+    assign ld_busy = ld_busy_w;
 
     always @(posedge clk) begin
         if (rst) begin
-            ld_busy_q <= 1'b0;
-            err_q     <= 1'b0;
-            drop_q    <= 1'b0;
             ld_left_q <= 32'd0;
             wa_q      <= {BA{1'b0}};
-        end else begin
-            err_q <= wfire && (fin != s_last);
-            if (drop_q && s_valid && s_last) drop_q <= 1'b0;
-            if (wfire && fin && !s_last) drop_q <= 1'b1;
-            if (!ld_busy_q) begin
-                if (ld_start) begin
-                    ld_busy_q <= ld_count != 32'd0;
-                    ld_left_q <= ld_count;
-                    wa_q      <= ld_a;
-                end
-            end else if (wfire) begin
-                ld_busy_q <= !fin && !s_last;
-                ld_left_q <= ld_left_q - BYTES;
-                wa_q      <= wa_q + BYTES[BA-1:0];
+        end else if (!ld_busy_w) begin
+            if (ld_start) begin
+                ld_left_q <= ld_count;
+                wa_q      <= ld_a;
             end
+        end else if (wfire) begin
+            ld_left_q <= ld_left_q - BYTES;
+            wa_q      <= wa_q + BYTES[BA-1:0];
         end
     end
 

@@ -62,7 +62,6 @@ module pe_wbuf #(
     end
 
     // ---- loader: kernel (m, c) in bank (m % R + c % R) % R, slot (m / R) * C + c
-    reg          ld_busy_q, err_q, drop_q;
     reg [15:0]   m_q, c_q, m_n_q, c_n_q;
     reg [1:0]    ky_q;
     reg [RW-1:0] mmod_q, cmod_q;
@@ -71,7 +70,7 @@ module pe_wbuf #(
     localparam [RW-1:0] RMAX = RMAX_I[RW-1:0];
     localparam integer  KSTEP_I = K_I % ROWS;
     localparam [RW:0]   KSTEP = KSTEP_I[RW:0];
-    wire         wfire = ld_busy_q && !drop_q && s_valid;
+    wire         wfire, ld_busy_w;
     wire [RW:0]  bsum = {1'b0, mmod_q} + {1'b0, cmod_q};
     wire [RW:0]  bank = (bsum >= ROWS) ? bsum - ROWS : bsum;
     wire [16:0]  c_nx = {1'b0, c_q} + K_I[16:0];
@@ -80,23 +79,18 @@ module pe_wbuf #(
     wire [RW:0]  cm_nx = {1'b0, cmod_q} + KSTEP;
     wire [RW:0]  cm_w  = (cm_nx >= ROWS) ? cm_nx - ROWS : cm_nx;
     wire         unused_cm = &{1'b0, cm_w[RW], 1'b0};   // < ROWS
-    assign s_ready = ld_busy_q || drop_q;
-    assign ld_busy = ld_busy_q;
-    assign ld_err  = err_q;
+    pe_load_frame u_frame (
+        .clk(clk), .rst(rst), .start(ld_start), .empty(ld_m == 16'd0 || ld_c == 16'd0), .fin(fin),
+        .s_valid(s_valid), .s_last(s_last), .s_ready(s_ready), .wfire(wfire), .busy(ld_busy_w),
+        .err(ld_err));
+    assign ld_busy = ld_busy_w;
 
     always @(posedge clk) begin
         if (rst) begin
-            ld_busy_q <= 1'b0;
-            err_q     <= 1'b0;
-            drop_q    <= 1'b0;
             {m_q, c_q, m_n_q, c_n_q, ky_q, mmod_q, cmod_q, mbase_q, off_q} <= 0;
         end else begin
-            err_q <= wfire && (fin != s_last);
-            if (drop_q && s_valid && s_last) drop_q <= 1'b0;
-            if (wfire && fin && !s_last) drop_q <= 1'b1;
-            if (!ld_busy_q) begin
+            if (!ld_busy_w) begin
                 if (ld_start) begin
-                    ld_busy_q <= ld_m != 16'd0 && ld_c != 16'd0;
                     m_n_q     <= ld_m;
                     c_n_q     <= ld_c;
                     {m_q, c_q, ky_q, mmod_q, cmod_q, off_q} <= 0;
@@ -117,7 +111,6 @@ module pe_wbuf #(
                     mmod_q <= (mmod_q == RMAX) ? {RW{1'b0}} : mmod_q + 1'b1;
                     if (mmod_q == RMAX) mbase_q <= mbase_q + c_n_q[AW-1:0];
                 end
-                if (fin || s_last) ld_busy_q <= 1'b0;
             end
         end
     end
