@@ -273,6 +273,13 @@ def test_hierarchical_block(tmp_path, monkeypatch):
     assert b["input_to_output_ns"] > 0.1 and b["input_to_reg_ns"] > 0 and b["reg_to_output_ns"] > 0
     assert rep["critical_path"]["end"].startswith("sum_q")
     assert rep["critical_path_ns"] > b["input_to_output_ns"] + 0.1     # the stub's arc + the glue adder
+    # the block runs at the slower of its own paths and the sub-block's inside
+    assert rep["fmax_glue_mhz"] == rep["fmax_netlist_mhz"]
+    assert rep["fmax_mhz"] == min(rep["fmax_glue_mhz"], sub["fmax_mhz"])
+    slow = dict(rep, fmax_mhz=rep["fmax_netlist_mhz"])
+    monkeypatch.setattr(run, "sub_report", lambda name, gate_level=True: {"fmax_mhz": 1.0})
+    run.sub_fmax(slow, top)
+    assert slow["fmax_mhz"] == 1.0 and slow["fmax_limited_by"] == "sub-block leaf"
 
 
 @needs_tools
