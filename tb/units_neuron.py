@@ -3,7 +3,7 @@
 from tb.units import COMMON_FP, Unit
 
 NEURON_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "common/ram_1r1w.v", "common/int_recip.v",
-                  "neuron/sigmoid_lut_rom.v", "neuron/sigmoid_alu_ucode.v", "neuron/mlp_lane.v",
+                  "common/rot_mod.v", "neuron/sigmoid_lut_rom.v", "neuron/sigmoid_alu_ucode.v", "neuron/mlp_lane.v",
                   "neuron/mlp_net.v")
 
 
@@ -57,4 +57,6 @@ UNITS = {
     # one lane per hidden neuron, the output layer on 10 of the 100 lanes; the
     # benchmark's build (its Verilator build takes several minutes: not in make test)
     "mlp_p100": mlp_unit("lanes", p=100, max_sizes=(784, 100, 100, 10), MLP_SIZES="20,100,37,10", **FAST_LANE),
+    # the MNIST batches on 100 lanes: the activity of synth block mnist_mlp_p100 (not in make test)
+    "mlp_mnist_p100": mlp_unit("mnist", p=100, max_sizes=(784, 100, 100, 10), **FAST_LANE),
 }

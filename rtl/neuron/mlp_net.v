@@ -363,6 +363,16 @@ module mlp_net #(
         hw_wdata_q <= hw_data_q;
     end
 
+    // The bank crossbars: lane u reads weights and gradients from bank
+    // (u + iss_rot) % P, bank b writes back lane (b - pb_jmod) % P. Each is a
+    // rotation of all P words by one amount (a register copy per lane / bank).
+    wire [P*PW-1:0] rd_rot, wb_rot_v;
+    wire [P*64-1:0] wg_in, wg_rot;
+    wire [P*32-1:0] lane_res_v, wb_res_v;
+    wire [PW-1:0]   wb_rot = (pb_jmod == {PW{1'b0}}) ? {PW{1'b0}} : P[PW-1:0] - pb_jmod;
+    rot_mod #(.N(P), .W(64), .AW(PW)) u_rd_xbar (.in(wg_in), .amt(rd_rot), .out(wg_rot));
+    rot_mod #(.N(P), .W(32), .AW(PW)) u_wb_xbar (.in(lane_res_v), .amt(wb_rot_v), .out(wb_res_v));
+
     genvar b;
     generate
         for (b = 0; b < P; b = b + 1) begin : gen_bank
@@ -377,11 +387,14 @@ module mlp_net #(
             wire [IW-1:0]  row_addr = f_wbase(l_q) + rowoff_q + f_extp(u_row) * f_cw(l_q) + jdiv_q;
             wire [IW-1:0]  col_addr = f_wbase(l_q) + ioff_q + g_q + {{(IW-1){1'b0}}, u_last};
             // write-back of this bank, one clock ahead: lane, address, bounds
-            reg [PW-1:0]   wb_u_q;
+            reg [PW-1:0]   wb_rot_q;
             reg [IW-1:0]   wb_addr_q;
             reg            wb_row_ok_q, wb_act_ok_q, wb_dok_o_q, wb_dok_h_q;
+            // this bank's copy of the write-back rotation (bank b takes lane (b - pb_jmod) % P)
+            (* keep *) always @(posedge clk) wb_rot_q <= wb_rot;
+            assign wb_rot_v[b*PW +: PW] = wb_rot_q;
+            wire [31:0]    wb_res = wb_res_v[b*32 +: 32];
             always @(posedge clk) begin
-                wb_u_q      <= pu_wb;
                 wb_addr_q   <= f_wbase(pb_l) + pb_rowoff + f_extp(pu_wb) * f_cw(pb_l) + pb_jdiv;
                 wb_row_ok_q <= (pb_base + f_extp(pu_wb)) < pb_sz_l1;
                 wb_act_ok_q <= (pb_base + f_extp(u_act)) < pb_sz_l1;
@@ -394,7 +407,7 @@ module mlp_net #(
             always @(posedge clk) hw_we_q <= hw_take_q && !rst && (hw_bank_q == BI);
             wire          w_we    = hw_we_q || (wb_valid && wb_op == OP_GD && wb_row_ok_q);
             wire [IW-1:0] w_wa   = hw_we_q ? hw_addr_q : wb_addr_q;
-            wire [31:0]   w_wd    = hw_we_q ? hw_wdata_q : lane_res[wb_u_q];
+            wire [31:0]   w_wd    = hw_we_q ? hw_wdata_q : wb_res;
             ram_1r1w #(.WIDTH(32), .DEPTH(W_DEPTH), .AW(WAW)) u_wram (
                 .clk(clk), .wr_en(w_we), .wr_addr(w_wa[WAW-1:0]), .wr_data(w_wd),
                 .rd_en(body_issue), .rd_addr(bp_body ? col_addr[WAW-1:0] : row_addr[WAW-1:0]), .rd_data(w_rd[b]));
@@ -402,7 +415,7 @@ module mlp_net #(
             // gradients (Delta, then D)
             wire          g_we = wb_valid && (wb_op == OP_DACC || wb_op == OP_DSCALE) && wb_row_ok_q;
             ram_1r1w #(.WIDTH(32), .DEPTH(W_DEPTH), .AW(WAW)) u_gram (
-                .clk(clk), .wr_en(g_we), .wr_addr(wb_addr_q[WAW-1:0]), .wr_data(lane_res[wb_u_q]),
+                .clk(clk), .wr_en(g_we), .wr_addr(wb_addr_q[WAW-1:0]), .wr_data(wb_res),
                 .rd_en(body_issue), .rd_addr(row_addr[WAW-1:0]), .rd_data(gr_rd[b]));
 
             // activations: a[l][j] in bank j % P
@@ -436,13 +449,12 @@ module mlp_net #(
     generate
         for (u = 0; u < P; u = u + 1) begin : gen_lane
             localparam [PW-1:0] UI = u;
-            localparam [PW:0]   P_W1 = P[PW:0];
-            // the bank this lane reads (rotation by iss_rot), a register per lane: no shared select
-            wire [PW:0]   wsel  = {1'b0, UI} + {1'b0, iss_rot};
-            wire [PW:0]   wselm = (wsel >= P_W1) ? wsel - P_W1 : wsel;
-            reg  [PW-1:0] wbank_q;
-            always @(posedge clk) wbank_q <= wselm[PW-1:0];
-            wire [PW-1:0] wbank = wbank_q;
+            // this lane's copy of the read rotation (lane u reads bank (u + iss_rot) % P)
+            reg [PW-1:0] rd_rot_q;
+            (* keep *) always @(posedge clk) rd_rot_q <= iss_rot;
+            assign rd_rot[u*PW +: PW] = rd_rot_q;
+            assign wg_in[u*64 +: 64]  = {gr_rd[u], w_rd[u]};
+            assign lane_res_v[u*32 +: 32] = lane_res[u];
             wire [PW-1:0] abank = (u == P - 1) ? {PW{1'b0}} : UI + 1'b1;
             wire [IW-1:0] tidx  = r_g_q * P_I + f_extp(UI);
             wire [TW:0]   tslot = (cur_buf_q ? MAX_OUT_T : {(TW+1){1'b0}}) + {1'b0, tidx[TW-1:0]};
@@ -451,7 +463,7 @@ module mlp_net #(
                        .SIGMOID(SIGMOID)) u_lane (
                 .clk(clk), .rst(rst),
                 .r_valid(r_valid_q), .r_op(r_op_q), .r_idx(r_idx_q), .r_first(r_first_q),
-                .r_bcast(bcast), .r_wdata(w_rd[wbank]), .r_gdata(gr_rd[wbank]),
+                .r_bcast(bcast), .r_wdata(wg_rot[u*64 +: 32]), .r_gdata(wg_rot[u*64+32 +: 32]),
                 .r_adata(a_rd[abank]), .r_ddata(d_rd[u]), .r_target(tgt), .r_scale(scale),
                 .r_gen(r_gen_q), .r_k1(r_k1_q), .r_k2(r_k2_q),
                 .wb_valid(lane_wb_valid[u]), .wb_op(lane_wb_op[u]),
