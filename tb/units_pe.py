@@ -28,6 +28,10 @@ UNITS = {
     # one PE row per group (3 groups), odd columns: the drain rule's corner where the
     # previous tile's last group is captured the clock before the next tile's first
     "pe_array_3x5": pe_unit(3, 5, out_rows=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1),
+    # 5 groups: the drain rule's "at most 3 groups left" limit binds only when 4 or 5
+    # groups wait with none requested (with more, the FIFO-room condition holds the
+    # last beat longer); 4 x 8 and 3 x 5 never have more than 3 groups
+    "pe_array_5x4": pe_unit(5, 4, out_rows=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1),
 }
 
 TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_load_frame.v", "pe_array/pe_ibuf.v", "pe_array/pe_wbuf.v",
@@ -51,6 +55,9 @@ def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, 
         doc=f"{rows}x{cols} PE array with tiling controller and buffers, {act_bytes} B / {wgt_words} words per beat",
     )
 
+
+# make bench-pe's pe_top buffers (tb/bench_pe.py; also synth block pe_top)
+BENCH_IDEPTH, BENCH_WDEPTH = 12288, 2048
 
 # wide streams: 16 bytes / 6 kernel-row words (2 kernels) per beat
 UNITS["pe_top_4x8"] = pe_top_unit(4, 8, idepth=2048, act_bytes=16, wgt_words=6, PE_SIDE=8, PE_N=2, PE_STALL=0.3, PE_IDLE=0.1)

@@ -144,6 +144,15 @@ def test_rtl_3x5_drain_rule():
     assert tests == 6 and failed == 0
 
 
+def test_rtl_5x4_drain_limit():
+    """A 5 x 4 array with one PE row per group (5 groups): tiles of 1-3 beats,
+    whose last beat must wait until at most 3 groups are left although the
+    FIFO could take all 5; exact vs PyTorch, clocks = the cycle model, then
+    backpressure. (With the limit loosened to 7, this test fails.)"""
+    tests, failed = run_unit(UNITS["pe_array_5x4"], testcase="test_short_tiles")
+    assert tests == 1 and failed == 0
+
+
 def test_rtl_16x32():
     """The default array: the 3x3 stride-1/2 layers, the 1x1 shortcut and FC in
     every phase on one 16x16 crop, with backpressure; tiles shorter than the
