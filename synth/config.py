@@ -26,6 +26,7 @@ class Block:
     macros: tuple = ("ram_1r1w",)  # RAM modules kept as SRAM macros (Liberty stub, own area/energy)
     submodules: dict = field(default_factory=dict)  # module -> block name synthesized on its own
     # flow knobs
+    max_fanout: int = 0            # > 0: buffer trees on nets with more loads (synth/fanout.py)
     synth_opts: str = ""           # extra `synth` options, e.g. "-noshare" (0.23's share pass hangs on bn_unit)
     abc_targets: tuple = (1.0, 0.8, 0.6)   # ABC delay targets as fractions of clock_ns (the search)
     abc_quick: tuple = ()          # the targets a plain `make synth` tries (the search's winner);

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from models.paths import BUILD, REPO, liberty
-from synth import macros
+from synth import fanout, macros
 from synth.config import all_blocks
 from synth.netlist import load
 from synth.power import PowerModel
@@ -98,11 +98,27 @@ def yosys(block, out, abc_ns=None, pyosys=None):
     (out / "yosys_tool.txt").write_text(tool)
     if res.returncode != 0:
         raise RuntimeError(f"yosys failed on {block.name}, see {out / 'yosys.log'}:\n{res.stderr[-2000:]}")
+    if block.max_fanout:
+        fanout_repair(block, out, pyosys and "pyosys failed" not in tool)
     stat = (out / "stat.txt").read_text()
     hard = make_macros(block, out)
     n_hard = sum(h["count"] for h in hard.values())
     return {"area_um2": float(re.search(r"Chip area for module .*?: ([0-9.]+)", stat).group(1)),
             "cells": _stat_cells(stat) - n_hard}
+
+
+def fanout_repair(block, out, pyosys):
+    """Buffer trees on the nets with more than block.max_fanout loads
+    (synth/fanout.py), then netlist.v and the area statistics again."""
+    n = fanout.repair(out / "netlist.json", block.top, liberty().read_text(), block.max_fanout)
+    script = out / "fanout.ys"
+    script.write_text(f"read_json {out}/netlist.json\n"
+                      f"tee -o {out}/stat.txt stat -liberty {liberty()}\n"
+                      f"write_verilog -noattr -noexpr -nohex -nodec -simple-lhs {out}/netlist.v\n")
+    res = subprocess.run(yosys_cmd(script, out / "fanout.log", pyosys), capture_output=True, text=True, cwd=REPO)
+    if res.returncode != 0:
+        raise RuntimeError(f"fanout repair failed on {block.name}, see {out / 'fanout.log'}")
+    (out / "fanout.txt").write_text(f"{n} buffers, at most {block.max_fanout} loads per net\n")
 
 
 def _stat_cells(stat):

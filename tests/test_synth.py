@@ -304,3 +304,71 @@ def test_parallel_run_waits_for_sub_blocks(tmp_path, monkeypatch):
     run.main(["--jobs", "2", "--out", str(tmp_path / "reports")])
     assert log.read_text().split("\n")[:-1] == ["start leaf", "end leaf", "start hier", "end hier"]
     assert json.loads((tmp_path / "reports" / "hier.json").read_text())["status"] == "ok"
+
+
+def _fanout_netlist():
+    """A DFF whose Q drives 40 inverters, a blackbox input and a port, and the
+    clock to all of them (Yosys JSON form)."""
+    cells = {"ff": {"type": "DFF_X1", "connections": {"CK": [2], "D": [3], "Q": [4], "QN": [5]}}}
+    for k in range(40):
+        cells[f"inv{k}"] = {"type": "INV_X1", "connections": {"A": [4], "ZN": [100 + k]}}
+        cells[f"cf{k}"] = {"type": "DFF_X1", "connections": {"CK": [2], "D": [100 + k], "Q": [200 + k]}}
+    cells["box"] = {"type": "box", "connections": {"a": [4], "y": [6], "clk": [2]}}
+    mod = {"ports": {"clk": {"direction": "input", "bits": [2]}, "d": {"direction": "input", "bits": [3]},
+                     "q": {"direction": "output", "bits": [4]}},
+           "cells": cells, "netnames": {}}
+    box = {"ports": {"a": {"direction": "input", "bits": [2]}, "y": {"direction": "output", "bits": [3]},
+                     "clk": {"direction": "input", "bits": [4]}}, "cells": {}, "netnames": {}}
+    return {"modules": {"top": mod, "box": box}}
+
+
+def test_fanout_repair(tmp_path):
+    """synth/fanout.py: a net with 41 loads becomes a buffer tree of at most 16
+    loads per net, every load still driven (through buffers) by the same
+    register; the clock net and the output port stay on their nets."""
+    from synth import fanout
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(_fanout_netlist()))
+    assert fanout.repair(path, "top", liberty().read_text(), max_fanout=16) == 3
+    mod = json.loads(path.read_text())["modules"]["top"]
+    drv, loads = {}, {}
+    for name, c in mod["cells"].items():
+        for port, (b,) in c["connections"].items():
+            if port in ("Q", "QN", "ZN", "Z", "y"):
+                drv[b] = name
+            else:
+                loads.setdefault(b, []).append(name)
+    assert len(loads[2]) == 42 and mod["ports"]["q"]["bits"] == [4]          # clock untouched
+    assert all(len(v) <= 16 for b, v in loads.items() if b != 2)
+
+    def root(b):
+        while drv[b].startswith("fanout_buf"):
+            b = mod["cells"][drv[b]]["connections"]["A"][0]
+        return b
+    assert all(root(mod["cells"][f"inv{k}"]["connections"]["A"][0]) == 4 for k in range(40))
+    assert root(mod["cells"]["box"]["connections"]["a"][0]) == 4
+    assert {c["type"] for n, c in mod["cells"].items() if n.startswith("fanout_buf")} == {"BUF_X4"}
+
+
+@needs_tools
+def test_fanout_repair_gate_level(tmp_path, monkeypatch):
+    """A block synthesized with buffer trees at 4 loads per net still passes
+    its own cocotb test as a gate-level netlist (the flow's activity run), and
+    no net in the timed netlist has more than 4 loads."""
+    block = Block(name="smoke_fanout", top="fp_add", sources=COMMON_FP + ("common/fp_add.v",),
+                  parameters={"EXP_W": 5, "MAN_W": 10, "LATENCY": 3}, clock_ns=1.5, abc_targets=(1.0,),
+                  unit="fp16_add", testcase="test_random/flow=0", env={"FP_VECTORS": "300"},
+                  activity_doc="smoke", op_signal="m_valid", op_name="FP16 add", max_fanout=4)
+    monkeypatch.setattr(run, "BUILD", tmp_path)
+    rep = run.run_block(block, gate_level=True)
+    assert rep["status"] == "ok" and rep["activity"]["level"] == "gate"
+    (d,) = [p for p in (tmp_path / "synth" / "smoke_fanout").iterdir() if (p / "fanout.txt").exists()]
+    assert int((d / "fanout.txt").read_text().split()[0]) > 0
+    cells, ports, _ = load(d / "netlist.json", "fp_add")
+    fan = {}
+    for ctype, conn in cells.values():
+        for p, net in conn.items():
+            if p not in ("Q", "QN", "ZN", "Z", "CO", "S", "CK") and net is not None:
+                fan[net] = fan.get(net, 0) + 1
+    clk = ports["clk"][1]
+    assert max(v for n, v in fan.items() if n != clk) <= 4
