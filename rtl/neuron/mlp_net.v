@@ -297,7 +297,6 @@ module mlp_net #(
     reg [1:0]      r_idx_q;
     reg [PW-1:0]   r_bsel_q;
     reg            r_bcast_delta_q;
-    reg [IW-1:0]   r_g_q;
     reg [9:0]      r_gen_q;
     reg [31:0]     r_k1_q, r_k2_q;
 
@@ -456,15 +455,17 @@ module mlp_net #(
             assign wg_in[u*64 +: 64]  = {gr_rd[u], w_rd[u]};
             assign lane_res_v[u*32 +: 32] = lane_res[u];
             wire [PW-1:0] abank = (u == P - 1) ? {PW{1'b0}} : UI + 1'b1;
-            wire [IW-1:0] tidx  = r_g_q * P_I + f_extp(UI);
+            // this lane's target (output delta), selected a clock ahead, beside the operand stage
+            wire [IW-1:0] tidx  = g_q * P_I + f_extp(UI);
             wire [TW:0]   tslot = (cur_buf_q ? MAX_OUT_T : {(TW+1){1'b0}}) + {1'b0, tidx[TW-1:0]};
-            wire [31:0]   tgt   = (tidx < MAX_OUT_I) ? target_q[tslot] : 32'd0;
+            reg  [31:0]   tgt_q;
+            always @(posedge clk) tgt_q <= (tidx < MAX_OUT_I) ? target_q[tslot] : 32'd0;
             mlp_lane #(.MUL_LAT(MUL_LAT), .ADD_LAT(ADD_LAT), .IN_REG(IN_REG), .OP_REG(OP_REG), .IDX_W(2),
                        .SIGMOID(SIGMOID)) u_lane (
                 .clk(clk), .rst(rst),
                 .r_valid(r_valid_q), .r_op(r_op_q), .r_idx(r_idx_q), .r_first(r_first_q),
                 .r_bcast(bcast), .r_wdata(wg_rot[u*64 +: 32]), .r_gdata(wg_rot[u*64+32 +: 32]),
-                .r_adata(a_rd[abank]), .r_ddata(d_rd[u]), .r_target(tgt), .r_scale(scale),
+                .r_adata(a_rd[abank]), .r_ddata(d_rd[u]), .r_target(tgt_q), .r_scale(scale),
                 .r_gen(r_gen_q), .r_k1(r_k1_q), .r_k2(r_k2_q),
                 .wb_valid(lane_wb_valid[u]), .wb_op(lane_wb_op[u]),
                 .wb_result(lane_res[u]), .wb_status(lane_status[u]));
@@ -577,7 +578,6 @@ module mlp_net #(
         r_bsel_q        <= jmod_q;
         r_bias_q        <= (kind_q != K_BP) && (j_q == {IW{1'b0}});
         r_bcast_delta_q <= (kind_q == K_BP);
-        r_g_q           <= g_q;
         r_gen_q         <= u_ctrl;
         r_k1_q          <= u_k1;
         r_k2_q          <= u_k2;
