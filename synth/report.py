@@ -19,9 +19,11 @@ PLANNED = [
     ("neuron_l3", "FP32 neuron lane, latency 3"), ("neuron_l4", "FP32 neuron lane, latency 4"),
     ("mlp_3331", "3-3-3-1 network (P = 3)"),
     ("mnist_mlp", "MNIST 784-100-100-10 datapath, P = 10, SRAM macros, 10 x neuron (hier.)"),
+    ("mnist_mlp_p100", "the same, P = 100 (hier., buffer trees; only with BLOCK=)"),
     ("mem_dbuf_4x4x16", "double-buffer controller (4x4x16, flop SRAM)"),
     ("mem_unified", "unified-memory baseline"),
     ("pe", "one PE (3 INT8 MACs)"), ("pe_array", "16x32 PE array (hier.: glue + 512 x pe)"),
+    ("pe_top", "pe_array + tiling controller + buffers (hier., SRAM macros; only with BLOCK=)"),
     ("bn", "FP16 BN unit (synth -noshare)"),
 ]
 
@@ -212,17 +214,28 @@ def _mnist(reps):
            f"simulated MNIST activity. The datapath's critical path: {net['critical_path']['start']} -> "
            f"{net['critical_path']['end']} ({net['critical_path_ns']:.3f} ns)."]
     p100 = (json.loads(mt.read_text()).get("rtl") or {}).get("P100")
-    if p100 and p_lanes != 100:
+    eng = _ok(reps, "mnist_mlp_p100")
+    cols = [(f"P = {p_lanes}", secs, p_w, net)]
+    if p100 and eng and p_lanes != 100:
+        t100 = max(_op_clock(lane), _op_clock(eng)) if lane else _op_clock(eng)
+        s100 = p100["steady_cycles_per_input"] * 1e5 * t100 * 1e-9
+        cols.append(("P = 100", s100, eng["power_mw"]["total"] * 1e-3, eng))
+        out.append(f"P = 100 (block `mnist_mlp_p100`, with buffer trees): {p100['steady_cycles_per_input']:,.1f} "
+                   f"clocks per input (RTL) x 100,000 x {t100:.3f} ns = {s100:.3f} s (goal 0.5 s); its datapath's "
+                   f"own fmax {eng['fmax_mhz']:.0f} MHz ({p100['steady_cycles_per_input'] * 1e5 / (eng['fmax_mhz'] * 1e6):.3f} s), "
+                   f"critical path {eng['critical_path']['start']} -> {eng['critical_path']['end']}.")
+    elif p100 and p_lanes != 100:
         out.append(f"With P = 100 lanes (not synthesized) the RTL takes {p100['steady_cycles_per_input']:,.1f} "
                    f"clocks per input: {p100['steady_cycles_per_input'] * 1e5 * t * 1e-9:.3f} s per 100k "
                    f"inputs at that clock (goal 0.5 s).")
     return out + ["",
-            "| MNIST 784-100-100-10, 100k training inputs | paper 000 | this work |", "|---|---:|---:|",
-            f"| time (s) | 6.43 | {secs:.3f} |",
-            f"| power (W) | 5.37 | {p_w:.4f} |",
-            f"| energy (J) | {6.43 * 5.37:.2f} | {secs * p_w:.4f} |",
-            f"| area (mm^2) | 6493.22 (extrapolated) | {net['area_um2'] / 1e6:.3f} "
-            f"(of which SRAM {net.get('area_sram_um2', 0) / 1e6:.3f}) |"]
+            "| MNIST 784-100-100-10, 100k training inputs | paper 000 | " + " | ".join(c[0] for c in cols) + " |",
+            "|---|---:|" + "---:|" * len(cols),
+            "| time (s) | 6.43 | " + " | ".join(f"{c[1]:.3f}" for c in cols) + " |",
+            "| power (W) | 5.37 | " + " | ".join(f"{c[2]:.4f}" for c in cols) + " |",
+            f"| energy (J) | {6.43 * 5.37:.2f} | " + " | ".join(f"{c[1] * c[2]:.4f}" for c in cols) + " |",
+            "| area (mm^2) | 6493.22 (extrapolated) | " + " | ".join(
+                f"{c[3]['area_um2'] / 1e6:.3f} (SRAM {c[3].get('area_sram_um2', 0) / 1e6:.3f})" for c in cols) + " |"]
 
 
 def _pe_bound(reps):

@@ -119,7 +119,7 @@ TOP_CASES = ("conv1_3x3_s1:fp", "conv_16_16_3x3_s1:fp", "conv_16_16_3x3_s1:bp", 
              "shortcut_16_32_1x1_s2:wg", "fc_64_10:wg")
 
 
-IDEPTH, WDEPTH = 12288, 2048
+from tb.units_pe import BENCH_IDEPTH as IDEPTH, BENCH_WDEPTH as WDEPTH  # noqa: E402
 IO_CONFIGS = ((16, 12), (32, 24), (1, 1))
 
 

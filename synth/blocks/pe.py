@@ -18,6 +18,7 @@ import os
 
 from synth.config import Block
 from tb.units import UNITS
+from tb.units_pe import BENCH_IDEPTH, BENCH_WDEPTH
 
 # Booth multipliers (`synth -booth`, Yosys >= 0.27: pyosys) take the PE from 742.6 to
 # 785.2 MHz and 4,885 to 4,423 um^2 here; Debian's Yosys 0.23 has no -booth.
@@ -26,6 +27,8 @@ BOOTH = "-booth" if (importlib.util.find_spec("pyosys") is not None
 
 PE_SOURCES = UNITS["pe_array"].sources       # owner: tb/units_pe.py
 ARRAY = {"ROWS": 16, "COLS": 32, "OUT_ROWS": 2, "ACC_W": 32}
+TOP_SOURCES = UNITS["pe_top_4x8"].sources    # owner: tb/units_pe.py
+TOP = {**ARRAY, "IDEPTH": BENCH_IDEPTH, "WDEPTH": BENCH_WDEPTH, "ACT_BYTES": 16, "WGT_WORDS": 12, "WALK": 4}
 ENV = {"PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_SIDE": "16", "PE_N": "1",
        "PE_STALL": "0", "PE_IDLE": "0", "COCOTB_TEST_FILTER": r"\.test_layers$"}
 DOC = ("cocotb test_layers (tb/test_pe_rtl.py) of the 16x32 array: conv 16->16 3x3 FP, BP and WG on a "
@@ -47,5 +50,11 @@ BLOCKS = [
           submodules={"pe": "pe"}, macros=(), abc_targets=(1.0,), unit="pe_array", env=ENV,
           activity_level="rtl", activity_doc=DOC,
           op_signal="exec", op_name="INT8 MAC", ops_per_valid=3 * 16 * 32,
+          paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
+    # the array with its tiling controller and buffers, as `make bench-pe` runs it;
+    # the array is block pe_array (a stub), the buffers SRAM macros: this times the
+    # controller's and buffers' address and control paths. Vectorless activity.
+    Block(name="pe_top", top="pe_top", sources=TOP_SOURCES, parameters=TOP, clock_ns=1.4,
+          submodules={"pe_array": "pe_array"}, abc_targets=(1.0,), max_fanout=16, in_all=False,
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
 ]
