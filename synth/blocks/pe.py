@@ -54,6 +54,9 @@ BLOCKS = [
     # the array with its tiling controller and buffers, as `make bench-pe` runs it;
     # the array is block pe_array (a stub), the buffers SRAM macros: this times the
     # controller's and buffers' address and control paths. Vectorless activity.
+    # Does not finish yet (killed after 25 min in Yosys' ABC, 8 GB, twice): pe_ctrl
+    # derives a layer's counts and capacity check from the descriptor in one clock
+    # (products up to 64 bits, divisions by 3 and ROWS), which needs sequencing first.
     Block(name="pe_top", top="pe_top", sources=TOP_SOURCES, parameters=TOP, clock_ns=1.4,
           submodules={"pe_array": "pe_array"}, abc_targets=(1.0,), max_fanout=16, in_all=False,
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
