@@ -54,7 +54,7 @@ BLOCKS = [
     # the array with its tiling controller and buffers, as `make bench-pe` runs it;
     # the array is block pe_array (a stub), the buffers SRAM macros: this times the
     # controller's and buffers' address and control paths. Vectorless activity.
-    # Does not finish yet (killed after 25 min in Yosys' ABC, 8 GB, twice): pe_ctrl
+    # Does not finish yet (killed after about 20 min in Yosys, 8 GB, twice): pe_ctrl
     # derives a layer's counts and capacity check from the descriptor in one clock
     # (products up to 64 bits, divisions by 3 and ROWS), which needs sequencing first.
     Block(name="pe_top", top="pe_top", sources=TOP_SOURCES, parameters=TOP, clock_ns=1.4,
