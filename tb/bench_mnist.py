@@ -204,6 +204,8 @@ def main():
     ap.add_argument("--val", action="store_true",
                     help="choose hyperparameters: train on the first 50k training images, report accuracy on "
                          "the last 10k (the test set unused); writes reports/mnist_validation.json")
+    ap.add_argument("--out", default="", help="report path (default reports/mnist_training.json, "
+                                               "or reports/mnist_validation.json with --val)")
     ap.add_argument("--skip-rtl", action="store_true")
     ap.add_argument("--rtl-only", action="store_true", help="only the RTL clocks, into the existing report")
     ap.add_argument("--lanes", default="10,100", help="lane counts P of the RTL measurement")
@@ -268,7 +270,7 @@ def main():
             del row["paper_test_accuracy"], row["meets_paper"]
             row["val_accuracy_hw"] = row.pop("test_accuracy_hw")
             row["val_accuracy_torch_f32"] = row.pop("test_accuracy_torch_f32")
-    path = REPO / "reports" / ("mnist_validation.json" if args.val else "mnist_training.json")
+    path = Path(args.out) if args.out else REPO / "reports" / ("mnist_validation.json" if args.val else "mnist_training.json")
     if args.val:      # one entry per hyperparameter setting
         old = json.loads(path.read_text()) if path.exists() else {}
         key = f"alpha {args.alpha} m {args.batch} {args.schedule} gain {args.init_gain} seed {args.seed}"

@@ -393,6 +393,7 @@ module mlp_net #(
             (* keep *) always @(posedge clk) wb_rot_q <= wb_rot;
             assign wb_rot_v[b*PW +: PW] = wb_rot_q;
             wire [31:0]    wb_res = wb_res_v[b*32 +: 32];
+            assign wg_in[b*64 +: 64] = {gr_rd[b], w_rd[b]};
             always @(posedge clk) begin
                 wb_addr_q   <= f_wbase(pb_l) + pb_rowoff + f_extp(pu_wb) * f_cw(pb_l) + pb_jdiv;
                 wb_row_ok_q <= (pb_base + f_extp(pu_wb)) < pb_sz_l1;
@@ -452,7 +453,6 @@ module mlp_net #(
             reg [PW-1:0] rd_rot_q;
             (* keep *) always @(posedge clk) rd_rot_q <= iss_rot;
             assign rd_rot[u*PW +: PW] = rd_rot_q;
-            assign wg_in[u*64 +: 64]  = {gr_rd[u], w_rd[u]};
             assign lane_res_v[u*32 +: 32] = lane_res[u];
             wire [PW-1:0] abank = (u == P - 1) ? {PW{1'b0}} : UI + 1'b1;
             // this lane's target (output delta), selected a clock ahead, beside the operand stage
