@@ -69,13 +69,11 @@ module pe_ctrl #(
     // input buffer
     output wire                 ib_ld_start,
     output wire [31:0]          ib_ld_count,
-    output wire [IAW-1:0]       ib_ld_q,
-    output wire [1:0]           ib_ld_r,
+    output wire [IAW+1:0]       ib_ld_a,     // first byte address
     input  wire                 ib_ld_busy,
     input  wire                 ib_ld_err,
     output wire                 ib_rd_en,
-    output wire [COLS*IAW-1:0]  ib_rd_q,
-    output wire [COLS*2-1:0]    ib_rd_r,
+    output wire [COLS*(IAW+2)-1:0] ib_rd_a,  // column c: byte address of kx = 0
     output wire [COLS*3-1:0]    ib_rd_mask,
     // weight buffer
     output wire                 wb_ld_start,
@@ -115,10 +113,11 @@ module pe_ctrl #(
     // loader and runner states
     localparam [1:0] L_IDLE = 2'd0, L_CHECK = 2'd1, L_LOAD = 2'd2, L_FIT = 2'd3;
     localparam [1:0] R_IDLE = 2'd0, R_SETUP = 2'd1, R_PREP = 2'd2, R_RUN = 2'd3;
-    // buffer halves: input IDEPTH/2 words of 3 bytes, weights HS kernel slots
+    // buffer halves: input HB = 3 * (IDEPTH / 2) bytes, weights HS kernel slots
     localparam integer   HQ_I = IDEPTH / 2;
+    localparam integer   HB_I = 3 * HQ_I;
     localparam integer   HS_I = WDEPTH / 6;
-    localparam [IAW-1:0] HQ = HQ_I[IAW-1:0];
+    localparam [IAW+1:0] HB = HB_I[IAW+1:0];
     localparam [WAW-1:0] HS = HS_I[WAW-1:0];
 
     initial begin
@@ -129,24 +128,10 @@ module pe_ctrl #(
             $fatal(1, "pe_ctrl: RW, IAW or WAW too small");
     end
 
-    // byte address as {a / 3, a % 3}
-    function [QW+1:0] qr;
+    // byte addresses into a bank (x and its padding), QW + 2 bits (< 3 * 2^QW)
+    function [QW+1:0] bx;
         input [QW-1:0] v;
-        reg   [QW-1:0] q;
-        begin
-            q  = v / 3;
-            qr = {q, v[1:0] - q[1:0] - {q[0], 1'b0}};   // v - 3q, mod 4
-        end
-    endfunction
-    function [QW+1:0] qr_add;
-        input [QW+1:0] x, y;
-        reg [2:0] rs;
-        reg       cy;
-        begin
-            rs     = {1'b0, x[1:0]} + {1'b0, y[1:0]};
-            cy     = rs >= 3'd3;
-            qr_add = {x[QW+1:2] + y[QW+1:2] + {{(QW-1){1'b0}}, cy}, cy ? rs[1:0] - 2'd3 : rs[1:0]};
-        end
+        bx = {2'b00, v};
     endfunction
 
     reg [1:0] l_state_q, r_state_q;
@@ -247,9 +232,8 @@ module pe_ctrl #(
 
     assign ib_ld_start = start;
     assign ib_ld_count = chk_count_q;
-    wire [QW+1:0] ld_base = qr(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
-    assign ib_ld_q = chk_base_q[IAW+1:2] + (ld_half ? HQ : {IAW{1'b0}});
-    assign ib_ld_r = chk_base_q[1:0];
+    wire [QW+1:0] ld_base = bx(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
+    assign ib_ld_a = chk_base_q + (ld_half ? HB : {(IAW+2){1'b0}});
     // sizes above capacity are rejected before these truncations matter
     wire unused = &{1'b0, dsel[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
                     lc_d[47:16], 1'b0};
@@ -281,10 +265,10 @@ module pe_ctrl #(
             pw_q     <= d_w;
             pho_q    <= ho_d;
             pwo_q    <= wo_d;
-            pk_s_q   <= qr({{(QW-2){1'b0}}, sw_d});
+            pk_s_q   <= bx({{(QW-2){1'b0}}, sw_d});
             ps2_q    <= sw_d == 2'd2;
-            pk_sw_q  <= qr(s2w[QW-1:0]);
-            pk_chw_q <= qr(chw[QW-1:0]);
+            pk_sw_q  <= bx(s2w[QW-1:0]);
+            pk_chw_q <= bx(chw[QW-1:0]);
             kyl_q    <= kyl_d[1:0];
             rq_q     <= dsel[8];
             shift_q  <= dsel[13:9];
@@ -296,14 +280,14 @@ module pe_ctrl #(
             wx_q     <= d_wgw ? 16'd1 : d_wg ? 16'd3 : wx_d;
             ho_n_q   <= d_wgt ? 16'd1 : d_wg ? {14'd0, d_k} : ho_d;
             wo_n_q   <= d_wgt ? d_m : d_wgw ? 16'd1 : d_wg ? {14'd0, d_k} : wo_d;
-            k_w_q    <= qr(wx_d[QW-1:0]);
-            k_2w_q   <= qr({wx_d[QW-2:0], 1'b0});
-            k_w1_q   <= qr(wx_d[QW-1:0] + 1'b1);
-            k_2w1_q  <= qr(s2w1[QW-1:0]);
-            k_hw_q   <= qr(hw[QW-1:0]);
-            k_chw_q  <= d_wg ? qr(hw[QW-1:0]) : qr(chw[QW-1:0]);
-            k_s_q    <= d_wgt ? qr(hw[QW-1:0]) : d_wg ? qr({{(QW-1){1'b0}}, 1'b1}) : qr({{(QW-2){1'b0}}, sw_d});
-            k_sw_q   <= d_wg ? qr(wx_d[QW-1:0]) : qr(s2w[QW-1:0]);
+            k_w_q    <= bx(wx_d[QW-1:0]);
+            k_2w_q   <= bx({wx_d[QW-2:0], 1'b0});
+            k_w1_q   <= bx(wx_d[QW-1:0] + 1'b1);
+            k_2w1_q  <= bx(s2w1[QW-1:0]);
+            k_hw_q   <= bx(hw[QW-1:0]);
+            k_chw_q  <= d_wg ? bx(hw[QW-1:0]) : bx(chw[QW-1:0]);
+            k_s_q    <= d_wgt ? bx(hw[QW-1:0]) : d_wg ? bx({{(QW-1){1'b0}}, 1'b1}) : bx({{(QW-2){1'b0}}, sw_d});
+            k_sw_q   <= d_wg ? bx(wx_d[QW-1:0]) : bx(s2w[QW-1:0]);
             c1_q     <= d_bc ? c3_d[WAW-1:0] : d_c[WAW-1:0];
         end
     end
@@ -341,12 +325,12 @@ module pe_ctrl #(
             wire xwrap = x == wo_n_q - 16'd1;
             wire ywrap = y == ho_n_q - 16'd1;
             wire nwrap = n == n_n_q - 16'd1;
-            wire [QW+1:0] row_y = qr_add(row, k_sw_q);
-            wire [QW+1:0] nb_n  = qr_add(nb, k_chw_q);
+            wire [QW+1:0] row_y = row + k_sw_q;
+            wire [QW+1:0] nb_n  = nb + k_chw_q;
             reg  [WS-1:0] nxt;
             always @(*) begin
                 if (e)           nxt = st;
-                else if (!xwrap) nxt = {1'b0, n, y, x + 16'd1, ys, xs + s16, qr_add(base, k_s_q), row, nb};
+                else if (!xwrap) nxt = {1'b0, n, y, x + 16'd1, ys, xs + s16, (base + k_s_q), row, nb};
                 else if (!ywrap) nxt = {1'b0, n, y + 16'd1, 16'd0, ys + s16, 16'd0, row_y, row_y, nb};
                 else if (!nwrap) nxt = {1'b0, n + 16'd1, 64'd0, nb_n, nb_n, nb_n};
                 else             nxt = {1'b1, st[WS-2:0]};
@@ -399,8 +383,8 @@ module pe_ctrl #(
     reg  [15:0]    py_q, px_q, pys_q, pxs_q;
     reg  [QW+1:0]  prow_q, pimg_q;
     wire [15:0]    ps16 = ps2_q ? 16'd2 : 16'd1;
-    wire [QW+1:0]  prow_n = qr_add(prow_q, pk_sw_q);
-    wire [QW+1:0]  pimg_n = qr_add(pimg_q, pk_chw_q);
+    wire [QW+1:0]  prow_n = prow_q + pk_sw_q;
+    wire [QW+1:0]  pimg_n = pimg_q + pk_chw_q;
     wire p_top = pys_q == 16'd0, p_bot = pys_q + 16'd1 >= ph_q;
     wire p_lft = pxs_q == 16'd0, p_rgt = pxs_q + 16'd1 >= pw_q;
 
@@ -438,7 +422,7 @@ module pe_ctrl #(
         end
     endgenerate
     wire [32:0] l_next = lanes[3*33 +: 33];
-    wire [QW+1:0] offc3 = qr_add(offc_q, {{(QW-1){1'b0}}, 1'b1, 2'd0});   // + 3 bytes
+    wire [QW+1:0] offc3 = offc_q + {{QW{1'b0}}, 2'd3};
 
     wire issue     = r_run && tile_q && (!p_valid_q || a_ready);
     // kernel rows of a beat group: 0, 1, 2; EO even rows: 1; EO odd rows: 0, 2
@@ -454,7 +438,7 @@ module pe_ctrl #(
     // BC: byte (y*s + 1, x*s + 1) of the padded map, channel 3*cx + ky
     wire [QW+1:0] koff = (wg_q && !k1_q && !wgt_q) ? {(QW+2){1'b0}} : bc_q ? k_w1_q : eo_q ? (ky_q == 2'd0 ? k_2w1_q : k_w1_q) :
                          ky_q == 2'd0 ? {(QW+2){1'b0}} : ky_q == 2'd1 ? k_w_q : k_2w_q;
-    wire [QW+1:0] off_q = qr_add(offc_q, koff);
+    wire [QW+1:0] off_q = offc_q + koff;
     assign take_next = r_run && nx_full_q && !layer_end && (!tile_q || (issue && t_last));
 
     always @(posedge clk) begin
@@ -468,14 +452,14 @@ module pe_ctrl #(
             if (issue) begin
                 if (ky_q != ky_lastv) begin
                     ky_q  <= ky_q + ky_step;
-                    if (bc_q) offc_q <= qr_add(offc_q, k_hw_q);
+                    if (bc_q) offc_q <= offc_q + k_hw_q;
                 end else if (!t_last) begin
                     ky_q    <= ky_first;
                     cx_q    <= cx_q + 16'd1;
                     cxmod_q <= (cxmod_q == RMAX) ? {RW{1'b0}} : cxmod_q + 1'b1;
                     cxs_q   <= cxs_q + 1'b1;
                     if (cxmod_q == RMAX) cxd_q <= cxd_q + c1_q;
-                    offc_q  <= qr_add(offc_q, k_hw_q);
+                    offc_q  <= offc_q + k_hw_q;
                 end else begin
                     {cx_q, cxmod_q, cxs_q, cxd_q, offc_q} <= 0;
                     ky_q  <= (eo_q && !par_d) ? 2'd1 : 2'd0;
@@ -505,7 +489,7 @@ module pe_ctrl #(
                 end else if (px_q != pwo_q - 16'd1) begin
                     px_q   <= px_q + 16'd1;
                     pxs_q  <= pxs_q + ps16;
-                    offc_q <= qr_add(offc_q, pk_s_q);
+                    offc_q <= offc_q + pk_s_q;
                 end else if (py_q != pho_q - 16'd1) begin
                     {px_q, pxs_q} <= 0;
                     py_q   <= py_q + 16'd1;
@@ -535,13 +519,12 @@ module pe_ctrl #(
     genvar k, r;
     generate
         for (k = 0; k < COLS; k = k + 1) begin : gen_col
-            wire [QW+1:0] a   = qr_add(cu_base_q[k*(QW+2) +: QW+2], off_q);
+            wire [QW+1:0] a   = cu_base_q[k*(QW+2) +: QW+2] + off_q;
             wire [5:0]    msk = cu_msk_q[k*6 +: 6];
             // EO reads dout x = u, u+1 (a0, a1) of row t (ky 1, 2) or t+1 (ky 0)
             wire          row_ok = cu_v_q[k] && (eo_q ? (ky_q != 2'd0 || msk[2]) : msk[{1'b0, ky_q}]);
             wire [2:0]    col_ok = eo_q ? {1'b0, msk[5], 1'b1} : msk[5:3];
-            assign ib_rd_q[k*IAW +: IAW] = a[IAW+1:2] + (run_half_q ? HQ : {IAW{1'b0}});
-            assign ib_rd_r[k*2 +: 2]     = a[1:0];
+            assign ib_rd_a[k*(IAW+2) +: IAW+2] = a[IAW+1:0] + (run_half_q ? HB : {(IAW+2){1'b0}});
             // WG 3x3: kernel tap (ky, kx) of this column off the map at this position
             wire          wg_pad = !k1_q && ((!msk[0] && p_top) || (!msk[2] && p_bot) ||
                                              (!msk[3] && p_lft) || (!msk[5] && p_rgt));

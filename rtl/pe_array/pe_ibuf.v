@@ -3,10 +3,9 @@
 // column reads its own operands each clock. A bank is L = max(4, BYTES)
 // byte-wide RAMs interleaved by byte address mod L: a load beat of BYTES
 // consecutive bytes and the kernel-row triple at a, a+1, a+2 both hit each
-// RAM at most once. Read addresses come split as {q = a / 3, r = a % 3} (the
-// controller's form); the bank forms a = 3q + r.
+// RAM at most once.
 // The load stream writes the same bytes into every bank (banks are copies),
-// BYTES per beat (byte k at bits 8k) at consecutive addresses from ld_q/ld_r,
+// BYTES per beat (byte k at bits 8k) at consecutive addresses from ld_a,
 // ld_count bytes; the final beat carries s_last and may be partial. s_last
 // frames the layer: a beat with s_last before the count ends the load early;
 // the count's final beat without s_last ends it too, and the beats after it
@@ -19,15 +18,14 @@ module pe_ibuf #(
     parameter COLS  = 32,    // banks = PE columns
     parameter DEPTH = 1024,  // a bank holds 3*DEPTH bytes
     parameter BYTES = 16,    // bytes per load beat: 1 or a power of two
-    parameter AW    = (DEPTH > 1) ? $clog2(DEPTH) : 1   // address / 3 bits
+    parameter AW    = (DEPTH > 1) ? $clog2(DEPTH) : 1   // 2^AW >= DEPTH; byte addresses have AW + 2 bits
 ) (
     input  wire                 clk,
     input  wire                 rst,
     // load
     input  wire                 ld_start,   // arms the loader (ignored while loading)
     input  wire [31:0]          ld_count,   // bytes to accept, >= 1
-    input  wire [AW-1:0]        ld_q,       // first byte address / 3
-    input  wire [1:0]           ld_r,       // first byte address % 3
+    input  wire [AW+1:0]        ld_a,       // first byte address
     output wire                 ld_busy,
     output wire                 ld_err,     // one clock: s_last misplaced
     input  wire                 s_valid,
@@ -36,8 +34,7 @@ module pe_ibuf #(
     input  wire                 s_last,
     // read
     input  wire                 rd_en,
-    input  wire [COLS*AW-1:0]   rd_q,       // column c: byte address / 3 of kx = 0
-    input  wire [COLS*2-1:0]    rd_r,       // column c: byte address % 3
+    input  wire [COLS*(AW+2)-1:0] rd_a,     // column c: byte address of kx = 0
     input  wire [COLS*3-1:0]    rd_mask,    // column c: kx valid bits
     output wire [COLS*24-1:0]   rd_data     // column c: {a2, a1, a0}
 );
@@ -58,7 +55,6 @@ module pe_ibuf #(
     reg [BA-1:0] wa_q;
     wire         wfire, ld_busy_w;
     wire         fin   = ld_left_q <= BYTES;        // this beat holds the count's end
-    wire [BA-1:0] ld_a = {ld_q, 2'b00} - {2'b00, ld_q} + {{(BA-2){1'b0}}, ld_r};
     pe_load_frame u_frame (
         .clk(clk), .rst(rst), .start(ld_start), .empty(ld_count == 32'd0), .fin(fin),
         .s_valid(s_valid), .s_last(s_last), .s_ready(s_ready), .wfire(wfire), .busy(ld_busy_w),
@@ -87,7 +83,7 @@ module pe_ibuf #(
     genvar c, j;
     generate
         for (c = 0; c < COLS; c = c + 1) begin : gen_bank
-            wire [BA-1:0] a  = {rd_q[c*AW +: AW], 2'b00} - {2'b00, rd_q[c*AW +: AW]} + {{(BA-2){1'b0}}, rd_r[c*2 +: 2]};
+            wire [BA-1:0] a  = rd_a[c*BA +: BA];
             wire [LW-1:0] lo = a[LW-1:0];
             reg  [LW-1:0] lo_q;
             reg  [2:0]    mask_q;

@@ -72,10 +72,8 @@ module pe_top #(
 
     wire                ib_ld_start, ib_ld_busy, ib_ld_err, ib_rd_en;
     wire [31:0]         ib_ld_count;
-    wire [IAW-1:0]      ib_ld_q;
-    wire [1:0]          ib_ld_r;
-    wire [COLS*IAW-1:0] ib_rd_q;
-    wire [COLS*2-1:0]   ib_rd_r;
+    wire [IAW+1:0]      ib_ld_a;
+    wire [COLS*(IAW+2)-1:0] ib_rd_a;
     wire [COLS*3-1:0]   ib_rd_mask;
     wire [COLS*24-1:0]  a_ops;
     wire                wb_ld_start, wb_ld_busy, wb_ld_err, wb_rd_en, wb_rd_bp;
@@ -92,8 +90,8 @@ module pe_top #(
               .IAW(IAW), .WAW(WAW), .RW(RW)) u_ctrl (
         .clk(clk), .rst(rst),
         .s_desc_valid(s_desc_valid), .s_desc_ready(s_desc_ready), .s_desc_data(s_desc_data),
-        .ib_ld_start(ib_ld_start), .ib_ld_count(ib_ld_count), .ib_ld_q(ib_ld_q), .ib_ld_r(ib_ld_r),
-        .ib_ld_busy(ib_ld_busy), .ib_ld_err(ib_ld_err), .ib_rd_en(ib_rd_en), .ib_rd_q(ib_rd_q), .ib_rd_r(ib_rd_r),
+        .ib_ld_start(ib_ld_start), .ib_ld_count(ib_ld_count), .ib_ld_a(ib_ld_a),
+        .ib_ld_busy(ib_ld_busy), .ib_ld_err(ib_ld_err), .ib_rd_en(ib_rd_en), .ib_rd_a(ib_rd_a),
         .ib_rd_mask(ib_rd_mask),
         .wb_ld_start(wb_ld_start), .wb_ld_m(wb_ld_m), .wb_ld_c(wb_ld_c), .wb_ld_base(wb_ld_base), .wb_ld_busy(wb_ld_busy), .wb_ld_err(wb_ld_err),
         .wb_rd_en(wb_rd_en), .wb_rd_bp(wb_rd_bp), .wb_rd_perm(wb_rd_perm), .wb_rd_addr(wb_rd_addr), .wb_rd_ky(wb_rd_ky), .wb_rd_rot(wb_rd_rot),
@@ -104,10 +102,10 @@ module pe_top #(
 
     pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH), .BYTES(ACT_BYTES), .AW(IAW)) u_ibuf (
         .clk(clk), .rst(rst),
-        .ld_start(ib_ld_start), .ld_count(ib_ld_count), .ld_q(ib_ld_q), .ld_r(ib_ld_r),
+        .ld_start(ib_ld_start), .ld_count(ib_ld_count), .ld_a(ib_ld_a),
         .ld_busy(ib_ld_busy), .ld_err(ib_ld_err), .s_valid(s_act_valid), .s_ready(s_act_ready), .s_data(s_act_data),
         .s_last(s_act_last),
-        .rd_en(ib_rd_en), .rd_q(ib_rd_q), .rd_r(ib_rd_r), .rd_mask(ib_rd_mask), .rd_data(a_ops)
+        .rd_en(ib_rd_en), .rd_a(ib_rd_a), .rd_mask(ib_rd_mask), .rd_data(a_ops)
     );
 
     pe_wbuf #(.ROWS(ROWS), .DEPTH(WDEPTH), .WORDS(WGT_WORDS), .AW(WAW), .RW(RW)) u_wbuf (
