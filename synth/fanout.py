@@ -15,11 +15,9 @@ CLOCK_PINS = ("CK", "clk")
 
 def cell_outputs(lib_text):
     """{cell: set of output pins} of a liberty file."""
-    outs = {}
-    for m in re.finditer(r"\bcell\s*\(\s*\"?(\w+)\"?\s*\)\s*\{", lib_text):
-        outs[m.group(1)] = set()
-    # pin groups with their direction, in file order: attribute them to the last cell seen
+    # cells and pin groups with their direction, in file order: a pin belongs to the last cell seen
     events = [(m.start(), "cell", m.group(1)) for m in re.finditer(r"\bcell\s*\(\s*\"?(\w+)\"?\s*\)\s*\{", lib_text)]
+    outs = {e[2]: set() for e in events}
     events += [(m.start(), "pin", (m.group(1), m.group(2))) for m in
                re.finditer(r"\bpin\s*\(\s*\"?(\w+)\"?\s*\)\s*\{[^{}]*?direction\s*:\s*(\w+)", lib_text)]
     cell = None

@@ -98,13 +98,12 @@ def yosys(block, out, abc_ns=None, pyosys=None):
     (out / "yosys_tool.txt").write_text(tool)
     if res.returncode != 0:
         raise RuntimeError(f"yosys failed on {block.name}, see {out / 'yosys.log'}:\n{res.stderr[-2000:]}")
-    if block.max_fanout:
-        fanout_repair(block, out, pyosys and "pyosys failed" not in tool)
+    buffers = fanout_repair(block, out, pyosys and "pyosys failed" not in tool) if block.max_fanout else 0
     stat = (out / "stat.txt").read_text()
     hard = make_macros(block, out)
     n_hard = sum(h["count"] for h in hard.values())
     return {"area_um2": float(re.search(r"Chip area for module .*?: ([0-9.]+)", stat).group(1)),
-            "cells": _stat_cells(stat) - n_hard}
+            "cells": _stat_cells(stat) - n_hard, "fanout_buffers": buffers}
 
 
 def fanout_repair(block, out, pyosys):
@@ -119,6 +118,7 @@ def fanout_repair(block, out, pyosys):
     if res.returncode != 0:
         raise RuntimeError(f"fanout repair failed on {block.name}, see {out / 'fanout.log'}")
     (out / "fanout.txt").write_text(f"{n} buffers, at most {block.max_fanout} loads per net\n")
+    return n
 
 
 def _stat_cells(stat):
@@ -435,6 +435,8 @@ def run_block(block, gate_level=True):
     out = best["dir"]
     hard = json.loads((out / "macros.json").read_text())
     rep.update({"area_um2": best["area_um2"], "cells": best["cells"], "abc_target_ns": best["abc_target_ns"]})
+    if block.max_fanout:      # buffer trees after mapping (synth/fanout.py), in the area and timing
+        rep.update({"max_fanout": block.max_fanout, "fanout_buffers": best["fanout_buffers"]})
     t_syn = time.time() - t0
     all_cells, ports, names = load(out / "netlist.json", block.top)
     all_cells = {c: v for c, v in all_cells.items() if not v[0].startswith("$")}   # e.g. $scopeinfo

@@ -52,6 +52,8 @@ from pathlib import Path
 import numpy as np
 
 from models import pe_array as pa
+from tb.units import run_unit     # before tb.units_pe: tb.units collects the block unit files
+from tb.units_pe import BENCH_IDEPTH as IDEPTH, BENCH_WDEPTH as WDEPTH, pe_top_unit, pe_unit
 
 ROWS, COLS, OUT_ROWS = 16, 32, 2
 REPO = Path(__file__).resolve().parents[1]
@@ -97,8 +99,6 @@ def network(n, ctrl=False):
 
 
 def measure():
-    from tb.units import run_unit
-    from tb.units_pe import pe_unit
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cycles.json"
@@ -119,15 +119,12 @@ TOP_CASES = ("conv1_3x3_s1:fp", "conv_16_16_3x3_s1:fp", "conv_16_16_3x3_s1:bp", 
              "shortcut_16_32_1x1_s2:wg", "fc_64_10:wg")
 
 
-from tb.units_pe import BENCH_IDEPTH as IDEPTH, BENCH_WDEPTH as WDEPTH  # noqa: E402
 IO_CONFIGS = ((16, 12), (32, 24), (1, 1))
 
 
 def measure_top(act_bytes=16, wgt_words=12, b2b=True):
     """The same layers through pe_top: the controller generates the beats.
     b2b: also each layer twice back to back (PE_B2B)."""
-    from tb.units import run_unit
-    from tb.units_pe import pe_top_unit
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cycles.json"
