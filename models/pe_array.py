@@ -172,6 +172,44 @@ def _flat(shape):
     return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
 
 
+# ---------------------------------------------------------------- controller descriptor check
+def ctrl_check(phase, n, c, m, h, w, k=3, stride=1, pad=1, rows=16, cols=32, idepth=1024, wdepth=1024):
+    """What pe_ctrl derives from a layer descriptor (rtl/pe_array/pe_desc.v),
+    in exact integers: code (0 accepted, 1 illegal shape, 3 above the buffers'
+    capacity), fit (fits half of both buffers: loads while another layer
+    computes), the input bytes to load (count), the weight-buffer load's
+    kernel rows and kernels per row (ld_m, ld_c), and the runner's row items
+    g, reduction words c3, last channel mod 3 kyl, hw = hx*wx, chw = cx*hx*wx
+    of the column tensor, wgt (WG 3x3 stride 2 with x on the rows).
+    Buffers: the column tensor (x, or dout for BP and transposed WG) with one
+    padding row and byte before and after: n*cx*hx*wx + 2*wx + 3 bytes of
+    3*idepth; weights: ceil(row items / rows) * 3 words per reduction item of
+    wdepth (3x3: items = output channels, reduction = input channels; 1x1, FC
+    and WG: 3 channels or one kernel row per item, reduction in words of 3);
+    WG also needs fewer than 2^16 output positions."""
+    bad = (phase == 3 or min(n, c, m, h, w) == 0 or k not in (1, 3) or stride not in (1, 2)
+           or pad != k // 2 or (stride == 2 and (h % 2 or w % 2)))
+    bp, wg = phase == 1, phase == 2
+    w3 = wg and k == 3
+    wgc = w3 and stride == 1
+    wgt = w3 and not wgc and wg3_transposed(c, m, rows, cols)
+    bc = k == 1 or wg
+    ho, wo = (h // 2, w // 2) if stride == 2 else (h, w)
+    cs = bp or wgt
+    cx, hx, wx = (m, ho, wo) if cs else (c, h, w)
+    nrows = c if bp else m
+    r = n * ho * wo
+    red = (n * _ceil(h * w, 3)) % 65536 if wgc else r % 65536 if wg else cx
+    c3, kyl = _ceil(red, 3), (red - 1) % 3
+    g = 3 * c if wgt else m if w3 else _ceil(nrows, 3)
+    words = _ceil(g, rows) * 3 * c3 if bc else _ceil(m, rows) * 3 * c
+    span = n * cx * hx * wx + 2 * wx + 3
+    code = 1 if bad else 3 if (span > 3 * idepth or words > wdepth or (wg and r >= 65536)) else 0
+    return {"code": code, "fit": span <= 3 * (idepth // 2) and words <= 3 * (wdepth // 6),
+            "count": n * cx * hx * wx, "ld_m": g if bc else m, "ld_c": c3 if bc else c, "wgt": wgt,
+            "g": g, "c3": c3, "kyl": kyl, "hw": hx * wx, "chw": cx * hx * wx}
+
+
 # ---------------------------------------------------------------- 3x3 mappings
 def _conv3_os(x, w, stride, rows, cols, out_flat):
     """CONV mode: out[n, m, yo, xo] = sum_{c,ky,kx} w[m,c,ky,kx] xpad[n,c,yo*s+ky,xo*s+kx]

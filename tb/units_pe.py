@@ -34,8 +34,9 @@ UNITS = {
     "pe_array_5x4": pe_unit(5, 4, out_rows=1, PE_SIDE=8, PE_N=1, PE_STALL=0.3, PE_IDLE=0.1),
 }
 
-TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "pe_array/pe_load_frame.v", "pe_array/pe_ibuf.v", "pe_array/pe_wbuf.v",
-                            "pe_array/pe_ctrl.v", "pe_array/pe_top.v")
+TOP_SOURCES = PE_SOURCES + ("common/ram_1r1w.v", "common/add_ks.v", "pe_array/pe_load_frame.v", "pe_array/pe_ibuf.v",
+                            "pe_array/pe_wbuf.v", "pe_array/pe_desc_dec.v", "pe_array/pe_desc.v", "pe_array/pe_ctrl.v",
+                            "pe_array/pe_top.v")
 
 
 def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, walk=4, act_bytes=16,
@@ -90,3 +91,21 @@ UNITS["pe_requant"] = Unit(
     parameters={"ACC_W": 32},
     doc="INT32 -> INT8 requantizer lane, every shift, rounding and saturation boundaries",
 )
+
+# the controller's descriptor check alone against models/pe_array.ctrl_check:
+# bench-pe's buffers on 16 x 32 (power-of-two shifts), and 3 x 5 (divisions)
+def pe_desc_unit(rows, cols, idepth, wdepth, **env):
+    qw = max(1, (idepth - 1).bit_length()) + 2     # pe_ctrl: IAW + 2
+    return Unit(
+        toplevel="pe_desc",
+        sources=("common/add_ks.v", "pe_array/pe_desc_dec.v", "pe_array/pe_desc.v"),
+        test_module="test_pe_desc",
+        parameters={"ROWS": rows, "COLS": cols, "IDEPTH": idepth, "WDEPTH": wdepth, "QW": qw},
+        env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_IDEPTH": str(idepth), "PE_WDEPTH": str(wdepth),
+             "PE_QW": str(qw), **{k: str(v) for k, v in env.items()}},
+        doc=f"pe_ctrl's descriptor check on {rows}x{cols}: counts, capacity and fit vs the integer model",
+    )
+
+
+UNITS["pe_desc"] = pe_desc_unit(16, 32, BENCH_IDEPTH, BENCH_WDEPTH)
+UNITS["pe_desc_3x5"] = pe_desc_unit(3, 5, 2048, 2304)

@@ -174,3 +174,35 @@ def test_rtl_top(unit):
     at 1 / 1."""
     tests, failed = run_unit(UNITS[unit])
     assert tests == 7 and failed == 0
+
+
+@pytest.mark.parametrize("unit", ["pe_desc", "pe_desc_3x5"])
+def test_rtl_desc_check(unit):
+    """pe_ctrl's sequential descriptor check (counts, capacity, half fit,
+    the WG 3x3 stride-2 tiling choice) on 400 random legal, oversized and
+    illegal descriptors, exact vs pa.ctrl_check, under idle clocks and
+    backpressure, and a reset mid-check; 16 x 32 (power-of-two shifts) and
+    3 x 5 (divisions); each capacity and half-fit limit from both sides."""
+    tests, failed = run_unit(UNITS[unit])
+    assert tests == 3 and failed == 0
+
+
+def test_ctrl_check_model():
+    """pa.ctrl_check on hand-counted cases: conv 16->16 3x3 on a 32x32 image
+    (16 KiB of input plus its padding), the FC weight limit, WG 3x3 stride 2's
+    tiling choice and the 2^16 output-position limit."""
+    r = pa.ctrl_check(0, 1, 16, 16, 32, 32, rows=16, cols=32, idepth=12288, wdepth=2048)
+    assert (r["code"], r["count"], r["fit"], r["ld_m"], r["ld_c"]) == (0, 16384, True, 16, 16)
+    assert pa.ctrl_check(0, 1, 16, 16, 32, 32, rows=16, cols=32, idepth=5483, wdepth=2048)["code"] == 3  # 16384 + 2*32 + 3 > 3*5483
+    assert pa.ctrl_check(0, 1, 16, 16, 32, 32, rows=16, cols=32, idepth=5484, wdepth=2048)["code"] == 0
+    # FC 64 -> 10 at batch 32: BC, 4 row items of 3 channels, 22 words of 3 inputs per item
+    r = pa.ctrl_check(0, 32, 64, 10, 1, 1, k=1, pad=0, rows=16, cols=32, idepth=1024, wdepth=66)
+    assert (r["code"], r["ld_m"], r["ld_c"], r["kyl"]) == (0, 4, 22, 0)
+    assert pa.ctrl_check(0, 32, 64, 10, 1, 1, k=1, pad=0, rows=16, cols=32, idepth=1024, wdepth=65)["code"] == 3
+    # WG 3x3 s2, 16 -> 32: x on the rows takes ceil(48/16) * ceil(32/32) = 3 tiles, dout 2 * 2 = 4
+    r = pa.ctrl_check(2, 1, 16, 32, 16, 16, stride=2, rows=16, cols=32, idepth=12288, wdepth=2048)
+    assert r["wgt"] and r["g"] == 48 and r["count"] == 32 * 8 * 8
+    big = dict(k=1, pad=0, rows=16, cols=32, idepth=1 << 20, wdepth=1 << 20)
+    assert pa.ctrl_check(2, 1, 1, 1, 255, 257, **big)["code"] == 0      # 65535 output positions
+    assert pa.ctrl_check(2, 1, 1, 1, 256, 256, **big)["code"] == 3      # 65536
+    assert pa.ctrl_check(0, 1, 4, 4, 7, 8, stride=2)["code"] == 1

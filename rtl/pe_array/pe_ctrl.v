@@ -44,8 +44,10 @@
 // Descriptor (s_desc_data): [1:0] phase (0 FP, 1 BP, 2 WG), [3:2] K,
 // [5:4] stride, [7:6] padding, [8] requantize, [13:9] shift, [31:16] N,
 // [47:32] C, [63:48] M, [79:64] H, [95:80] W.
-// A rejected descriptor loads nothing, sets err and err_code and returns to
-// idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
+// pe_desc checks a descriptor and derives its counts over several clocks
+// (67 to 130 on 16 x 32; the loader takes its result, so the next layer's
+// check runs while this one loads). A rejected descriptor loads nothing,
+// sets err and err_code and returns to idle: 1 illegal shape (a zero size, K not 1/3, stride not 1/2, padding not
 // K/2, odd H or W at stride 2, phase 3), 3 above buffer capacity. err_code 2:
 // a stream's s_last did not match the descriptor's size (pe_ibuf, pe_wbuf);
 // that layer still runs (on the data taken up to its count or its s_last)
@@ -111,7 +113,7 @@ module pe_ctrl #(
     localparam integer   ROWS_I = ROWS;
     localparam [WAW-1:0] ROWS_S = ROWS_I[WAW-1:0];
     // loader and runner states
-    localparam [1:0] L_IDLE = 2'd0, L_CHECK = 2'd1, L_LOAD = 2'd2, L_FIT = 2'd3;
+    localparam [1:0] L_IDLE = 2'd0, L_LOAD = 2'd2, L_FIT = 2'd3;   // (1: unused)
     localparam [1:0] R_IDLE = 2'd0, R_SETUP = 2'd1, R_PREP = 2'd2, R_RUN = 2'd3;
     // buffer halves: input HB = 3 * (IDEPTH / 2) bytes, weights HS kernel slots
     localparam integer   HQ_I = IDEPTH / 2;
@@ -137,86 +139,56 @@ module pe_ctrl #(
     reg [1:0] l_state_q, r_state_q;
     reg       err_q;
     // the loaded layer waiting for the runner, and the running layer's buffer half
-    reg [95:0] pend_q;
     reg        pend_v_q, pend_half_q, pend_full_q, l_half_q, l_full_q, run_half_q, run_full_q;
     wire       r_setup = r_state_q == R_SETUP;
     wire       r_run   = r_state_q == R_RUN;
     reg [1:0] err_code_q;
 
-    // ---- descriptor: the loader's (desc_q), or the pending one while the runner sets up
-    reg  [95:0] desc_q;
-    wire [95:0] dsel     = r_setup ? pend_q : desc_q;
-    wire [1:0]  d_phase  = dsel[1:0];
-    wire [1:0]  d_k      = dsel[3:2];
-    wire [1:0]  d_stride = dsel[5:4];
-    wire [1:0]  d_pad    = dsel[7:6];
-    wire [15:0] d_n = dsel[31:16], d_c = dsel[47:32], d_m = dsel[63:48];
-    wire [15:0] d_h = dsel[79:64], d_w = dsel[95:80];
-    wire        d_bp = d_phase == 2'd1;
-    wire        d_wg   = d_phase == 2'd2;
-    wire        d_w3   = d_wg && d_k == 2'd3;          // WG 3x3: _wg3_ctrl
-    wire        d_wgc  = d_w3 && d_stride == 2'd1;     // WG 3x3 stride 1: CONV beats
-    // WG 3x3 stride 2: x on the rows (BC) when that takes no more tiles than
-    // dout on the rows (WB), pe_array.wg3_transposed
-    wire [31:0] kr_d   = {16'd0, d_c} * 32'd3;        // kernel rows (c, ky)
-    wire [31:0] krr_d  = (kr_d + ROWS - 1) / ROWS;
-    wire [31:0] krc_d  = (kr_d + COLS - 1) / COLS;
-    wire [31:0] mr_d   = ({16'd0, d_m} + ROWS - 1) / ROWS;
-    wire [31:0] mc_d   = ({16'd0, d_m} + COLS - 1) / COLS;
-    wire [63:0] t_xr_d = krr_d * mc_d;
-    wire [63:0] t_dr_d = mr_d * krc_d;
-    wire        d_wgt  = d_w3 && !d_wgc && t_xr_d <= t_dr_d;
-    wire        d_wgw  = d_w3 && !d_wgc && !d_wgt;
-    wire        d_cs   = d_bp || d_wgt;                // the columns read dout
-    wire [15:0] d_cx   = d_cs ? d_m : d_c;          // channels read by the columns
-    wire [15:0] d_rows = d_bp ? d_c : d_m;          // channels on the rows
+    // ---- descriptor check (pe_desc: counts, capacity, half fit over several
+    // clocks); the loader takes its result, the runner gets it with the layer
+    wire          chk_valid, chk_wgt, chk_fit;
+    wire [1:0]    chk_code, chk_kyl;
+    wire [95:0]   chk_desc;
+    wire [31:0]   chk_count;
+    wire [15:0]   chk_ld_m, chk_ld_c, chk_g, chk_c3;
+    wire [QW-1:0] chk_base, chk_hw, chk_chw;
+    wire          take = l_state_q == L_IDLE && chk_valid;
+    pe_desc #(.ROWS(ROWS), .COLS(COLS), .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .QW(QW)) u_desc (
+        .clk(clk), .rst(rst), .s_valid(s_desc_valid), .s_ready(s_desc_ready), .s_data(s_desc_data),
+        .m_valid(chk_valid), .m_ready(take), .m_desc(chk_desc), .m_code(chk_code), .m_fit(chk_fit),
+        .m_count(chk_count), .m_ld_m(chk_ld_m), .m_ld_c(chk_ld_c), .m_base(chk_base), .m_wgt(chk_wgt),
+        .m_g(chk_g), .m_c3(chk_c3), .m_kyl(chk_kyl), .m_hw(chk_hw), .m_chw(chk_chw));
 
-    wire shape_bad = d_phase == 2'd3 || d_n == 0 || d_c == 0 || d_m == 0 || d_h == 0 || d_w == 0 ||
-                     !(d_k == 2'd1 || d_k == 2'd3) || !(d_stride == 2'd1 || d_stride == 2'd2) ||
-                     {1'b0, d_pad} != {1'b0, d_k} >> 1 ||
-                     (d_stride == 2'd2 && (d_h[0] || d_w[0]));
-    wire [15:0] ho_d = d_stride == 2'd2 ? d_h >> 1 : d_h;
-    wire [15:0] wo_d = d_stride == 2'd2 ? d_w >> 1 : d_w;
-    // 1x1 / FC / WG: the reduction walks weight-buffer words (BC counters)
-    wire        d_bc   = d_k == 2'd1 || d_wg;
-    wire [47:0] r_d    = d_n * ho_d * wo_d;            // WG: output positions (reduction)
-    wire [31:0] hw3_d  = (d_h * d_w + 32'd2) / 3;      // WG stride 1: beats per image
-    wire [47:0] lc_d   = d_n * hw3_d;                  // <= r_d: fits when r_d does
-    wire [15:0] red_d  = d_wgc ? lc_d[15:0] : d_wg ? r_d[15:0] : d_cx;   // words per row channel
-    // row items: BC 3 channels per row; WG 3x3: a channel m, or a kernel row (c, ky)
-    wire [16:0] g_d    = d_wgt ? kr_d[16:0] : d_w3 ? {1'b0, d_m} : ({1'b0, d_rows} + 17'd2) / 3;
-    wire [16:0] c3_d   = ({1'b0, red_d} + 17'd2) / 3;   // BC: reduction words of 3
-    wire [16:0] cxm1_d = {1'b0, red_d} - 17'd1;
-    wire [16:0] kyl_d  = cxm1_d - 17'd3 * (cxm1_d / 3); // BC: channel of the last beat, mod 3
-    wire        d_eo = d_bp && d_stride == 2'd2 && !d_bc;       // BP stride 2: EO mode
-    wire [15:0] hx_d = d_cs ? ho_d : d_h;              // the column tensor: x or dout
-    wire [15:0] wx_d = d_cs ? wo_d : d_w;
-    wire [1:0]  sw_d = d_cs ? 2'd1 : d_stride;          // walker step over it
-    wire [63:0] in_bytes = d_n * d_cx * hx_d * wx_d;
-    wire [47:0] chw      = d_cx * hx_d * wx_d;
-    wire [31:0] hw       = hx_d * wx_d;
-    wire [16:0] s2w      = sw_d == 2'd2 ? {wx_d, 1'b0} : {1'b0, wx_d};
-    wire [16:0] s2w1     = {wx_d, 1'b1};
-    wire [47:0] w_words  = d_bc ? (({31'd0, g_d} + ROWS - 1) / ROWS) * 3 * {31'd0, c3_d} :
-                                  (({32'd0, d_m} + ROWS - 1) / ROWS) * 3 * d_c;
-    wire [63:0] in_span  = in_bytes + 2 * wx_d + 3;   // x and the padding around it in the buffer
-    wire cap_bad = in_span > 3 * IDEPTH || w_words > WDEPTH || (d_wg && r_d[47:16] != 0);
-    wire [1:0] code = shape_bad ? 2'd1 : cap_bad ? 2'd3 : 2'd0;
-    // a layer that fits half of both buffers loads while the other half computes
-    wire fit_half = in_span <= 3 * HQ_I && w_words <= 3 * HS_I;
-    // L_CHECK registers the sizes' checks and the load's counts (the multiplier
-    // chains), L_FIT acts on them
+    // the loader's layer {desc, wgt, g, c3, kyl, hw, chw}, then the pending one
+    localparam DV = 96 + 1 + 16 + 16 + 2 + 2 * QW;
+    reg  [DV-1:0] ld_dv_q, pend_dv_q;
     reg  [1:0]    chk_code_q;
     reg           chk_fit_q;
     reg  [31:0]   chk_count_q;
     reg  [15:0]   chk_m_q, chk_c_q;
     reg  [IAW+1:0] chk_base_q;
+
+    // ---- the pending layer's fields (registered as layer constants in R_SETUP)
+    wire [95:0]   dsel   = pend_dv_q[DV-1 -: 96];
+    wire          d_wgt  = pend_dv_q[2*QW + 34];
+    wire [15:0]   g_d    = pend_dv_q[2*QW + 18 +: 16];
+    wire [15:0]   c3_d   = pend_dv_q[2*QW + 2 +: 16];
+    wire [1:0]    kyl_d  = pend_dv_q[2*QW +: 2];
+    wire [QW-1:0] hw     = pend_dv_q[QW +: QW];
+    wire [QW-1:0] chw    = pend_dv_q[0 +: QW];
+    wire [1:0]    d_k, sw_d;
+    wire [15:0]   d_n, d_c, d_m, d_h, d_w, d_cx, d_rows, ho_d, wo_d, hx_d, wx_d;
+    wire          d_bp, d_wg, d_w3, d_wgc, d_wgw, d_bc, d_eo, d_cs, d_bad;
+    pe_desc_dec u_dec (
+        .desc(dsel), .wgt(d_wgt), .k(d_k), .n(d_n), .c(d_c), .m(d_m), .h(d_h), .w(d_w), .bp(d_bp),
+        .wg(d_wg), .w3(d_w3), .wgc(d_wgc), .wgw(d_wgw), .bc(d_bc), .eo(d_eo), .cs(d_cs), .cx(d_cx),
+        .rows(d_rows), .ho(ho_d), .wo(wo_d), .hx(hx_d), .wx(wx_d), .sw(sw_d), .shape_bad(d_bad));
+    wire [16:0] s2w      = sw_d == 2'd2 ? {wx_d, 1'b0} : {1'b0, wx_d};
+    wire [16:0] s2w1     = {wx_d, 1'b1};
     wire run_busy = r_state_q != R_IDLE;
-    wire can_load = !r_setup && !pend_v_q && (chk_fit_q ? !(run_busy && run_full_q) : !run_busy);
+    wire can_load = !pend_v_q && (chk_fit_q ? !(run_busy && run_full_q) : !run_busy);
     wire ld_half  = chk_fit_q && run_busy && !run_half_q;
 
-    assign s_desc_ready = l_state_q == L_IDLE;
-    wire desc_fire = s_desc_valid && l_state_q == L_IDLE;
     wire start     = l_state_q == L_FIT && chk_code_q == 2'd0 && can_load;
 
     // layer constants, registered when the runner sets up (from pend_q)
@@ -232,25 +204,23 @@ module pe_ctrl #(
 
     assign ib_ld_start = start;
     assign ib_ld_count = chk_count_q;
-    wire [QW+1:0] ld_base = bx(wx_d[QW-1:0] + 1'b1);   // one pad row + one pad byte before x
     assign ib_ld_a = chk_base_q + (ld_half ? HB : {(IAW+2){1'b0}});
     // sizes above capacity are rejected before these truncations matter
-    wire unused = &{1'b0, dsel[15:14], g_d[16], c3_d[16], kyl_d[16:2], chw[47:QW], hw[31:QW], s2w[16:QW], s2w1[16:QW], ld_base[QW+1:IAW+2],
-                    lc_d[47:16], 1'b0};
+    wire unused = &{1'b0, dsel[15:14], d_bad, d_w3, d_cs, s2w[16:QW], s2w1[16:QW], 1'b0};
     assign wb_ld_start = start;
     assign wb_ld_m = chk_m_q;
     assign wb_ld_c = chk_c_q;
     assign wb_ld_base = ld_half ? HS : {WAW{1'b0}};
 
     always @(posedge clk) begin
-        if (desc_fire) desc_q <= s_desc_data;
-        if (l_state_q == L_CHECK && !r_setup) begin
-            chk_code_q  <= code;
-            chk_fit_q   <= fit_half;
-            chk_count_q <= in_bytes[31:0];
-            chk_m_q     <= d_bc ? g_d[15:0] : d_m;
-            chk_c_q     <= d_bc ? c3_d[15:0] : d_c;
-            chk_base_q  <= ld_base[IAW+1:0];
+        if (take) begin
+            ld_dv_q     <= {chk_desc, chk_wgt, chk_g, chk_c3, chk_kyl, chk_hw, chk_chw};
+            chk_code_q  <= chk_code;
+            chk_fit_q   <= chk_fit;
+            chk_count_q <= chk_count;
+            chk_m_q     <= chk_ld_m;
+            chk_c_q     <= chk_ld_c;
+            chk_base_q  <= chk_base[IAW+1:0];
         end
         if (r_setup) begin
             bp_q     <= d_bp;
@@ -591,8 +561,7 @@ module pe_ctrl #(
             err_code_q <= 2'd0;
         end else begin
             case (l_state_q)
-                L_IDLE:  if (desc_fire) l_state_q <= L_CHECK;
-                L_CHECK: if (!r_setup) l_state_q <= L_FIT;
+                L_IDLE:  if (take) l_state_q <= L_FIT;
                 L_FIT:   begin
                     if (chk_code_q != 2'd0) begin
                         l_state_q  <= L_IDLE;
@@ -631,7 +600,7 @@ module pe_ctrl #(
             l_full_q <= !chk_fit_q;
         end
         if (l_state_q == L_LOAD) begin
-            pend_q      <= desc_q;
+            pend_dv_q   <= ld_dv_q;
             pend_half_q <= l_half_q;
             pend_full_q <= l_full_q;
         end
@@ -640,7 +609,7 @@ module pe_ctrl #(
             run_full_q <= pend_full_q;
         end
     end
-    assign busy     = l_state_q != L_IDLE || pend_v_q || run_busy || p_valid_q;
+    assign busy     = !s_desc_ready || l_state_q != L_IDLE || pend_v_q || run_busy || p_valid_q;
     assign err      = err_q;
     assign err_code = err_code_q;
 endmodule
