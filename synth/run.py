@@ -99,11 +99,20 @@ def yosys(block, out, abc_ns=None, pyosys=None):
     if res.returncode != 0:
         raise RuntimeError(f"yosys failed on {block.name}, see {out / 'yosys.log'}:\n{res.stderr[-2000:]}")
     buffers = fanout_repair(block, out, pyosys and "pyosys failed" not in tool) if block.max_fanout else 0
+    unsign_wires(out / "netlist.v")
     stat = (out / "stat.txt").read_text()
     hard = make_macros(block, out)
     n_hard = sum(h["count"] for h in hard.values())
     return {"area_um2": float(re.search(r"Chip area for module .*?: ([0-9.]+)", stat).group(1)),
             "cells": _stat_cells(stat) - n_hard, "fanout_buffers": buffers}
+
+
+def unsign_wires(netlist_v):
+    """OpenSTA 2.0.17's Verilog reader rejects `wire signed` (a syntax error
+    per declaration, e.g. a function's integer loop variable left unconnected);
+    a structural netlist has no arithmetic, so the keyword carries nothing."""
+    v = netlist_v.read_text()
+    netlist_v.write_text(re.sub(r"^(\s*wire) signed ", r"\1 ", v, flags=re.M))
 
 
 def fanout_repair(block, out, pyosys):
@@ -214,7 +223,7 @@ report_worst_slack -digits 4
     res = subprocess.run(["sta", "-no_init", "-exit", str(path)], capture_output=True, text=True,
                          timeout=STA_TIMEOUT_S)
     (Path(out) / f"{name}.log").write_text(res.stdout + res.stderr)
-    if res.returncode != 0 or "Error" in res.stdout:
+    if res.returncode != 0 or "Error" in res.stdout or "Error" in res.stderr:
         raise RuntimeError(f"OpenSTA failed, see {path.with_suffix('.log')}")
     return res.stdout
 

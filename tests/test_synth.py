@@ -372,3 +372,14 @@ def test_fanout_repair_gate_level(tmp_path, monkeypatch):
                 fan[net] = fan.get(net, 0) + 1
     clk = ports["clk"][1]
     assert max(v for n, v in fan.items() if n != clk) <= 4
+
+
+def test_unsign_wires(tmp_path):
+    """`wire signed` (OpenSTA 2.0.17: a syntax error, which the flow now fails
+    on) loses the keyword and nothing else."""
+    v = tmp_path / "netlist.v"
+    v.write_text("module m(a);\n  input a;\n  wire signed [31:0] \\u.i ;\n  wire [3:0] signed_x;\n"
+                 "  wire signed_y;\nendmodule\n")
+    run.unsign_wires(v)
+    assert v.read_text() == ("module m(a);\n  input a;\n  wire [31:0] \\u.i ;\n  wire [3:0] signed_x;\n"
+                             "  wire signed_y;\nendmodule\n")
