@@ -104,7 +104,7 @@ module pe_ctrl #(
     output wire                 err,       // sticky until reset
     output wire [1:0]           err_code   // the latest error: rejected descriptor (1, 3) or misplaced s_last (2)
 );
-    localparam QW = IAW + 2;              // byte address / 3, with headroom
+    localparam QW = IAW + 2;              // walker address bits (byte addresses < 4 * 2^IAW), with headroom
     localparam KW = (COLS > 1) ? $clog2(COLS) : 1;
     localparam integer  WALK_I = WALK;
     localparam integer  RMAX_I = ROWS - 1;
@@ -476,9 +476,13 @@ module pe_ctrl #(
             if (take_next) tile_q <= 1'b1;
         end
     end
+    // the running half's byte offset goes into the column bases here, off the read-address path
+    wire [QW+1:0] half_b = run_half_q ? {{(QW-IAW){1'b0}}, HB} : {(QW+2){1'b0}};
+    integer jc;
     always @(posedge clk) begin
         if (take_next) begin
-            cu_base_q  <= nx_base_q;
+            for (jc = 0; jc < COLS; jc = jc + 1)
+                cu_base_q[jc*(QW+2) +: QW+2] <= nx_base_q[jc*(QW+2) +: QW+2] + half_b;
             cu_msk_q   <= nx_msk_q;
             cu_v_q     <= nx_v_q;
             cu_lastq_q <= nx_lastq_q;
@@ -494,7 +498,7 @@ module pe_ctrl #(
             // EO reads dout x = u, u+1 (a0, a1) of row t (ky 1, 2) or t+1 (ky 0)
             wire          row_ok = cu_v_q[k] && (eo_q ? (ky_q != 2'd0 || msk[2]) : msk[{1'b0, ky_q}]);
             wire [2:0]    col_ok = eo_q ? {1'b0, msk[5], 1'b1} : msk[5:3];
-            assign ib_rd_a[k*(IAW+2) +: IAW+2] = a[IAW+1:0] + (run_half_q ? HB : {(IAW+2){1'b0}});
+            assign ib_rd_a[k*(IAW+2) +: IAW+2] = a[IAW+1:0];
             // WG 3x3: kernel tap (ky, kx) of this column off the map at this position
             wire          wg_pad = !k1_q && ((!msk[0] && p_top) || (!msk[2] && p_bot) ||
                                              (!msk[3] && p_lft) || (!msk[5] && p_rgt));

@@ -85,6 +85,11 @@ module pe_ibuf #(
         for (c = 0; c < COLS; c = c + 1) begin : gen_bank
             wire [BA-1:0] a  = rd_a[c*BA +: BA];
             wire [LW-1:0] lo = a[LW-1:0];
+            // byte a + rk of the triple sits in RAM j = (lo + rk) % L at word
+            // a / L, or a / L + 1 where the triple wraps past RAM L-1 (j < lo):
+            // two word addresses per bank instead of an adder per RAM
+            wire [LAW-1:0] hi  = a[LW +: LAW];
+            wire [LAW-1:0] hi1 = hi + 1'b1;
             reg  [LW-1:0] lo_q;
             reg  [2:0]    mask_q;
             wire [L*8-1:0] sub;     // byte j = RAM j's word
@@ -99,15 +104,14 @@ module pe_ibuf #(
                 // this RAM holds byte a + rk of the triple (rk = kx when < 3)
                 // and byte wa + wk of the load beat
                 wire [LW-1:0] rk   = J[LW-1:0] - lo;
-                wire [BA-1:0] rb   = a + {{(BA-LW){1'b0}}, rk};
                 wire [LW-1:0] wk   = J[LW-1:0] - wlo;
                 wire [BA-1:0] wb   = wa_q + {{(BA-LW){1'b0}}, wk};
                 wire [31:0]   wk32 = {{(32-LW){1'b0}}, wk};
                 wire          wen  = wfire && wk32 < BYTES && wk32 < ld_left_q;
-                wire          unused_a = &{1'b0, rb[LW-1:0], wb[LW-1:0], 1'b0};   // rb, wb >> LW < LD by the capacity check
+                wire          unused_a = &{1'b0, wb[LW-1:0], 1'b0};   // hi1, wb >> LW < LD by the capacity check
                 ram_1r1w #(.WIDTH(8), .DEPTH(LD), .AW(LAW)) u_ram (
                     .clk(clk), .wr_en(wen), .wr_addr(wb[LW +: LAW]), .wr_data(s_data[(wk32 % BYTES)*8 +: 8]),
-                    .rd_en(rd_en && rk < 3), .rd_addr(rb[LW +: LAW]), .rd_data(sub[j*8 +: 8])
+                    .rd_en(rd_en && rk < 3), .rd_addr(J < lo ? hi1 : hi), .rd_data(sub[j*8 +: 8])
                 );
             end
             wire [LW-1:0] l0 = lo_q, l1 = lo_q + ONE, l2 = lo_q + TWO;
