@@ -184,6 +184,8 @@ def boundary_fields():
         for h in (span - 5, span - 4):
             if h < 65536:
                 out.append(dict(phase=0, n=1, c=1, m=1, h=h, w=1, k=3, stride=1, pad=1))
+    # the widest row: 2w + 3 = 131073 needs 18 bits (rejected whenever the count is)
+    out.append(dict(phase=0, n=1, c=1, m=1, h=1, w=65535, k=3, stride=1, pad=1))
     for words in (WDEPTH, 3 * (WDEPTH // 6)):
         for c in (words // 3, words // 3 + 1):
             out.append(dict(phase=0, n=1, c=c, m=1, h=1, w=1, k=3, stride=1, pad=1))

@@ -108,4 +108,4 @@ def pe_desc_unit(rows, cols, idepth, wdepth, **env):
 
 
 UNITS["pe_desc"] = pe_desc_unit(16, 32, BENCH_IDEPTH, BENCH_WDEPTH)
-UNITS["pe_desc_3x5"] = pe_desc_unit(3, 5, 2048, 2304)
+UNITS["pe_desc_3x5"] = pe_desc_unit(3, 5, 32768, 2304)    # 3 * IDEPTH > 2^16: 2w + 3 on 18 bits matters

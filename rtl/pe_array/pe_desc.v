@@ -52,7 +52,7 @@ module pe_desc #(
     localparam [XW:0] FIT_IN  = 3 * (IDEPTH / 2), FIT_W = 3 * (WDEPTH / 6);
     localparam [XW-1:0] ROWS1 = ROWS - 1, COLS1 = COLS - 1;
     localparam [RBW:0]  DV_ROWS = ROWS, DV_COLS = COLS, DV_3 = 3;
-    localparam [XW:0]   X2 = 2, X3 = 3;
+    localparam [XW:0]   X2 = 2;
     localparam integer  DLAST_I = DW - 1;
     localparam [4:0]    DLAST = DLAST_I[4:0];
 
@@ -134,8 +134,11 @@ module pe_desc #(
         endcase
     end
 
-    // x and the padding around it in the buffer (saturated stays saturated)
-    wire [XW:0] span_sum = {1'b0, in_q[XW-1:0]} + {{(XW-16){1'b0}}, wx, 1'b0} + X3;
+    // x and the padding around it in the buffer (saturated stays saturated);
+    // 2wx + 3 registered at the HW step, the add on a prefix adder
+    reg  [17:0] wx23_q;
+    wire [XW:0] span_sum;
+    add_ks #(.WIDTH(XW)) u_adds (.a(in_q[XW-1:0]), .b({{(XW-18){1'b0}}, wx23_q}), .sum(span_sum));
     wire [32:0] wx1 = {17'd0, wx} + 33'd1;
 
     // ---- arithmetic engine
@@ -213,6 +216,7 @@ module pe_desc #(
             rem_q  <= {RBW{1'b0}};
             if (skip || op == OP_NOP || wr_p2) pc_q <= pc_q + 5'd1;
             if (pc_q == P_WGT) wgt_q <= tiling && txr_q <= tdr_q;
+            if (pc_q == P_HW) wx23_q <= {1'b0, wx, 1'b1} + 18'd2;
             if (pc_q == P_SPAN) span_q <= {in_q[XW] | span_sum[XW], span_sum[XW-1:0]};
         end
         if (state_q == S_MUL3) a3_q <= a3_sum[XW+1:0];
