@@ -53,10 +53,10 @@ BLOCKS = [
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
     # the array with its tiling controller and buffers, as `make bench-pe` runs it;
     # the array is block pe_array (a stub), the buffers SRAM macros: this times the
-    # controller's and buffers' address and control paths. Vectorless activity.
-    # Does not finish yet (killed after about 20 min in Yosys, 8 GB, twice): pe_ctrl
-    # derives a layer's counts and capacity check from the descriptor in one clock
-    # (products up to 64 bits, divisions by 3 and ROWS), which needs sequencing first.
+    # controller's and buffers' address and control paths. Vectorless activity, so
+    # its power is the macros' leakage, the clock and pe_array's own figure.
+    # About 8 min since pe_desc sequences the descriptor arithmetic (before, Yosys
+    # had not finished it after 20 min at 8 GB).
     Block(name="pe_top", top="pe_top", sources=TOP_SOURCES, parameters=TOP, clock_ns=1.4,
           submodules={"pe_array": "pe_array"}, abc_targets=(1.0,), max_fanout=16, in_all=False,
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
