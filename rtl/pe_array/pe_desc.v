@@ -6,8 +6,8 @@
 // shift). They are needed once per layer, and in one clock they were a chain
 // of 64-bit products and divisions by 3 and ROWS that no clock can hold.
 // Descriptor layout and the quantities' meaning: pe_ctrl.v. A step that the
-// layer's kind does not need is skipped: FP/BP 3x3 takes about 50 clocks,
-// WG 3x3 stride 2 (which compares two tilings) about 110.
+// layer's kind does not need is skipped: on 16 x 32, FP/BP 3x3 takes 67 clocks,
+// 1x1 / FC 103, WG 121-130 (tb/test_pe_desc.py logs them).
 // Products are exact up to 2^XW; a larger one saturates, which only happens
 // for a layer the capacity check rejects (every such product bounds the
 // input or weight count from below).
