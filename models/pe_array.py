@@ -179,8 +179,8 @@ def ctrl_check(phase, n, c, m, h, w, k=3, stride=1, pad=1, rows=16, cols=32, ide
     capacity), fit (fits half of both buffers: loads while another layer
     computes), the input bytes to load (count), the weight-buffer load's
     kernel rows and kernels per row (ld_m, ld_c), and the runner's row items
-    g, reduction words c3, last channel mod 3 kyl, hw = hx*wx, chw = cx*hx*wx
-    of the column tensor, wgt (WG 3x3 stride 2 with x on the rows).
+    g, reduction words c3, last channel mod 3 kyl, the column tensor's width
+    wx, hw = hx*wx, chw = cx*hx*wx, wgt (WG 3x3 stride 2 with x on the rows).
     Buffers: the column tensor (x, or dout for BP and transposed WG) with one
     padding row and byte before and after: n*cx*hx*wx + 2*wx + 3 bytes of
     3*idepth; weights: ceil(row items / rows) * 3 words per reduction item of
@@ -207,7 +207,7 @@ def ctrl_check(phase, n, c, m, h, w, k=3, stride=1, pad=1, rows=16, cols=32, ide
     code = 1 if bad else 3 if (span > 3 * idepth or words > wdepth or (wg and r >= 65536)) else 0
     return {"code": code, "fit": span <= 3 * (idepth // 2) and words <= 3 * (wdepth // 6),
             "count": n * cx * hx * wx, "ld_m": g if bc else m, "ld_c": c3 if bc else c, "wgt": wgt,
-            "g": g, "c3": c3, "kyl": kyl, "hw": hx * wx, "chw": cx * hx * wx}
+            "g": g, "c3": c3, "kyl": kyl, "wx": wx, "hw": hx * wx, "chw": cx * hx * wx}
 
 
 # ---------------------------------------------------------------- 3x3 mappings

@@ -1,9 +1,16 @@
 """The PE array's result beats, shared by the array's and the top's
 testbenches (tb/test_pe_rtl.py, tb/test_pe_top.py): a tile's ROWS x COLS x 3
 INT32 lanes leave in GROUPS = ROWS / OUT_ROWS beats of OUT_ROWS x COLS x 3
-lanes, lane 0 in the low bits. Knows nothing of cocotb."""
+lanes, lane 0 in the low bits; and the controller's layer descriptor word
+(tb/test_pe_top.py, tb/test_pe_desc.py). Knows nothing of cocotb."""
 
 import numpy as np
+
+
+def descriptor(phase, n, c, m, h, w, k=3, stride=1, pad=1, rq=0, shift=0):
+    """The pe_ctrl descriptor word (layout in rtl/pe_array/pe_ctrl.v)."""
+    ctrl = phase | (k << 2) | (stride << 4) | (pad << 6) | (rq << 8) | (shift << 9)
+    return ctrl | (n << 16) | (c << 32) | (m << 48) | (h << 64) | (w << 80)
 
 
 class ResultBeats:

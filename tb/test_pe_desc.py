@@ -12,10 +12,12 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from models import pe_array as pa
+from tb.lib.clock_reset import reset, start_clock
+from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+from tb.pe_beats import descriptor
 
 ROWS = int(os.environ.get("PE_ROWS", "16"))
 COLS = int(os.environ.get("PE_COLS", "32"))
@@ -24,11 +26,6 @@ WDEPTH = int(os.environ.get("PE_WDEPTH", "1024"))
 QW = int(os.environ.get("PE_QW", "12"))
 N_DESC = int(os.environ.get("PE_N_DESC", "400"))
 DONE_BOUND = 400     # 21 steps, the longest 19 clocks (a division by 3 or a non-power-of-two ROWS/COLS)
-
-
-def descriptor(phase, n, c, m, h, w, k=3, stride=1, pad=1):
-    """The pe_ctrl descriptor word (layout in rtl/pe_array/pe_ctrl.v)."""
-    return phase | (k << 2) | (stride << 4) | (pad << 6) | (n << 16) | (c << 32) | (m << 48) | (h << 64) | (w << 80)
 
 
 def random_fields(rng):
@@ -53,63 +50,68 @@ def random_fields(rng):
                 k=int(rng.integers(0, 4)), stride=int(rng.integers(0, 4)), pad=int(rng.integers(0, 4)))
 
 
+OUTPUTS = ("desc", "code", "fit", "count", "ld_m", "ld_c", "base", "wgt", "g", "c3", "kyl", "hw", "chw")
+
+
 class DescTB:
+    """Descriptors in on s_* (StreamDriver, idle cycles), results out on m_*
+    (StreamMonitor, Backpressure on m_ready); a watcher checks that a stalled
+    result holds and records the clock each check's result appears."""
+
     def __init__(self, dut, seed=0, idle_prob=0.3, stall_prob=0.3):
         self.dut = dut
-        self.rng = np.random.default_rng(seed)
-        self.idle_prob, self.stall_prob = idle_prob, stall_prob
-        cocotb.start_soon(Clock(dut.clk, 2, unit="ns").start())
-        dut.s_valid.value = 0
-        dut.m_ready.value = 0
+        start_clock(dut.clk, 2)
+        self.clock = 0
+        self.drv = StreamDriver(dut, "s", dut.clk, ["data"], idle_prob=idle_prob, seed=seed)
+        self.sink = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 1)
+        self.got, self.taken_at, self.valid_at = [], [], []
+        self.in_mon = StreamMonitor(dut, "s", dut.clk, ["data"], reset=dut.rst)
+        self.in_mon.add_callback(lambda _: self.taken_at.append(self.clock))
+        self.out_mon = StreamMonitor(dut, "m", dut.clk, list(OUTPUTS), reset=dut.rst)
+        self.out_mon.add_callback(self.got.append)
+        cocotb.start_soon(self._watch())
+
+    async def _watch(self):
+        dut, prev = self.dut, None          # prev: (values, ready) of a valid result last clock
+        while True:
+            await RisingEdge(dut.clk)
+            self.clock += 1
+            await ReadOnly()
+            if dut.rst.value:
+                prev = None
+                continue
+            if not dut.m_valid.value:
+                assert prev is None or prev[1], "m_valid dropped without m_ready"
+                prev = None
+                continue
+            vals = tuple(int(getattr(dut, "m_" + n).value) for n in OUTPUTS)
+            if prev is None:
+                self.valid_at.append(self.clock)
+            else:
+                assert prev[1] or vals == prev[0], "result changed while stalled"
+            prev = (vals, bool(dut.m_ready.value))
 
     async def reset(self):
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 3)
-        self.dut.rst.value = 0
+        self.drv.flush()
+        await reset(self.dut.clk, self.dut.rst)
+        self.got.clear()
+        self.taken_at.clear()
+        self.valid_at.clear()
 
-    async def send(self, fields):
-        """Offers one descriptor (after random idle clocks) until taken."""
-        dut = self.dut
-        while self.rng.random() < self.idle_prob:
-            await RisingEdge(dut.clk)
-        dut.s_valid.value = 1
-        dut.s_data.value = descriptor(**fields)
-        while True:
-            await ReadOnly()
-            taken = bool(dut.s_ready.value)
-            await RisingEdge(dut.clk)
-            if taken:
+    async def run(self, descs):
+        """Queues the descriptors, waits (bounded) for all their results;
+        returns [(outputs, clocks from taking the descriptor to its result)]."""
+        for f in descs:
+            self.drv.append({"data": descriptor(**f)})
+        stall = 1 + 4 * self.sink.stall_prob + 4 * self.drv.idle_prob
+        for _ in range(int(len(descs) * DONE_BOUND * stall)):
+            await RisingEdge(self.dut.clk)
+            if len(self.got) >= len(descs):
                 break
-        dut.s_valid.value = 0
-
-    async def result(self):
-        """Waits for m_valid (bounded), then takes it under random
-        backpressure: (outputs, clocks from the handshake to m_valid)."""
-        dut = self.dut
-        for lat in range(1, DONE_BOUND + 1):
-            await ReadOnly()
-            if dut.m_valid.value:
-                break
-            await RisingEdge(dut.clk)
-        else:
-            raise AssertionError(f"no result within {DONE_BOUND} clocks")
-        out = {name: int(getattr(dut, "m_" + name).value)
-               for name in ("desc", "code", "fit", "count", "ld_m", "ld_c", "base", "wgt", "g", "c3", "kyl", "hw", "chw")}
-        while self.rng.random() < self.stall_prob:
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            assert dut.m_valid.value, "m_valid dropped without m_ready"
-            assert int(dut.m_code.value) == out["code"], "result changed while stalled"
-        await RisingEdge(dut.clk)
-        dut.m_ready.value = 1
-        await ReadOnly()
-        assert dut.m_valid.value, "m_valid dropped without m_ready"
-        await RisingEdge(dut.clk)
-        dut.m_ready.value = 0
-        await ReadOnly()
-        assert not dut.m_valid.value and dut.s_ready.value, "result not consumed"
-        await RisingEdge(dut.clk)
-        return out, lat
+        assert len(self.got) == len(descs), f"{len(self.got)} of {len(descs)} results within the bound"
+        lat = [v - t for t, v in zip(self.taken_at, self.valid_at)]
+        assert all(0 < x <= DONE_BOUND for x in lat), f"a check took {max(lat)} clocks"
+        return list(zip(self.got, lat))
 
 
 def check(fields, out):
@@ -119,9 +121,8 @@ def check(fields, out):
     assert out["code"] == exp["code"], f"{ctx}: code {out['code']}, expected {exp['code']}"
     if exp["code"]:
         return exp
-    wx = fields["w"] // 2 if (exp["wgt"] or fields["phase"] == 1) and fields["stride"] == 2 else fields["w"]
     want = {"fit": int(exp["fit"]), "count": exp["count"] % (1 << 32), "ld_m": exp["ld_m"] % 65536,
-            "ld_c": exp["ld_c"] % 65536, "base": (wx + 1) % (1 << QW), "wgt": int(exp["wgt"]),
+            "ld_c": exp["ld_c"] % 65536, "base": (exp["wx"] + 1) % (1 << QW), "wgt": int(exp["wgt"]),
             "hw": exp["hw"] % (1 << QW), "chw": exp["chw"] % (1 << QW)}
     if fields["k"] == 1 or fields["phase"] == 2:       # BC counters: the reduction in words of 3
         want.update(g=exp["g"] % 65536, c3=exp["c3"] % 65536, kyl=exp["kyl"])
@@ -136,10 +137,8 @@ async def test_random(dut):
     await tb.reset()
     rng = np.random.default_rng(12)
     codes, lat_max = {0: 0, 1: 0, 3: 0}, {}
-    for _ in range(N_DESC):
-        fields = random_fields(rng)
-        await tb.send(fields)
-        out, lat = await tb.result()
+    descs = [random_fields(rng) for _ in range(N_DESC)]
+    for fields, (out, lat) in zip(descs, await tb.run(descs)):
         exp = check(fields, out)
         codes[exp["code"]] += 1
         kind = ("wg3s2" if fields["phase"] == 2 and fields["k"] == 3 and fields["stride"] == 2 else
@@ -158,20 +157,17 @@ async def test_reset_mid_check(dut):
     rng = np.random.default_rng(14)
     for wait in (1, 5, 20, 60):
         await tb.reset()
-        fields = dict(phase=2, n=2, c=16, m=32, h=16, w=16, k=3, stride=2, pad=1)
-        await tb.send(fields)
+        tb.drv.append({"data": descriptor(phase=2, n=2, c=16, m=32, h=16, w=16, k=3, stride=2, pad=1)})
+        while not tb.taken_at:
+            await RisingEdge(dut.clk)
         await ClockCycles(dut.clk, wait)
         await tb.reset()
         await ReadOnly()
         assert dut.s_ready.value and not dut.m_valid.value, f"reset at {wait}: not idle"
-        for _ in range(DONE_BOUND):
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            assert not dut.m_valid.value, f"reset at {wait}: a result after reset"
-        await RisingEdge(dut.clk)
+        await ClockCycles(dut.clk, DONE_BOUND)
+        assert not tb.got and not tb.valid_at, f"reset at {wait}: a result after reset"
         fields = random_fields(rng)
-        await tb.send(fields)
-        out, _ = await tb.result()
+        [(out, _)] = await tb.run([fields])
         check(fields, out)
 
 
@@ -199,9 +195,8 @@ async def test_boundaries(dut):
     tb = DescTB(dut, seed=15, idle_prob=0.0, stall_prob=0.0)
     await tb.reset()
     seen = set()
-    for fields in boundary_fields():
-        await tb.send(fields)
-        out, _ = await tb.result()
+    descs = boundary_fields()
+    for fields, (out, _) in zip(descs, await tb.run(descs)):
         exp = check(fields, out)
         seen.add((exp["code"], exp["fit"]))
     assert {(0, True), (0, False), (3, False)} <= seen, seen

@@ -37,7 +37,7 @@ from models import quant
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
-from tb.pe_beats import ResultBeats, requant_shift
+from tb.pe_beats import ResultBeats, descriptor, requant_shift
 
 ROWS = int(os.environ.get("PE_ROWS", "4"))
 COLS = int(os.environ.get("PE_COLS", "8"))
@@ -63,12 +63,6 @@ BEATS = ResultBeats(ROWS, COLS, OUT_ROWS, ACC_W)
 CHECK_BOUND = 400     # clocks: pe_desc's longest check is 21 steps of at most 19 clocks
 GROUPS = BEATS.groups
 PHASE = {"fp": 0, "bp": 1, "wg": 2}
-
-
-def descriptor(phase, n, c, m, h, w, k=3, stride=1, pad=1, rq=0, shift=0):
-    """The pe_ctrl descriptor word (layout in rtl/pe_array/pe_ctrl.v)."""
-    ctrl = phase | (k << 2) | (stride << 4) | (pad << 6) | (rq << 8) | (shift << 9)
-    return ctrl | (n << 16) | (c << 32) | (m << 48) | (h << 64) | (w << 80)
 
 
 def layer_descriptor(layer, phase, rq=0, shift=0):
