@@ -42,8 +42,10 @@ def reference_step(weights, x, y, alpha, lut=True):
         zs.append(z)
         acts.append(_Sigmoid.apply(z, lut))
     a = acts[-1]
-    # cross-entropy of sigmoid outputs; d loss / d z_out = a - y through the a(1-a) backward
-    loss = -(y * torch.log(a) + (1 - y) * torch.log(1 - a)).sum()
+    # Cross-entropy of sigmoid outputs: d loss / d z_out = (-y/a + (1-y)/(1-a)) a(1-a)
+    # = a - y. Written as that gradient on z_out, since the log form is inf * 0 = NaN
+    # once float64 rounds a saturated output to exactly 0 or 1 (|z| > 37, exact sigmoid).
+    loss = ((a - y).detach() * zs[-1]).sum()
     loss.backward()
     deltas = [None] + [z.grad.detach().numpy() for z in zs]
     grads = [w.grad.detach().numpy() / m for w in ws]

@@ -6,6 +6,7 @@ Accuracy comes from models.mlp_hw.MlpHw, the bit-accurate model of the RTL
 (`make test` checks it bit for bit against the RTL on real MNIST mini-batches);
 simulating 500k inputs on the RTL itself would take days. Options:
 --inputs 100000,...  --batch 5 --alpha 0.5 --schedule wsd --init-gain 3 --seed 0
+--sigmoid lut|alu (the lane's SIGMOID parameter: 0 = LUT, the default, 1 = ALU)
 --skip-rtl, --rtl-only [--lanes 10,100] (the RTL clocks only, into the existing
 report: the accuracy rows depend only on ADD_LAT, not on the lane's other
 pipeline registers). Each budget is its own run: 1.5M inputs for the five rows, about
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.datasets import load_mnist, mnist_float  # noqa: E402
 from models.mlp_hw import MlpHw, init_weights  # noqa: E402
+from models.sigmoid_hw import SEGMENTS, X_SAT, sigmoid_alu, sigmoid_lut  # noqa: E402
 from tb.units import REPO, run_unit  # noqa: E402
 from tb.units_neuron import FAST_LANE, mlp_unit  # noqa: E402
 
@@ -65,7 +67,8 @@ def alpha_at(seen, budget, alpha0, schedule):
 def train_hw(x, y, xt, yt, budget, args):
     """One run of `budget` inputs with the hardware numerics -> test accuracy."""
     w0 = init_weights(SIZES, np.random.default_rng(args.seed), args.init_gain)
-    hw = MlpHw(SIZES, w0, r=2, alpha=args.alpha, m=args.batch)
+    hw = MlpHw(SIZES, w0, r=2, alpha=args.alpha, m=args.batch,
+               sigmoid=sigmoid_alu if args.sigmoid == "alu" else sigmoid_lut)
     seen = 0
     for idx in batches(budget, args.batch, args.seed, len(x)):
         hw.alpha = alpha_at(seen, budget, args.alpha, args.schedule)
@@ -201,6 +204,8 @@ def main():
     ap.add_argument("--schedule", choices=("wsd", "const"), default="wsd")
     ap.add_argument("--init-gain", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sigmoid", choices=("lut", "alu"), default="lut",
+                    help="the hardware sigmoid of the accuracy runs (the RTL clocks always use the LUT lane)")
     ap.add_argument("--val", action="store_true",
                     help="choose hyperparameters: train on the first 50k training images, report accuracy on "
                          "the last 10k (the test set unused); writes reports/mnist_validation.json")
@@ -241,6 +246,8 @@ def main():
         args.skip_rtl = True
 
     report = {"network": "784-100-100-10, sigmoid, cross-entropy on sigmoid outputs, SGD",
+              "sigmoid": {"lut": f"LUT, {SEGMENTS} segments on |x| < {X_SAT:g}, saturated outside (models/sigmoid_hw.py)",
+                          "alu": "ALU, 23 lane operations (models/sigmoid_hw.py)"}[args.sigmoid],
               "batch_m": args.batch, "alpha": args.alpha, "schedule": args.schedule,
               "schedule_doc": " ".join(alpha_at.__doc__.split("after `seen` inputs: ")[1].split()),
               "init": f"uniform Glorot x {args.init_gain}, biases 0", "seed": args.seed,
@@ -274,6 +281,8 @@ def main():
     if args.val:      # one entry per hyperparameter setting
         old = json.loads(path.read_text()) if path.exists() else {}
         key = f"alpha {args.alpha} m {args.batch} {args.schedule} gain {args.init_gain} seed {args.seed}"
+        if args.sigmoid != "lut":
+            key += f" {args.sigmoid}"
         report = {**old, key: report}
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")

@@ -16,7 +16,7 @@ from cocotb_bus.monitors import Monitor
 
 from models.mlp import reference_step
 from models.mlp_hw import Layout, MlpHw, init_weights
-from models.sigmoid_hw import sigmoid_alu, sigmoid_lut
+from models.sigmoid_hw import SEG_PER_UNIT, SEGMENTS, sigmoid_alu, sigmoid_lut
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.sdram import SdramModel
 from tb.lib.stream import StreamDriver, StreamMonitor
@@ -373,6 +373,39 @@ async def test_bad_config(dut):
     x, y = neuron_samples(4, 0, 2)
     await _train_and_check(tb, [4, 1], x, y, m=2, alpha=0.5, every=True, seed=1)
     assert not dut.err_config.value
+    assert tb.scoreboard.result
+
+
+def sigmoid_sweep():
+    """Pre-activations on both sides of every sigmoid LUT segment boundary (k/8
+    up to the saturation at 8) and far beyond; for the ALU sigmoid the same
+    points and its clamp at 16."""
+    bounds = [k / SEG_PER_UNIT for k in range(1, SEGMENTS + 1)] + [16.0]
+    pts = [0.0, 1e-30, 20.0]          # x 4 at most: f64 autograd stays finite
+    for b in bounds:
+        pts += [b, np.nextafter(np.float32(b), np.float32(0))]
+    return np.array(pts, np.float32)
+
+
+@cocotb.test(skip=SCENARIO != "neuron")
+async def test_sigmoid_segments(dut):
+    """A 1-10 layer with zero biases and weights +-1, +-2, +-1/2, +-4, +-1/4
+    (exact products) turns each input into 10 pre-activations: every LUT
+    segment is entered at both ends, for both signs and 5 scales. Every
+    activation and delta exact against the model and within the f64 tolerance
+    of autograd; alpha = 0 keeps the weights."""
+    tb = MlpTB(dut, idle_prob=0.2, seed=5)
+    await tb.reset()
+    xs = sigmoid_sweep()
+    scale = np.array([1, -1, 2, -2, 0.5, -0.5, 4, -4, 0.25, -0.25], np.float32)
+    w = [np.stack([np.zeros(10, np.float32), scale], 1)]
+    y = np.eye(10, dtype=np.float32)[np.arange(len(xs)) % 10]
+    await tb.setup([1, 10], w, 4, 0.0, every=True)
+    for s in range(len(xs)):
+        tb.send_sample(xs[s:s + 1], y[s])
+    await tb.wait_samples(len(xs))
+    await tb.finish()
+    assert np.array_equal(tb.model.w[0], w[0])
     assert tb.scoreboard.result
 
 
