@@ -15,7 +15,7 @@ from tb.units import MAIN_DEMO, UNITS, run_unit  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--toplevel", default="", help="unit name; empty runs the main demo")
-    ap.add_argument("--testcase", default="", help="the exact name of one test")
+    ap.add_argument("--testcase", default="", help="the exact name of one test (a parametrized one: all its variants)")
     ap.add_argument("--waves", action="store_true", help="write an FST trace (dump.fst in the build folder)")
     args = ap.parse_args()
 

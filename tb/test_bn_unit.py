@@ -281,7 +281,7 @@ async def test_reset_midstream(dut):
         await RisingEdge(dut.clk)
         if len(tb.exp_out) < n - 20:
             break
-    assert len(tb.exp_out) < n, "the interrupted channel never reached pass 2"
+    assert len(tb.exp_out) <= n - 20, "the interrupted channel did not deliver 20 outputs of pass 2"
     dut.rst.value = 1
     tb.cmd.flush()
     tb.src.flush()

@@ -3,7 +3,9 @@ models/pe_array.ctrl_check, exact integers: random legal layers of every
 kind and phase, random illegal and oversized descriptors (16-bit fields up
 to 65535, zeros, bad K / stride / padding / phase), with idle clocks on the
 input and backpressure on the result; a reset in the middle of a check.
-Accepted layers compare every output; rejected ones the error code. The
+Accepted layers compare every output the controller reads for that layer
+kind (g, c3 and kyl only for BC layers, the only ones that use them);
+rejected ones the error code. The
 latency (accept to result) is logged per layer kind, not asserted beyond
 its bound (a check must end: DONE_BOUND clocks).
 env: PE_ROWS, PE_COLS, PE_IDEPTH, PE_WDEPTH, PE_QW (HDL parameters), PE_N_DESC."""

@@ -135,10 +135,11 @@ def run_unit(unit, testcase=None, waves=False, extra_env=None, test_dir=None, tr
     env = {**unit.env, **(extra_env or {})}
     test_filter = None
     if testcase:
-        # exact match on the test name(s) (cocotb 2's COCOTB_TEST_FILTER is a regex)
+        # exact match on the test name(s) (cocotb 2's COCOTB_TEST_FILTER is a regex);
+        # a @cocotb.parametrize test runs every variant ("name/k=v"), or one named in full
         import re
         names = (testcase,) if isinstance(testcase, str) else testcase
-        test_filter = rf"(^|\.)({'|'.join(re.escape(n) for n in names)})$"
+        test_filter = rf"(^|\.)({'|'.join(re.escape(n) for n in names)})(/.*)?$"
     if trace:
         # remove the previous trace so that a stale file is never analysed
         for old in (test_dir or build_dir).glob("dump.*"):

@@ -8,7 +8,7 @@ NEURON_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "common/ram_
 
 
 SCENARIO_TESTS = {
-    "neuron": "test_neuron|test_sigmoid_segments|test_bad_config|test_frame_errors|test_nan_inf|test_reset_mid_sample",
+    "neuron": "test_neuron|test_sigmoid_segments|test_alpha_special|test_bad_config|test_frame_errors|test_nan_inf|test_reset_mid_sample",
     "rednet": "test_red_not_red", "mnist": "test_mnist_batches", "demo": "test_mnist_demo",
     "bench_cycles": "test_bench_cycles", "bench_mnist": "test_bench_mnist_cycles",
     "lanes": "test_overlap_stream|test_reset_during_load",

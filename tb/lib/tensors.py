@@ -1,10 +1,15 @@
 """Tensor scoreboard: compares whole float32 tensors read from the DUT with a
-model's, exact to the bit (NaN matches any NaN: the hardware's NaN is the
-canonical quiet NaN, a model's may carry a payload) or within a Tolerance."""
+model's, exact to the bit or within a Tolerance. Where the model has a NaN
+(numpy's may carry a sign or payload), the DUT must hold the canonical quiet
+NaN 0x7fc00000: every NaN the hardware stores comes out of its float units,
+which are specified to return that one (rtl/common/fp_add.v, fp_mul.v)."""
 
 import numpy as np
 
 from tb.lib.scoreboard import CheckScoreboard
+
+
+QNAN32 = np.uint32(0x7FC00000)
 
 
 def f32_bits(x):
@@ -29,7 +34,9 @@ class TensorScoreboard(CheckScoreboard):
             e = np.asarray(exp["bits"], dtype=np.uint32)
             assert g.shape == e.shape, f"{name}: shape {g.shape} vs {e.shape}"
             gf, ef = g.view(np.float32), e.view(np.float32)
-            bad = (g != e) & ~(np.isnan(gf) & np.isnan(ef))
+            e = np.where(np.isnan(ef), QNAN32, e)
+            ef = e.view(np.float32)
+            bad = g != e
             what = "bit-exact"
         else:
             ref = np.asarray(exp["ref"], dtype=np.float64)
@@ -44,9 +51,11 @@ class TensorScoreboard(CheckScoreboard):
             self.errors += 1
             idx = np.argwhere(bad)[:5]
             if self.errors <= self.max_logged:
-                detail = "; ".join(
-                    f"{tuple(int(t) for t in i)}: got {gf[tuple(i)]!r} expected "
-                    f"{(exp['bits'].view(np.float32) if 'bits' in exp else exp['ref'])[tuple(i)]!r}"
-                    for i in idx)
+                if "bits" in exp:
+                    detail = "; ".join(f"{tuple(int(t) for t in i)}: got {gf[tuple(i)]!r} ({int(g[tuple(i)]):#010x}) "
+                                       f"expected {ef[tuple(i)]!r} ({int(e[tuple(i)]):#010x})" for i in idx)
+                else:
+                    detail = "; ".join(f"{tuple(int(t) for t in i)}: got {gf[tuple(i)]!r} expected "
+                                       f"{ref[tuple(i)]!r}" for i in idx)
                 log.error("%s: %d of %d values differ (%s): %s", name, n_bad, g.size, what, detail)
             assert not self._imm, f"{name}: {n_bad} mismatches"
