@@ -72,6 +72,8 @@ def _table(reps):
             continue
         p = r["power_mw"]
         e = "; ".join(f"{v:.2f} pJ/{k}" for k, v in r.get("energy_pj_per_op", {}).items()) or "-"
+        if r.get("energy_pj_per_op_own"):   # a sub-block's power is at its own run's load: its own logic only
+            e = "; ".join(f"{v:.3f} pJ/{k} without sub-blocks" for k, v in r["energy_pj_per_op_own"].items())
         cp = r.get("critical_path", {})
         rows.append(f"| {n} | {doc.get(n, r.get('top', ''))} | {_fmt(r['area_um2'])} | {r['cells']:,} | "
                     f"{r['clock_ns']} | {r['wns_ns']:.3f} | {_fmt(r['fmax_mhz'])} | {p['internal']:.3f} | "
@@ -303,6 +305,19 @@ def _pe_array(reps):
         lines.append(f"| energy per INT8 MAC | - | {e_mac:.3f} pJ | - |")
         lines.append(f"| efficiency | 43.18 GOPS/W | {topsw * 1000:,.0f} GOPS/W ({topsw:.2f} TOPS/W) | >= 1 TOPS/W |")
     lines.append(f"| area | - | {arr['area_um2'] / 1e6:.3f} mm^2 | - |")
+    top = _ok(reps, "pe_top")
+    if top:
+        lines.append(f"| with controller and buffers (`pe_top`): clock | - | fmax {top['fmax_mhz']:.0f} MHz | - |")
+        lines.append(f"| with controller and buffers: area | - | {top['area_um2'] / 1e6:.2f} mm^2 "
+                     f"(SRAM macros {top.get('area_sram_um2', 0) / 1e6:.2f}) | - |")
+        own = list(top.get("energy_pj_per_op_own", {}).values())
+        if own and e_mac:
+            e_top = e_mac + own[0]
+            lines.append(f"| with controller and buffers: energy per INT8 MAC | - | {e_mac:.3f} + {own[0]:.3f} "
+                         f"(controller, buffer logic, SRAM accesses at {top['activity']['ops_per_cycle']:.0f} "
+                         f"MAC slots per clock) = {e_top:.3f} pJ | - |")
+            lines.append(f"| with controller and buffers: efficiency | 43.18 GOPS/W | {2 / e_top * 1000:,.0f} GOPS/W "
+                         f"| >= 1 TOPS/W |")
     return lines
 
 

@@ -531,6 +531,16 @@ def run_block(block, gate_level=True):
     if info.get("ops_per_cycle"):
         e = power["total"] * 1e-3 * block.clock_ns * 1e-9 / info["ops_per_cycle"] * 1e12
         rep["energy_pj_per_op"] = {block.op_name or "op": round(e, 3)}
+    if block.submodules and hard:
+        # A sub-block's power is its own report's, taken at ITS activity run's load, not this
+        # run's: this block's logic and macros alone, per op at this run's rate, is the figure
+        # that adds to the sub-block's own energy per op.
+        own = power["total"] - sum(h["count"] * sum(h["power_mw_each"].values())
+                                   for h in rep["hard_macros"].values() if h["kind"] == "block")
+        rep["power_own_mw"] = round(own, 5)
+        if info.get("ops_per_cycle"):
+            e = own * 1e-3 * block.clock_ns * 1e-9 / info["ops_per_cycle"] * 1e12
+            rep["energy_pj_per_op_own"] = {block.op_name or "op": round(e, 3)}
     rep["seconds"] = {"synth": round(t_syn, 1), "sta": round(t_sta, 1), "activity": round(t_act, 1),
                       "total": round(time.time() - t0, 1),
                       "abc_targets_tried": len(tries), "load_1min": round(os.getloadavg()[0], 2)}

@@ -70,6 +70,12 @@ UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, wdepth=2304, act_byt
                                            "fc_64_10:fp,fc_64_10:bp,conv_16_16_3x3_s1:wg,conv_16_32_3x3_s2:wg,"
                                            "shortcut_16_32_1x1_s2:wg,fc_64_10:wg")
 
+# the synthesized configuration (synth block pe_top; make bench-pe's buffers and streams) on a 16 x 16
+# CIFAR-10 crop, streams never idle, output never stalled: pe_top's activity run (test_back_to_back)
+UNITS["pe_top_16x32"] = pe_top_unit(16, 32, idepth=BENCH_IDEPTH, wdepth=BENCH_WDEPTH, act_bytes=16, wgt_words=12,
+                                    PE_SIDE=16, PE_N=1, PE_STALL=0, PE_IDLE=0,
+                                    PE_CASES="conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_16_3x3_s1:wg")
+
 # ONE PE on the beats the schedule gives PEs of the 16 x 32 array (conv 16->16 3x3 FP, BP, WG
 # on a 16 x 16 CIFAR-10 crop); the `pe` synthesis block's gate-level activity run (PE_IDLE=0)
 UNITS["pe_cifar"] = Unit(

@@ -269,6 +269,9 @@ def test_hierarchical_block(tmp_path, monkeypatch):
     assert rep["area_um2"] == pytest.approx(rep["area_logic_um2"] + 2 * sub["area_um2"], abs=0.01)
     assert rep["power_mw"]["leakage"] == pytest.approx(rep["power_logic_mw"]["leakage"]
                                                        + 2 * sub["power_mw"]["leakage"], rel=1e-3)
+    # no SRAM macros here: the block's own power is its logic's
+    assert rep["power_own_mw"] == pytest.approx(rep["power_logic_mw"]["total"], rel=1e-4)
+    assert rep["power_own_mw"] == pytest.approx(rep["power_mw"]["total"] - 2 * sub["power_mw"]["total"], rel=1e-4)
     b = sub["boundary"]
     assert b["input_to_output_ns"] > 0.1 and b["input_to_reg_ns"] > 0 and b["reg_to_output_ns"] > 0
     assert rep["critical_path"]["end"].startswith("sum_q")

@@ -53,11 +53,20 @@ BLOCKS = [
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
     # the array with its tiling controller and buffers, as `make bench-pe` runs it;
     # the array is block pe_array (a stub), the buffers SRAM macros: this times the
-    # controller's and buffers' address and control paths. Vectorless activity, so
-    # its power is the macros' leakage, the clock and pe_array's own figure.
+    # controller's and buffers' address and control paths. Power: the controller and
+    # buffer logic from the RTL SAIF of unit pe_top_16x32 running 9 layers queued back
+    # to back (loading overlaps computing, so the array is busy most of the run, as in
+    # pe_array's own activity run, whose figure pe_array contributes); the SRAM macros
+    # per access at the enables' measured duty.
     # About 8 min since pe_desc sequences the descriptor arithmetic (before, Yosys
-    # had not finished it after 20 min at 8 GB).
+    # had not finished it after 20 min at 8 GB), plus the activity run.
     Block(name="pe_top", top="pe_top", sources=TOP_SOURCES, parameters=TOP, clock_ns=1.4,
           submodules={"pe_array": "pe_array"}, abc_targets=(1.0,), max_fanout=16, in_all=False,
+          unit="pe_top_16x32", testcase="test_back_to_back", activity_level="rtl",
+          activity_doc=("cocotb test_back_to_back (tb/test_pe_top.py) of the 16x32 top at this configuration: "
+                        "9 ResNet-20 layer/phase cases (3x3 s1/s2, 1x1 s2, FC; FP, BP, WG) on a real CIFAR-10 "
+                        "image (16x16 crop) queued at once, a layer loading while the one before computes, "
+                        "streams never idle, output never stalled; every result checked against PyTorch"),
+          op_signal="u_arr/exec", op_name="INT8 MAC", ops_per_valid=3 * 16 * 32,
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
 ]
