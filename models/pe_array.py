@@ -619,6 +619,26 @@ def wg_util_bound(layer, rows, cols):
     return max(rows_d, cols_d)
 
 
+def fp3_column_reach(layer, cols):
+    """How much of the input buffer each column reads in FP 3x3 (the CONV
+    mapping of _conv3_os: output position q = (n, yo, xo) flat on column
+    q mod cols, padding not stored). pe_ibuf keeps a full copy of the input in
+    every column's bank; a bank holding only what its column reads would need
+    `max_fraction` of it. -> (per-column fractions of the N*H*W pixels (the
+    same for every channel), mean columns that read a pixel)."""
+    L = layer
+    assert L.kind == "conv" and L.k == 3 and L.pad == 1
+    q = np.arange(L.n * L.ho * L.wo)
+    qn, qy, qx = q // (L.ho * L.wo), (q // L.wo) % L.ho, q % L.wo
+    reads = np.zeros((cols, L.n, L.h, L.w), bool)
+    for ky in range(3):
+        for kx in range(3):
+            y, x = qy * L.stride + ky - 1, qx * L.stride + kx - 1
+            ok = (y >= 0) & (y < L.h) & (x >= 0) & (x < L.w)
+            reads[(q % cols)[ok], qn[ok], y[ok], x[ok]] = True
+    return reads.sum((1, 2, 3)) / (L.n * L.h * L.w), float(reads.sum(0).mean())
+
+
 # ---------------------------------------------------------------- reference data
 RESNET20_LAYERS = (
     # name, kind, c, m, k, stride, input size as a fraction of the image side

@@ -83,6 +83,24 @@ def test_ctrl_wg3_utilization():
         assert ctrl <= pa.program(layer, "wg", *args).cycles(2), layer.name
 
 
+@pytest.mark.parametrize("stride,cols", [(1, 5), (2, 4), (1, 32)])
+def test_fp3_column_reach(stride, cols):
+    """fp3_column_reach against the FP program itself: an 8 x 8 one-channel
+    input of distinct nonzero bytes, and the bytes each column's operands
+    actually carry over all tiles."""
+    L = pa.Layer("t", "conv", 1, 1, 2, 8, 8, 3, stride, 1)
+    x = np.arange(1, 65, dtype=np.int8).reshape(1, 1, 8, 8)
+    w = np.ones((2, 1, 3, 3), np.int8)
+    prog = pa.program(L, "fp", x, w, None, 2, cols)
+    seen = [set() for _ in range(cols)]
+    for t in prog.tiles:
+        for col in range(cols):
+            seen[col] |= set(int(v) for v in t.a[:, col, :].ravel() if v)
+    frac, per_byte = pa.fp3_column_reach(L, cols)
+    assert list(frac) == [len(sv) / 64 for sv in seen]
+    assert per_byte == sum(len(sv) for sv in seen) / 64
+
+
 def test_wg_util_bound():
     """wg_util_bound: the closed forms for dout on the rows of 16 x 32 (each
     dout byte needs C*9 products, a presentation holds 32 MAC slots), and no
