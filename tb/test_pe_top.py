@@ -253,6 +253,10 @@ class PeTopTB:
             end = self.got_at[o + n - 1]
             cycles = {"cycles_total": end - t0, "cycles_compute": end - self.beat_at[b] + 1,
                       "beats": prog.beats, "cycles_model": prog.cycles(OUT_ROWS)}
+            # without output backpressure a layer computes in the cycle model's clocks, from its
+            # first beat to its last result, queued behind another layer or not
+            if STALL == 0:
+                assert cycles["cycles_compute"] == cycles["cycles_model"], f"{ctx}: {cycles}"
             if prev is not None:
                 cycles["cycles_since_prev"] = end - prev
             results.append((out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), cycles))

@@ -194,6 +194,16 @@ def test_rtl_top(unit):
     assert tests == 7 and failed == 0
 
 
+def test_rtl_top_16x32():
+    """pe_top at the default 16 x 32 with bench-pe's buffers and streams (the
+    synthesized configuration): conv 16->16 3x3 FP, BP and WG on a 16 x 16
+    CIFAR-10 crop, and 9 layer/phase cases queued back to back (3x3 stride
+    1/2, the 1x1 shortcut, FC), every element exact vs PyTorch, clocks equal
+    to the cycle model's. About 2 min."""
+    tests, failed = run_unit(UNITS["pe_top_16x32"], testcase=("test_layers", "test_back_to_back"))
+    assert tests == 2 and failed == 0
+
+
 @pytest.mark.parametrize("unit", ["pe_desc", "pe_desc_3x5"])
 def test_rtl_desc_check(unit):
     """pe_ctrl's sequential descriptor check (counts, capacity, half fit,
