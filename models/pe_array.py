@@ -204,7 +204,7 @@ def ctrl_check(phase, n, c, m, h, w, k=3, stride=1, pad=1, rows=16, cols=32, ide
     g = 3 * c if wgt else m if w3 else _ceil(nrows, 3)
     words = _ceil(g, rows) * 3 * c3 if bc else _ceil(m, rows) * 3 * c
     span = n * cx * hx * wx + 2 * wx + 3
-    code = 1 if bad else 3 if (span > 3 * idepth or words > wdepth or (wg and r >= 65536)) else 0
+    code = 1 if bad else 3 if (span > 3 * idepth or words > wdepth or (wg and r >= 65536) or g >= 65536) else 0
     return {"code": code, "fit": span <= 3 * (idepth // 2) and words <= 3 * (wdepth // 6),
             "count": n * cx * hx * wx, "ld_m": g if bc else m, "ld_c": c3 if bc else c, "wgt": wgt,
             "g": g, "c3": c3, "kyl": kyl, "wx": wx, "hw": hx * wx, "chw": cx * hx * wx}

@@ -187,6 +187,9 @@ def boundary_fields():
     for words in (WDEPTH, 3 * (WDEPTH // 6)):
         for c in (words // 3, words // 3 + 1):
             out.append(dict(phase=0, n=1, c=c, m=1, h=1, w=1, k=3, stride=1, pad=1))
+    # WG 3x3 stride 2 with x on the rows: 3c row items on 16 bits (reachable with WDEPTH >= 12288 on 16 x 32)
+    for c in (21845, 21846):
+        out.append(dict(phase=2, n=1, c=c, m=32, h=2, w=2, k=3, stride=2, pad=1))
     return out
 
 
@@ -202,3 +205,6 @@ async def test_boundaries(dut):
         exp = check(fields, out)
         seen.add((exp["code"], exp["fit"]))
     assert {(0, True), (0, False), (3, False)} <= seen, seen
+    if WDEPTH >= 16384:     # the 3c row-item limit decides these two alone
+        a, b = (pa.ctrl_check(**f, rows=ROWS, cols=COLS, idepth=IDEPTH, wdepth=WDEPTH) for f in descs[-2:])
+        assert a["wgt"] and b["wgt"] and (a["code"], b["code"]) == (0, 3), (a, b)

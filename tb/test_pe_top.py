@@ -233,6 +233,8 @@ class PeTopTB:
             await RisingEdge(self.dut.clk)
             if len(self.got) - start >= n_out:
                 break
+            # from the array's first beat on, busy holds until the last result beat has left
+            assert len(self.beat_at) == beat0 or self.dut.busy.value, f"{context}: busy low with results pending"
         await ClockCycles(self.dut.clk, GROUPS + 8)     # a spurious extra beat would show here
         assert len(self.got) - start == n_out, f"{context}: {len(self.got) - start} of {n_out} result beats"
         assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
@@ -425,6 +427,12 @@ async def test_reset_mid_layer(dut):
         if wait[1] is not None:
             assert len(tb.got) > 0, "no result before the reset"
         n_before = len(tb.got)
+        dut.rst.value = 1                       # a stream beat offered during reset is not taken
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        assert not (dut.s_desc_ready.value or dut.s_act_ready.value or dut.s_wgt_ready.value), \
+            f"{wait}: a stream ready during reset"
+        await RisingEdge(dut.clk)
         await tb.reset()
         await ReadOnly()
         assert not dut.m_valid.value and not dut.busy.value and dut.s_desc_ready.value

@@ -114,4 +114,6 @@ def pe_desc_unit(rows, cols, idepth, wdepth, **env):
 
 
 UNITS["pe_desc"] = pe_desc_unit(16, 32, BENCH_IDEPTH, BENCH_WDEPTH)
+# a weight buffer deep enough (16384) that WG 3x3 stride 2's 3c row items, not the words, hit their 16-bit limit
+UNITS["pe_desc_w16k"] = pe_desc_unit(16, 32, BENCH_IDEPTH, 16384)
 UNITS["pe_desc_3x5"] = pe_desc_unit(3, 5, 32768, 2304)    # 3 * IDEPTH > 2^16: 2w + 3 on 18 bits matters

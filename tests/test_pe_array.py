@@ -204,13 +204,15 @@ def test_rtl_top_16x32():
     assert tests == 2 and failed == 0
 
 
-@pytest.mark.parametrize("unit", ["pe_desc", "pe_desc_3x5"])
+@pytest.mark.parametrize("unit", ["pe_desc", "pe_desc_3x5", "pe_desc_w16k"])
 def test_rtl_desc_check(unit):
     """pe_ctrl's sequential descriptor check (counts, capacity, half fit,
     the WG 3x3 stride-2 tiling choice) on 400 random legal, oversized and
     illegal descriptors, exact vs pa.ctrl_check, under idle clocks and
     backpressure, and a reset mid-check; 16 x 32 (power-of-two shifts) and
-    3 x 5 (divisions); each capacity and half-fit limit from both sides."""
+    3 x 5 (divisions); each capacity and half-fit limit from both sides;
+    with a 16384-deep weight buffer, WG 3x3 stride 2's 3c row items at
+    65535 (accepted) and 65538 (rejected: 16-bit row counters)."""
     tests, failed = run_unit(UNITS[unit])
     assert tests == 3 and failed == 0
 
@@ -223,6 +225,9 @@ def test_ctrl_check_model():
     assert (r["code"], r["count"], r["fit"], r["ld_m"], r["ld_c"]) == (0, 16384, True, 16, 16)
     assert pa.ctrl_check(0, 1, 16, 16, 32, 32, rows=16, cols=32, idepth=5483, wdepth=2048)["code"] == 3  # 16384 + 2*32 + 3 > 3*5483
     assert pa.ctrl_check(0, 1, 16, 16, 32, 32, rows=16, cols=32, idepth=5484, wdepth=2048)["code"] == 0
+    # WG 3x3 stride 2, x on the rows: 3c row items counted on 16 bits
+    wide = dict(k=3, stride=2, pad=1, rows=16, cols=32, idepth=12288, wdepth=16384)
+    assert [pa.ctrl_check(2, 1, c, 32, 2, 2, **wide)["code"] for c in (21845, 21846)] == [0, 3]
     # FC 64 -> 10 at batch 32: BC, 4 row items of 3 channels, 22 words of 3 inputs per item
     r = pa.ctrl_check(0, 32, 64, 10, 1, 1, k=1, pad=0, rows=16, cols=32, idepth=1024, wdepth=66)
     assert (r["code"], r["ld_m"], r["ld_c"], r["kyl"]) == (0, 4, 22, 0)

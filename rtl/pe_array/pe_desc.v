@@ -59,6 +59,7 @@ module pe_desc #(
     initial begin
         if (ROWS < 1 || COLS < 1 || ROWS > 65536 || COLS > 65536) $fatal(1, "pe_desc: 1 <= ROWS, COLS <= 65536");
         if (QW < 2 || QW > 32) $fatal(1, "pe_desc: QW must be 2..32");
+        if (DW > 31) $fatal(1, "pe_desc: IDEPTH must be at most 2^28 (the divider step count and XW)");
     end
 
     // ---- steps (a step a layer does not need is skipped)
@@ -258,15 +259,17 @@ module pe_desc #(
         end
         // P_FIN: the checks on the registered counts
         if (state_q == S_STEP && pc_q == P_FIN) begin
+            // WG 3x3 stride 2 with x on the rows: 3c row items must fit the 16-bit row counters
             code_q <= shape_bad ? 2'd1 :
-                      (span_q > CAP_IN || ww_q > CAP_W || (wg && r_q[XW:16] != 0)) ? 2'd3 : 2'd0;
+                      (span_q > CAP_IN || ww_q > CAP_W || (wg && r_q[XW:16] != 0) ||
+                       (wgt_q && kr_q[17:16] != 2'b00)) ? 2'd3 : 2'd0;
             fit_q  <= span_q <= FIT_IN && ww_q <= FIT_W;
         end
     end
 
     // factors and counts are 16 bits, their saturation implied by the products'
     wire unused = &{1'b0, mc_q, lc_q, c3_q, wx1, a3_sum[XW+2], 1'b0};
-    assign s_ready = state_q == S_IDLE;
+    assign s_ready = !rst && state_q == S_IDLE;     // nothing is taken (and lost) during reset
     assign m_valid = state_q == S_DONE;
     assign m_desc  = desc_q;
     assign m_code  = code_q;

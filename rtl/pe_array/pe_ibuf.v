@@ -48,6 +48,7 @@ module pe_ibuf #(
         if (COLS < 1 || DEPTH < 2) $fatal(1, "pe_ibuf: COLS >= 1 and DEPTH >= 2");
         if ((1 << AW) < DEPTH) $fatal(1, "pe_ibuf: AW too small for DEPTH");
         if (BYTES < 1 || (BYTES & (BYTES - 1)) != 0) $fatal(1, "pe_ibuf: BYTES must be a power of two");
+        if (LW + LAW > BA) $fatal(1, "pe_ibuf: a bank must hold more than one word per byte-RAM (3*DEPTH > L)");
     end
 
     // ---- loader: byte k of a beat goes to address wa + k, RAM (wa + k) % L

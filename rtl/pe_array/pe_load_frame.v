@@ -19,8 +19,8 @@ module pe_load_frame (
     output wire err         // one clock: s_last misplaced
 );
     reg busy_q, drop_q, err_q;
-    assign wfire   = busy_q && !drop_q && s_valid;
-    assign s_ready = busy_q || drop_q;
+    assign wfire   = !rst && busy_q && !drop_q && s_valid;
+    assign s_ready = !rst && (busy_q || drop_q);   // nothing is taken (and lost) during reset
     assign busy    = busy_q;
     assign err     = err_q;
 

@@ -28,6 +28,9 @@
 // layers in descriptor order; WG results are INT32 (send rq = 0).
 // err: a descriptor was rejected or a stream's last misplaced (err_code), or
 // the array dropped a beat.
+// busy: a descriptor, a load, a computation or a result still inside (the
+// controller's busy, or a tile whose last beat the array took and whose last
+// result group has not left): a reset while busy is low loses nothing.
 module pe_top #(
     parameter ROWS     = 16,    // PE rows
     parameter COLS     = 32,    // PE columns
@@ -83,7 +86,7 @@ module pe_top #(
     wire [RW-1:0]       wb_rd_rot;
     wire [ROWS-1:0]     wb_rd_rowmask;
     wire [ROWS*24-1:0]  b_ops;
-    wire                a_valid, a_ready, a_first, a_last, a_rq, arr_err, ctrl_err;
+    wire                a_valid, a_ready, a_first, a_last, a_rq, arr_err, ctrl_err, ctrl_busy;
     wire [4:0]          a_shift;
 
     pe_ctrl #(.ROWS(ROWS), .COLS(COLS), .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .WALK(WALK),
@@ -97,7 +100,7 @@ module pe_top #(
         .wb_rd_en(wb_rd_en), .wb_rd_bp(wb_rd_bp), .wb_rd_perm(wb_rd_perm), .wb_rd_addr(wb_rd_addr), .wb_rd_ky(wb_rd_ky), .wb_rd_rot(wb_rd_rot),
         .wb_rd_rowmask(wb_rd_rowmask),
         .a_valid(a_valid), .a_ready(a_ready), .a_mode(a_mode), .a_first(a_first), .a_last(a_last), .a_rq(a_rq),
-        .a_shift(a_shift), .busy(busy), .err(ctrl_err), .err_code(err_code)
+        .a_shift(a_shift), .busy(ctrl_busy), .err(ctrl_err), .err_code(err_code)
     );
 
     pe_ibuf #(.COLS(COLS), .DEPTH(IDEPTH), .BYTES(ACT_BYTES), .AW(IAW)) u_ibuf (
@@ -125,5 +128,16 @@ module pe_top #(
     );
 
     assign err = ctrl_err | arr_err;
+
+    // ---- tiles inside the array: from the last beat taken to the last result group out
+    // (at most the one draining and the one computing; 4 bits leave room)
+    reg  [3:0] tiles_q;
+    wire       tile_in  = a_valid && a_ready && a_last;
+    wire       tile_out = m_valid && m_ready && m_tlast;
+    always @(posedge clk) begin
+        if (rst) tiles_q <= 4'd0;
+        else     tiles_q <= tiles_q + {3'd0, tile_in} - {3'd0, tile_out};
+    end
+    assign busy = ctrl_busy || tiles_q != 4'd0;
 endmodule
 `default_nettype wire
