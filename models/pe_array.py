@@ -624,8 +624,8 @@ def fp3_column_reach(layer, cols):
     mapping of _conv3_os: output position q = (n, yo, xo) flat on column
     q mod cols, padding not stored). pe_ibuf keeps a full copy of the input in
     every column's bank; a bank holding only what its column reads would need
-    `max_fraction` of it. -> (per-column fractions of the N*H*W pixels (the
-    same for every channel), mean columns that read a pixel)."""
+    the largest of the fractions. -> (per-column fractions of the N*H*W pixels
+    (the same for every channel), mean columns that read a pixel)."""
     L = layer
     assert L.kind == "conv" and L.k == 3 and L.pad == 1
     q = np.arange(L.n * L.ho * L.wo)

@@ -2,9 +2,14 @@
 testbenches (tb/test_pe_rtl.py, tb/test_pe_top.py): a tile's ROWS x COLS x 3
 INT32 lanes leave in GROUPS = ROWS / OUT_ROWS beats of OUT_ROWS x COLS x 3
 lanes, lane 0 in the low bits; and the controller's layer descriptor word
-(tb/test_pe_top.py, tb/test_pe_desc.py). Knows nothing of cocotb."""
+(tb/test_pe_top.py, tb/test_pe_desc.py) and the bound on its check. Knows nothing of cocotb."""
 
 import numpy as np
+
+
+# clocks pe_desc may take to check one descriptor: its longest check is 21 steps of at most
+# 19 clocks (a division by 3 or by a non-power-of-two ROWS / COLS)
+CHECK_BOUND = 400
 
 
 def descriptor(phase, n, c, m, h, w, k=3, stride=1, pad=1, rq=0, shift=0):

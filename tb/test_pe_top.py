@@ -37,7 +37,7 @@ from models import quant
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
-from tb.pe_beats import ResultBeats, descriptor, requant_shift
+from tb.pe_beats import CHECK_BOUND, ResultBeats, descriptor, requant_shift
 
 ROWS = int(os.environ.get("PE_ROWS", "4"))
 COLS = int(os.environ.get("PE_COLS", "8"))
@@ -60,7 +60,6 @@ REPORT = os.environ.get("PE_REPORT", "")
 B2B_REPORT = os.environ.get("PE_B2B", "0") == "1"
 
 BEATS = ResultBeats(ROWS, COLS, OUT_ROWS, ACC_W)
-CHECK_BOUND = 400     # clocks: pe_desc's longest check is 21 steps of at most 19 clocks
 GROUPS = BEATS.groups
 PHASE = {"fp": 0, "bp": 1, "wg": 2}
 
