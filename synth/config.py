@@ -37,6 +37,8 @@ class Block:
     activity_scope: str = ""       # instance path glob in the unit's SAIF ("" = the unit's top is
                                    # this block); several matches are averaged (e.g. all 512 PEs)
     unit_parameters: dict = field(default_factory=dict)  # HDL parameters of the unit when scoped
+    registers_from_d: bool = False  # registers no SAIF net matches take their D input's activity
+                                    # (synth/power.py); False: fewer than 98% matched fails the block
     in_all: bool = True            # False: only `make synth BLOCK=<name>` runs it (too slow for the full run)
 
 

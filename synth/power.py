@@ -70,12 +70,46 @@ class PowerModel:
 
     # --------------------------------------------------------------- analysis
     def analyse(self, cells, ports, period_ns, src_activity, in_slew=0.02, port_load=2.0,
-                clock="clk", extra_load=None, macro_slew=0.05):
+                clock="clk", extra_load=None, macro_slew=0.05, registers_from_d=False,
+                dq_iterations=12, dq_tolerance=1e-3):
         """cells: {name: (type, {pin: net})}; ports: {name: ("input"|"output", net)};
         src_activity: {net: (toggles per clock cycle, P(1))} for primary inputs and
         register outputs. extra_load: {net: fF} of pins outside `cells` (macros);
         nets no cell drives (macro outputs) are sources like register outputs,
-        with slew macro_slew. Returns powers in mW and the per-net activity."""
+        with slew macro_slew. registers_from_d: a register whose Q (or QN) is not in
+        src_activity takes its D net's activity (at most one toggle per clock),
+        iterated to a fixed point since D may depend on Q; else it is at zero.
+        Returns powers in mW and the per-net activity."""
+        if not registers_from_d:
+            return self._analyse(cells, ports, period_ns, src_activity, in_slew, port_load, clock,
+                                 extra_load, macro_slew)
+        unmatched = {}                              # Q (or QN) net -> (D net, inverted)
+        for typ, conn in cells.values():
+            if self.is_seq(typ) and conn.get("D") is not None and not any(
+                    conn.get(q) in src_activity for q in SEQ_Q):
+                for q, inv in SEQ_Q.items():
+                    if conn.get(q) is not None:
+                        unmatched[conn[q]] = (conn["D"], inv)
+                        break
+        src = dict(src_activity)
+        self.dq_iterations = 0
+        for k in range(dq_iterations):
+            power, dens = self._analyse(cells, ports, period_ns, src, in_slew, port_load, clock,
+                                        extra_load, macro_slew)
+            self.dq_iterations = k + 1
+            change = 0.0
+            for q, (d, inv) in unmatched.items():
+                a, p = dens.get(d, (0.0, 0.0))
+                new = (min(a, 1.0), 1 - p if inv else p)
+                old = src.get(q, (0.0, 0.0))
+                change = max(change, abs(new[0] - old[0]), abs(new[1] - old[1]))
+                src[q] = new
+            if change < dq_tolerance:
+                break
+        return power, dens
+
+    def _analyse(self, cells, ports, period_ns, src_activity, in_slew, port_load, clock, extra_load,
+                 macro_slew):
         lib, V, f = self.lib, self.lib.voltage, 1e9 / period_ns
         loads, drivers = {}, {}
         for name, (typ, conn) in cells.items():

@@ -20,6 +20,9 @@ from synth.config import all_blocks
 from synth.netlist import load
 from synth.power import PowerModel
 from synth.saif import read as read_saif
+from tb.lib import provenance
+
+MIN_REGISTER_MATCH = 0.98     # below: the block fails, unless it propagates D -> Q (Block.registers_from_d)
 
 RTL = REPO / "rtl"
 SYNTH = REPO / "synth"
@@ -188,14 +191,35 @@ def sub_fmax(rep, block):
             rep["fmax_mhz"], rep["fmax_limited_by"] = f, f"sub-block {sub}"
 
 
+def inputs_hash(block):
+    """What a block's report depends on, hashed: its RTL sources' contents, its
+    configuration (top, parameters, clock, flow knobs, activity run) and its
+    sub-blocks' hashes. Free-text fields (activity_doc, paper) and in_all are left out."""
+    import hashlib
+    h = hashlib.sha1()
+    cfg = {k: v for k, v in dataclasses.asdict(block).items() if k not in ("activity_doc", "paper", "in_all")}
+    h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
+    for src in block.sources:
+        h.update(src.encode())
+        h.update((RTL / src).read_bytes())
+    blocks = all_blocks()
+    for sub in sorted(set(block.submodules.values())):
+        h.update(inputs_hash(blocks[sub]).encode())
+    return h.hexdigest()[:16]
+
+
 def sub_report(name, gate_level=True):
-    """The report of a sub-block (synthesized first if there is none)."""
+    """The report of a sub-block: the existing one when its inputs hash matches
+    the sources and configuration now, else synthesized again."""
     path = REPORTS / f"{name}.json"
+    block = all_blocks()[name]
     if path.exists():
         rep = json.loads(path.read_text())
-        if rep.get("status") == "ok" and "boundary" in rep:
+        if rep.get("status") == "ok" and "boundary" in rep and rep.get("inputs_hash") == inputs_hash(block):
             return rep
-    rep = run_block(all_blocks()[name], gate_level)
+        print(f"sub-block {name}: {path} is not of these sources and parameters "
+              f"(inputs hash {rep.get('inputs_hash')}, now {inputs_hash(block)}): synthesizing it again", flush=True)
+    rep = run_block(block, gate_level)
     if rep.get("status") != "ok":
         raise RuntimeError(f"sub-block {name}: {rep.get('reason')}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -325,6 +349,50 @@ def _scoped(saif, scope, top):
             for k, v in acc.items()}, n
 
 
+def match_saif(saif, top, ports, names, wanted, gate_level):
+    """Activity by name: {net: (toggles per clock cycle, P(1))} of the input
+    ports and of each `wanted` net whose RTL name (gate level: netlist name)
+    the SAIF has under `top`; and the clock cycles simulated."""
+    cycles = saif[f"{top}/clk"][2] / 2
+
+    def rate(v):
+        return (v[2] / cycles, v[1] / max(v[0] + v[1], 1e-30))
+
+    src = {}
+    for pname, (d, net) in ports.items():
+        if d == "input" and pname != "clk" and f"{top}/{pname}" in saif:
+            src[net] = rate(saif[f"{top}/{pname}"])
+    for net in wanted:
+        for n in names.get(net, []):
+            key = f"{top}/{n.replace('.', '/')}" if not gate_level else f"{top}/{n}"
+            if key in saif:
+                src[net] = rate(saif[key])
+                break
+    return src, cycles
+
+
+def check_register_match(block, info):
+    """A register no SAIF net matches would get zero activity and under-count
+    power: below MIN_REGISTER_MATCH of the registers matched the block fails,
+    unless it takes their activity from their D inputs (block.registers_from_d).
+    Adds the ratio and what the unmatched registers get to `info`."""
+    n, got = info["registers"], info["registers_matched"]
+    ratio = got / n if n else 1.0
+    info["register_match_ratio"] = round(ratio, 5)
+    if got == n:
+        info["unmatched_registers"] = "none"
+    elif block.registers_from_d:
+        info["unmatched_registers"] = (f"{n - got} registers take the activity of their D input "
+                                       f"(propagated D -> Q to a fixed point, at most 1 toggle per clock)")
+    elif ratio < MIN_REGISTER_MATCH:
+        raise RuntimeError(f"{block.name}: only {got} of {n} registers ({ratio:.1%}) match a SAIF net, "
+                           f"fewer than {MIN_REGISTER_MATCH:.0%}; the rest would count zero activity. "
+                           f"Match them (RTL names) or set registers_from_d in the block's config")
+    else:
+        info["unmatched_registers"] = f"{n - got} registers at zero activity (under {1 - MIN_REGISTER_MATCH:.0%})"
+    return ratio
+
+
 def activity(block, netlist_v, q_nets, ports, names, gate_level=True, extra_nets=(), hard_cells=None):
     """Per-net (toggles per clock cycle, P(1)) from the block's cocotb test with a
     SAIF trace: on the synthesized netlist (every net), or on the RTL (primary
@@ -345,22 +413,12 @@ def activity(block, netlist_v, q_nets, ports, names, gate_level=True, extra_nets
         if block.activity_scope:
             saif, instances = _scoped(saif, block.activity_scope, block.top)
     top = block.top
-    cycles = saif[f"{top}/clk"][2] / 2
+    wanted = set(names) if gate_level else set(q_nets) | set(extra_nets)
+    src, cycles = match_saif(saif, top, ports, names, wanted, gate_level)
 
     def rate(v):
         return (v[2] / cycles, v[1] / max(v[0] + v[1], 1e-30))
 
-    src = {}
-    for pname, (d, net) in ports.items():
-        if d == "input" and pname != "clk" and f"{top}/{pname}" in saif:
-            src[net] = rate(saif[f"{top}/{pname}"])
-    wanted = set(names) if gate_level else set(q_nets) | set(extra_nets)
-    for net in wanted:
-        for n in names.get(net, []):
-            key = f"{top}/{n.replace('.', '/')}" if not gate_level else f"{top}/{n}"
-            if key in saif:
-                src[net] = rate(saif[key])
-                break
     ops = None
     if block.op_signal:
         ops = rate(saif[f"{top}/{block.op_signal}"])[1] * block.ops_per_valid
@@ -434,12 +492,14 @@ def _input_caps(pm, cells, ports):
 def run_block(block, gate_level=True):
     missing = [s for s in block.sources if not (RTL / s).exists()]
     if missing:
-        return {"block": block.name, "status": "skipped", "reason": f"sources missing: {missing}"}
+        return {"block": block.name, "status": "skipped", "reason": f"sources missing: {missing}",
+                "provenance": provenance.stamp()}
     gate_level = gate_level and block.activity_level == "gate"
     for sub in block.submodules.values():          # sub-blocks first (their reports feed the stubs)
         sub_report(sub, gate_level)
     t0 = time.time()
-    rep = {"block": block.name, "status": "ok", "top": block.top, "parameters": block.parameters}
+    rep = {"block": block.name, "status": "ok", "top": block.top, "parameters": block.parameters,
+           "provenance": provenance.stamp(), "inputs_hash": inputs_hash(block)}
     best, tries = synth_search(block, BUILD / "synth" / block.name)
     out = best["dir"]
     hard = json.loads((out / "macros.json").read_text())
@@ -495,10 +555,12 @@ def run_block(block, gate_level=True):
     else:
         src, info = {}, {"ops_per_cycle": None}
         rep["activity_source"] = "none: no simulation configured; inputs idle (leakage + clock only)"
+    if block.unit:
+        check_register_match(block, info)
     rep["activity"] = info
     t_act = time.time() - t_act
     power, dens = pm.analyse(cells, ports, block.clock_ns, src, port_load=PORT_LOAD_FF,
-                             extra_load=hard_load)
+                             extra_load=hard_load, registers_from_d=bool(block.unit and block.registers_from_d))
     rep["power_logic_mw"] = {k: round(v, 5) for k, v in power.items()}
     rep["area_logic_um2"] = rep["area_um2"]
     if hard:
@@ -517,8 +579,12 @@ def run_block(block, gate_level=True):
                 e.update({k: d.get(k, 0.0) for k in ("reads_per_cycle", "writes_per_cycle")})
                 e["source"] = macros.SRAM_SOURCE
             else:
+                sub = sub_report(h["block"])
                 e["block"] = h["block"]
-                e["cells_each"] = sub_report(h["block"])["cells"]
+                e["cells_each"] = sub["cells"]
+                # its figures come from that report, maybe of an earlier run
+                e["report"] = {"file": f"reports/synth/{h['block']}.json", "inputs_hash": sub.get("inputs_hash"),
+                               "provenance": provenance.of(sub)}
                 e["note"] = (f"synthesized once as block {h['block']}; here a blackbox with its boundary "
                              f"timing (synth/macros.py); area and power = count x that block's")
                 rep["cells"] += h["count"] * e["cells_each"]

@@ -1,6 +1,7 @@
 """Synthesis flow (synth/): the power hand-check on a reference circuit, a smoke
 synthesis of one small block, and the readers. Needs yosys and sta on PATH."""
 
+import dataclasses
 import functools
 import json
 import re
@@ -386,3 +387,80 @@ def test_unsign_wires(tmp_path):
     run.unsign_wires(v)
     assert v.read_text() == ("module m(a);\n  input a;\n  wire [31:0] \\u.i ;\n  wire [3:0] signed_x;\n"
                              "  wire signed_y;\nendmodule\n")
+
+
+def _ref_saif(tmp_path, registers):
+    """A SAIF of ref_circuit over 100 clocks: clk, d[3:0] and the flop outputs `registers` (q0..q3)."""
+    act = {f"d\\[{i}\\]": (60, 40, 30 + 10 * i) for i in range(4)}
+    act.update({f"q{i}": (50, 50, 20 + 10 * i) for i in registers})
+    nets = " ".join(f"({n} (T0 {t0}) (T1 {t1}) (TC {tc}))" for n, (t0, t1, tc) in act.items())
+    p = tmp_path / "ref.saif"
+    p.write_text('(SAIFILE (SAIFVERSION "2.0") (DIVIDER / ) (TIMESCALE 1ns) (DURATION 100)\n'
+                 f' (INSTANCE ref_circuit (NET (clk (T0 50) (T1 50) (TC 200)) {nets})))\n')
+    return read_saif(p)[0]
+
+
+def _match(tmp_path, registers):
+    cells, ports, names = _ref_netlist(tmp_path)
+    q_nets = [cells[f"f{i}"][1]["Q"] for i in range(4)]
+    src, cycles = run.match_saif(_ref_saif(tmp_path, registers), "ref_circuit", ports, names, set(q_nets),
+                                 gate_level=False)
+    info = {"registers": len(q_nets), "registers_matched": sum(1 for n in q_nets if n in src)}
+    return cells, ports, q_nets, src, cycles, info
+
+
+@needs_tools
+def test_register_match_fails_or_propagates(tmp_path):
+    """A register that no SAIF net matches would count zero activity: with 3 of
+    4 matched the block fails; a block that propagates D -> Q gives the
+    unmatched flop its D input's activity instead (here the port d[3]:
+    30 + 10 * 3 = 60 toggles in 100 clocks, high 40%), and its power rises."""
+    cells, ports, q_nets, src, cycles, info = _match(tmp_path, registers=(0, 1, 2))
+    assert cycles == 100 and info == {"registers": 4, "registers_matched": 3}
+    assert src[q_nets[0]] == pytest.approx((0.2, 0.5)) and q_nets[3] not in src
+    strict = Block(name="tiny", top="ref_circuit", sources=())
+    with pytest.raises(RuntimeError, match="only 3 of 4 registers"):
+        run.check_register_match(strict, dict(info))
+    lenient = dict(info)
+    assert run.check_register_match(Block(name="tiny", top="ref_circuit", sources=(), registers_from_d=True),
+                                    lenient) == 0.75
+    assert lenient["register_match_ratio"] == 0.75 and "D input" in lenient["unmatched_registers"]
+    pm = PowerModel(liberty(), CELLS, run.WIRE_LOAD)
+    zero, dens0 = pm.analyse(cells, ports, PERIOD, src)
+    dq, dens = pm.analyse(cells, ports, PERIOD, src, registers_from_d=True)
+    assert dens0[q_nets[3]] == (0.0, 0.0)
+    assert dens[q_nets[3]] == pytest.approx((0.6, 0.4)) and dens[q_nets[0]] == pytest.approx((0.2, 0.5))
+    assert dq["total"] > zero["total"]
+    full = _match(tmp_path, registers=(0, 1, 2, 3))[5]
+    assert run.check_register_match(strict, full) == 1.0 and full["unmatched_registers"] == "none"
+
+
+def test_register_match_threshold():
+    """98% of the registers matched passes (the rest at zero, said so); below fails."""
+    block = Block(name="tiny", top="t", sources=())
+    ok = {"registers": 50, "registers_matched": 49}
+    assert run.check_register_match(block, ok) == 0.98 and "1 registers at zero" in ok["unmatched_registers"]
+    with pytest.raises(RuntimeError, match="48 of 50"):
+        run.check_register_match(block, {"registers": 50, "registers_matched": 48})
+
+
+def test_sub_report_reused_only_when_inputs_match(tmp_path, monkeypatch):
+    """A sub-block's report is reused only when its inputs hash (sources,
+    parameters, configuration) is the current one; else it is synthesized again."""
+    leaf, top = _hier_blocks(tmp_path, monkeypatch)
+    monkeypatch.setattr(run, "all_blocks", lambda: {"leaf": leaf, "hier": top})
+    runs = []
+    monkeypatch.setattr(run, "run_block", lambda block, gate_level=True: runs.append(block.name) or
+                        {"block": block.name, "status": "ok", "boundary": {}, "inputs_hash": run.inputs_hash(block)})
+    path = tmp_path / "reports" / "leaf.json"
+    path.parent.mkdir()
+    old = {"block": "leaf", "status": "ok", "boundary": {}, "inputs_hash": run.inputs_hash(leaf), "old": 1}
+    path.write_text(json.dumps(old))
+    assert run.sub_report("leaf") == old and runs == []
+    other = dataclasses.replace(leaf, parameters={"W": 9})
+    assert run.inputs_hash(other) != run.inputs_hash(leaf)
+    parent = run.inputs_hash(top)
+    monkeypatch.setattr(run, "all_blocks", lambda: {"leaf": other, "hier": top})
+    assert run.inputs_hash(top) != parent          # a parent's hash covers its sub-blocks'
+    assert "old" not in run.sub_report("leaf") and runs == ["leaf"]
+    assert "old" not in json.loads(path.read_text())
