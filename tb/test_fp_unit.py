@@ -4,32 +4,46 @@ The unit, format and latency come from the environment (set by tb/units.py):
 FP_OP = add | mul, FP_FORMAT = fp32 | fp16, FP_LATENCY, FP_VECTORS (random
 vectors over all test_random runs). Input monitor -> FpModel -> scoreboard on
 the output monitor; every result and status flag is compared bit for bit.
+Two tests check the verification library's failure paths on this unit: a
+stuck output ready (the input stream's bounded wait names it) and a driver
+that withdraws a stalled beat (the protocol checker names it).
 """
 
 import os
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles, Event, ReadOnly, RisingEdge
 
 from models.fp_ref import FORMATS, FpModel
 from tb.fp_vectors import directed_pairs, random_pairs
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard, ExpectedQueue
+from tb.lib.protocol import StreamProtocolError
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+from tb.lib.waits import StreamStall, wait_for, wait_until
 
 OP = os.environ.get("FP_OP", "add")
 FMT = FORMATS[os.environ.get("FP_FORMAT", "fp32")]
 LATENCY = int(os.environ.get("FP_LATENCY", "3"))
 N_RANDOM = int(os.environ.get("FP_VECTORS", "200000"))
+CLOCK_NS = 10
+CLOCKS_PER_VECTOR = 50      # run()'s bound, far above the 1 to 4 a vector takes under idle and stall
+
+
+def backstop_us(vectors):
+    """A test's timeout_time: twice run()'s own bound for `vectors`, so that
+    run() reports first, with the count of missing results."""
+    return 2 * (vectors * CLOCKS_PER_VECTOR + 1000) * CLOCK_NS / 1000
 
 
 class FpTB:
-    def __init__(self, dut, idle_prob=0.0, stall_prob=0.0, seed=0):
+    def __init__(self, dut, idle_prob=0.0, stall_prob=0.0, seed=0, **source_kw):
         self.dut = dut
         self.model = FpModel(OP, FMT)
-        start_clock(dut.clk)
-        self.source = StreamDriver(dut, "s", dut.clk, ["a", "b"], idle_prob=idle_prob, seed=seed)
+        start_clock(dut.clk, CLOCK_NS)
+        self.source = StreamDriver(dut, "s", dut.clk, ["a", "b"], idle_prob=idle_prob, seed=seed, **source_kw)
         self.sink_ready = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 1)
         self.in_mon = StreamMonitor(dut, "s", dut.clk, ["a", "b"], reset=dut.rst,
                                     callback=self._model)
@@ -37,6 +51,13 @@ class FpTB:
         self.expected = ExpectedQueue()
         self.scoreboard = CheckScoreboard(dut)
         self.scoreboard.add_interface(self.out_mon, self.expected)
+        self.target = 0
+        self.reached = Event()      # set when scoreboard.checked reaches target
+        self.out_mon.add_callback(self._count)
+
+    def _count(self, _beat):
+        if self.scoreboard.checked >= self.target:
+            self.reached.set()
 
     def _model(self, beat):
         exp = self.model(beat["a"], beat["b"])
@@ -52,22 +73,24 @@ class FpTB:
         for x, y in zip(a.tolist(), b.tolist()):
             self.source.append({"a": x, "b": y})
 
-    async def run(self, a, b, timeout_per_vector=50):
+    async def run(self, a, b):
         """Sends all pairs and waits until each result has been checked, then a
         few more clocks so that a spurious extra result would be caught."""
-        target = self.scoreboard.checked + len(a)
+        first = self.scoreboard.checked
+        target = self.target = first + len(a)
+        self.reached.clear()
         self.send(a, b)
-        for _ in range(len(a) * timeout_per_vector + 100):
-            await RisingEdge(self.dut.clk)
-            if self.scoreboard.checked >= target:
-                break
+        if self.scoreboard.checked < target:
+            await wait_for(self.reached.wait(), self.dut.clk, len(a) * CLOCKS_PER_VECTOR + 100, "results on m",
+                           lambda: f"{self.scoreboard.checked - first} of {len(a)} checked, "
+                                   f"{self.source.sent} input beats sent")
         await ClockCycles(self.dut.clk, LATENCY + 4)
         assert self.scoreboard.checked == target, \
             f"{target - self.scoreboard.checked} results never came out"
         assert not self.expected, f"{len(self.expected)} results never came out"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(2500), timeout_unit="us")
 async def test_directed(dut):
     """Every pair of special values plus constructed edge cases, under idle
     cycles and backpressure."""
@@ -80,7 +103,7 @@ async def test_directed(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(N_RANDOM // 2), timeout_unit="us")
 @cocotb.parametrize(flow=["streaming", "idle_backpressure"])
 async def test_random(dut, flow):
     """Half of FP_VECTORS random vectors per flow: back to back with the sink
@@ -97,7 +120,7 @@ async def test_random(dut, flow):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(64), timeout_unit="us")
 async def test_latency_throughput(dut):
     """The first result appears LATENCY clocks after its input; a back-to-back
     stream gives one result per clock."""
@@ -105,7 +128,7 @@ async def test_latency_throughput(dut):
     await tb.reset()
     a, b = random_pairs(FMT, OP, 64, np.random.default_rng(11))
     tb.send(a, b)
-    await RisingEdge(dut.s_valid)
+    await wait_for(RisingEdge(dut.s_valid), dut.clk, 10, "s_valid after the first beat was queued")
     first_out = None
     cycle = 0
     for cycle in range(1, 64 + LATENCY + 10):
@@ -120,7 +143,7 @@ async def test_latency_throughput(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(500), timeout_unit="us")
 async def test_reset_midstream(dut):
     """A reset in mid-stream drops what is in flight (defined behaviour: no
     result of an operation accepted before reset comes out after it), then the
@@ -146,3 +169,62 @@ async def test_reset_midstream(dut):
     await tb.run(a2, b2)
     assert tb.scoreboard.checked - checked_before == len(a2)
     assert tb.scoreboard.result
+
+
+STUCK_BOUND = 100           # clocks the input stream waits for s_ready in test_stuck_ready
+
+
+@cocotb.test(timeout_time=backstop_us(100), timeout_unit="us")
+async def test_stuck_ready(dut):
+    """A sink that never raises m_ready: the pipeline fills, s_ready stays low,
+    and the input stream's bounded wait fails with a StreamStall naming the
+    stream and how many beats went in, STUCK_BOUND clocks after the stall began
+    (a hung DUT fails within its bound, not at the regression's time limit)."""
+    tb = FpTB(dut, stall_clocks=STUCK_BOUND)
+    tb.sink_ready.stop()
+    dut.m_ready.value = 0
+    await tb.reset()
+    n = LATENCY + 20
+    tb.send(*random_pairs(FMT, OP, n, np.random.default_rng(13)))
+    start = get_sim_time("ns")
+    try:
+        await tb.source.drain()
+    except StreamStall as stall:
+        message = str(stall)
+    else:
+        raise AssertionError(f"all {n} beats went in although m_ready never rose")
+    clocks = (get_sim_time("ns") - start) / CLOCK_NS
+    dut._log.info("stuck m_ready: %s (after %d clocks)", message, clocks)
+    # the unit holds one result on m and LATENCY in the pipeline, s_ready falls once they are full
+    taken = tb.source.sent
+    assert 1 <= taken <= LATENCY + 2, f"{taken} beats taken with m_ready low"
+    assert message.startswith(f"stream s: s_ready low for {STUCK_BOUND} clocks"), message
+    assert f"({taken} beats sent, {n - taken - 1} more queued)" in message, message
+    assert clocks <= taken + STUCK_BOUND + 3, f"the stall was reported after {clocks} clocks"
+
+
+@cocotb.test(timeout_time=backstop_us(100), timeout_unit="us")
+async def test_protocol_checker(dut):
+    """A bad driver: valid withdrawn while s_ready is low (beat not taken). The
+    protocol checker StreamDriver attaches to s fails with a StreamProtocolError
+    naming the stream, in the clock of the violation, and only once."""
+    tb = FpTB(dut)
+    tb.sink_ready.stop()
+    dut.m_ready.value = 0
+    await tb.reset()
+    n = LATENCY + 4
+    tb.send(*random_pairs(FMT, OP, n, np.random.default_rng(17)))
+    await wait_until(dut.clk, lambda: tb.source.checker.stalls > 0, n + 10, "a stall on s with m_ready low")
+    await RisingEdge(dut.clk)
+    tb.source.bus.valid.value = 0          # what a broken driver does
+    dropped_at = get_sim_time("ns")
+    await wait_for(tb.source.checker.task.complete, dut.clk, 5, "the protocol checker on s")
+    try:
+        tb.source.checker.task.result()
+    except StreamProtocolError as error:
+        message = str(error)
+    else:
+        raise AssertionError("the checker stopped without an error")
+    assert message.startswith("stream s: valid fell to 0 while ready was low"), message
+    assert get_sim_time("ns") == dropped_at, "the violation was reported in a later time step"
+    assert tb.source.checker.task.done()
