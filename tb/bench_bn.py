@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from models.resnet20 import bn_layer_shapes
+from tb.lib import provenance
 from tb.units import REPO, UNITS, run_unit
 
 
@@ -48,6 +49,7 @@ def main(argv=None):
         tot["elements"] += c * n
         rows.append(row)
     report = {
+        "provenance": provenance.stamp(),
         "unit": "rtl/bn/bn_unit.v (one BN STAT + one BN Core, binary16, NW=24)",
         "batch": args.batch,
         "method": "Verilator RTL simulation of whole layers (C channels back to back, source "

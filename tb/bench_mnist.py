@@ -27,9 +27,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.datasets import load_mnist, mnist_float  # noqa: E402
+from models.datasets import _find, load_mnist, mnist_float  # noqa: E402
 from models.mlp_hw import MlpHw, init_weights  # noqa: E402
 from models.sigmoid_hw import SEGMENTS, X_SAT, sigmoid_alu, sigmoid_lut  # noqa: E402
+from tb.lib import provenance  # noqa: E402
 from tb.units import REPO, run_unit  # noqa: E402
 from tb.units_neuron import FAST_LANE, mlp_unit  # noqa: E402
 
@@ -175,7 +176,7 @@ def engine_time(entry, lane):
         entry["engine_fmax_note"] = f"no synthesis report of the {entry['lanes_P']}-lane engine with this lane"
         return
     entry["engine_fmax_mhz"] = eng["fmax_mhz"]
-    entry["engine_fmax_source"] = (f"reports/synth/{name}.json: mlp_net with P = {ep['P']}, the same lane "
+    entry["engine_fmax_source"] = (f"{provenance.cite(path, eng)}: mlp_net with P = {ep['P']}, the same lane "
                                    "configuration; the slower of its own paths and the lane's")
     entry["projected_seconds_100k_inputs_at_engine_fmax"] = entry["steady_cycles_per_input"] * 1e5 / (eng["fmax_mhz"] * 1e6)
     entry["meets_goal_0_5_s_at_engine_fmax"] = entry["projected_seconds_100k_inputs_at_engine_fmax"] <= 0.5
@@ -190,9 +191,9 @@ def synth_clock(lane):
         got = {k: rep.get("parameters", {}).get(k) for k in lane}
         if rep.get("fmax_mhz") and got == lane:
             return 1000.0 / rep["fmax_mhz"], (f"fmax of block neuron (mlp_lane, {lane}) from "
-                                              f"{path.relative_to(REPO)}")
+                                              f"{provenance.cite(path, rep)}")
         if rep.get("fmax_mhz"):
-            return 2.0, (f"assumed 500 MHz: {path.relative_to(REPO)} is another lane configuration ({got})")
+            return 2.0, (f"assumed 500 MHz: {provenance.cite(path, rep)} is another lane configuration ({got})")
     return 2.0, "assumed 500 MHz (no synthesis report of the MLP lane yet)"
 
 
@@ -218,6 +219,7 @@ def main():
     if args.rtl_only:
         path = REPO / "reports" / "mnist_training.json"
         report = json.loads(path.read_text()) if path.exists() else {}
+        earlier = dict(report)
         old = report.get("rtl") or {}
         report["rtl"] = rtl_cycles(lanes=[int(v) for v in args.lanes.split(",")], m=args.batch)
         # keep earlier measurements of other lane counts made with the same lane configuration
@@ -228,7 +230,11 @@ def main():
                 v["projected_seconds_100k_inputs"] = v["steady_cycles_per_input"] * 1e5 * report["rtl"]["clock_ns"] * 1e-9
                 v["meets_goal_0_5_s"] = v["projected_seconds_100k_inputs"] <= 0.5
                 engine_time(v, cfg)
-                report["rtl"][k] = v
+                report["rtl"][k] = provenance.carried(v, earlier, path)
+        # the accuracy rows were not run now: they keep the provenance of the run that made them
+        if "rows" in report:
+            report["rows"] = [provenance.carried(r, earlier, path) for r in report["rows"]]
+        report["provenance"] = provenance.stamp()
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(report, indent=2) + "\n")
         print(f"wrote {path}")
@@ -239,6 +245,7 @@ def main():
 
     xr, yr = load_mnist("train")
     xtr, ytr = load_mnist("test")
+    source = provenance.rel(_find("mnist.npz"))
     x, xt = mnist_float(xr), mnist_float(xtr)
     y = np.eye(10, dtype=np.float32)[yr]
     if args.val:      # a fixed split of the training set; no RTL run
@@ -253,12 +260,17 @@ def main():
               "init": f"uniform Glorot x {args.init_gain}, biases 0", "seed": args.seed,
               "runs": "one training run per budget (the schedule depends on the budget), "
                       "same initial weights and sample order; inputs in [0, 1]",
-              "test_set": ("validation: MNIST training images 50000-59999 (training on the first 50000)"
-                           if args.val else "MNIST test, 10000 images")}
+              "test_set": (f"validation: images 50000-{len(xr) - 1} of the training split of {source} "
+                           f"(training on the first 50000)" if args.val
+                           else f"test split of {source}, {len(xt)} images"),
+              "training_set": f"training split of {source}, {len(x)} images used"}
     if not args.skip_rtl:
         report["rtl"] = rtl_cycles(lanes=[int(v) for v in args.lanes.split(",")], m=args.batch)
     elif not args.val and (REPO / "reports" / "mnist_training.json").exists():   # keep the last RTL measurement
-        report["rtl"] = json.loads((REPO / "reports" / "mnist_training.json").read_text()).get("rtl")
+        last_path = REPO / "reports" / "mnist_training.json"
+        last = json.loads(last_path.read_text())
+        if last.get("rtl"):
+            report["rtl"] = provenance.carried(last["rtl"], last, last_path)
     hw, ref = {}, {}
     for n in checkpoints:
         t0 = time.time()
@@ -271,19 +283,23 @@ def main():
                        "diff_points": round(100 * (hw[n] - ref[n]), 3),
                        "within_0_2_points": abs(hw[n] - ref[n]) <= 0.002 + 1e-9,
                        "paper_test_accuracy": PAPER_TABLE_II.get(n),
-                       "meets_paper": hw[n] >= PAPER_TABLE_II.get(n, 0)} for n in checkpoints]
+                       # no paper row for this budget: nothing to meet
+                       "meets_paper": None if n not in PAPER_TABLE_II else hw[n] >= PAPER_TABLE_II[n]}
+                      for n in checkpoints]
     if args.val:      # the paper's rows are test accuracies
         for row in report["rows"]:
             del row["paper_test_accuracy"], row["meets_paper"]
             row["val_accuracy_hw"] = row.pop("test_accuracy_hw")
             row["val_accuracy_torch_f32"] = row.pop("test_accuracy_torch_f32")
     path = Path(args.out) if args.out else REPO / "reports" / ("mnist_validation.json" if args.val else "mnist_training.json")
-    if args.val:      # one entry per hyperparameter setting
+    report["provenance"] = provenance.stamp()
+    if args.val:      # one entry per hyperparameter setting, each with the provenance of its run
         old = json.loads(path.read_text()) if path.exists() else {}
         key = f"alpha {args.alpha} m {args.batch} {args.schedule} gain {args.init_gain} seed {args.seed}"
         if args.sigmoid != "lut":
             key += f" {args.sigmoid}"
-        report = {**old, key: report}
+        report = {**{k: provenance.carried(v, v, path) for k, v in old.items() if k != "provenance"},
+                  key: report, "provenance": report["provenance"]}
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path}")

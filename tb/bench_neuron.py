@@ -8,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tb.lib import provenance  # noqa: E402
 from tb.units import REPO, run_unit  # noqa: E402
 from tb.units_neuron import mlp_unit  # noqa: E402
 
@@ -31,6 +32,7 @@ def main():
              "goal_3n_plus_40": 3 * n + 40, "lut_meets_goal": lut[n] <= 3 * n + 40,
              "alu_over_lut": round(alu[n] / lut[n], 2)} for n in sorted(lut)]
     report = {
+        "provenance": provenance.stamp(),
         "what": "clocks from the engine starting on a sample to sample_done: forward, output delta, "
                 "Delta accumulation and weight update (m = 1) of one neuron with N inputs",
         "measured_on": "RTL (mlp_net, Verilator), every value checked against the bit-accurate model",

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from models import pe_array as pa
+from tb.lib import provenance
 from tb.units import run_unit     # before tb.units_pe: tb.units collects the block unit files
 from tb.units_pe import BENCH_IDEPTH as IDEPTH, BENCH_WDEPTH as WDEPTH, pe_top_unit, pe_unit
 
@@ -195,6 +196,7 @@ def main():
                 for r in layers if "3x3" in r["layer"] and r["needed_in_training"] and r.get(key, 0) < 0.9]
     goal, goal_ctrl = below_goal("utilization"), below_goal("ctrl_utilization")
     report = {
+        "provenance": provenance.stamp(),
         "array": {"rows": ROWS, "cols": COLS, "macs_per_pe": 3, "out_rows_per_beat": OUT_ROWS},
         "definitions": __doc__,
         "measured_rtl": {"image": "CIFAR-10 test image 0, 32x32, batch 1", "sim_wall_s": round(wall, 1),
@@ -221,9 +223,12 @@ def main():
     out = REPO / "reports" / "pe_array.json"
     out.parent.mkdir(exist_ok=True)
     if args.top_only:
-        # keep the last full run's tables; replace only what this run measured
-        written = {**(json.loads(out.read_text()) if out.exists() else
-                      {k: report[k] for k in ("array", "definitions")}), "top_io": report["top_io"]}
+        # keep the last full run's tables, each marked with that run's provenance; replace only what
+        # this run measured
+        last = json.loads(out.read_text()) if out.exists() else {}
+        written = {**{k: report[k] for k in ("array", "definitions")},
+                   **{k: provenance.carried(v, last, out) for k, v in last.items() if k != "provenance"},
+                   "provenance": report["provenance"], "top_io": report["top_io"]}
     out.write_text(json.dumps(written if args.top_only else report, indent=1))
     for r in layers:
         print(f"{r['layer']:24s} {r['phase']}  cycles {r['cycles_measured']:6d} (model {r['cycles_model']:6d})"

@@ -28,10 +28,32 @@ N_VECS = int(os.environ.get("MEM_BENCH_VECS", "16"))
 COMPUTE = int(os.environ.get("MEM_BENCH_COMPUTE", str(3 * 784 + 40)))
 POINTS = json.loads(os.environ.get("MEM_BENCH_POINTS", "[{}]"))
 OUT = os.environ.get("MEM_BENCH_OUT", "memory_bench.json")
+PERIOD_NS = 10
 
 
-async def _iterate(dut, vectors):
-    """Runs the compute model over the run; returns per-iteration lists."""
+def sdram_run_clocks(point, vecs=N_VECS):
+    """A bound on the clocks the SDRAM model at `point` takes to deliver the
+    whole run: its words at the slower of its bandwidth and what the requests
+    in flight sustain (max_outstanding bursts per latency), less refresh and
+    burst gaps, twice over, plus the latency per burst. No vector can take longer."""
+    cfg = {"latency": 20, "jitter": 0, "bandwidth": 0.5, "burst_len": 8, "burst_gap": 0,
+           "refresh_interval": 0, "refresh_clocks": 0, "max_outstanding": 2, **point}
+    lat = cfg["latency"] + cfg["jitter"]
+    rate = min(cfg["bandwidth"], cfg["max_outstanding"] * BURST / max(lat, 1))
+    rate *= cfg["burst_len"] / (cfg["burst_len"] + cfg["burst_gap"])
+    if cfg["refresh_interval"]:
+        rate *= 1 - cfg["refresh_clocks"] / cfg["refresh_interval"]
+    words = vecs * VEC_WORDS
+    return int(2 * words / rate + lat * (words // BURST + 1)) + 1000
+
+
+# the whole test: every point's SDRAM delivery plus the compute model's clocks, twice over
+RUN_CLOCKS = sum(sdram_run_clocks(p) + N_VECS * (COMPUTE + VEC_BEATS) + 100 for p in POINTS)
+
+
+async def _iterate(dut, vectors, vector_bound):
+    """Runs the compute model over the run; returns per-iteration lists. A
+    vector not complete within vector_bound clocks fails the test."""
     waits, access = [], []
     flat = pack_words(vectors.reshape(-1).tolist(), RD_WORDS)
     k = 0
@@ -41,6 +63,9 @@ async def _iterate(dut, vectors):
         while True:
             await ReadOnly()
             clocks += 1
+            if clocks > vector_bound:
+                raise AssertionError(f"m_valid / m_last: vector {v} of {len(vectors)} not complete within "
+                                     f"{vector_bound} clocks ({k % VEC_BEATS} of {VEC_BEATS} beats taken)")
             valid = bool(dut.m_valid.value)
             if not valid:
                 wait += 1
@@ -60,10 +85,10 @@ async def _iterate(dut, vectors):
     return waits, access
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=2 * RUN_CLOCKS * PERIOD_NS, timeout_unit="ns")
 async def bench(dut):
     vectors = mnist_vectors(N_VECS, VEC_WORDS)
-    start_clock(dut.clk)
+    start_clock(dut.clk, PERIOD_NS)
     dut.start.value = 0
     dut.m_ready.value = 0
     sdram = SdramModel(dut, dut.clk, sdram_image(vectors, 0), reset=dut.rst, max_request=BURST)
@@ -78,7 +103,7 @@ async def bench(dut):
         await RisingEdge(dut.clk)
         dut.start.value = 0
         t0, r0 = sdram.cycle, sdram.refresh_cycles
-        waits, access = await _iterate(dut, vectors)
+        waits, access = await _iterate(dut, vectors, sdram_run_clocks(point))
         total = sdram.cycle - t0
         assert int(dut.error.value) == 0
         results.append({"sdram": point, "wait_clocks": waits, "access_clocks": access,
