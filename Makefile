@@ -61,8 +61,9 @@ lint: $(STAMP)
 	if [ $$fail = 0 ]; then echo "lint: $(words $(RTL_FILES)) files, 0 warnings"; else exit 1; fi
 
 # Benchmarks write JSON under reports/: make bench-<name> runs tb/bench_<name>.py.
+# REPORT_COMMAND: the command the report's provenance stamp names (tb/lib/provenance.py).
 bench-%: $(STAMP)
-	$(PY) -m tb.bench_$(subst -,_,$*)
+	REPORT_COMMAND="make bench-$*" $(PY) -m tb.bench_$(subst -,_,$*)
 
 # Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>[,<name>...]] [SEARCH=1], make report.
 # SEARCH=1 tries every ABC target of a block, not only the winner of the last search.
@@ -70,8 +71,9 @@ BLOCK ?=
 synth: $(STAMP) synth-tools
 	$(if $(SEARCH),SYNTH_SEARCH=1) $(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
 
+# The results page reports/REPORT.md from the bench and synthesis reports.
 report: $(STAMP)
-	$(PY) -m synth.report
+	REPORT_COMMAND="make report" $(PY) -m synth.report
 
 # Debian's yosys and opensta, installed when missing (as root).
 synth-tools:

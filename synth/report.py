@@ -1,11 +1,14 @@
-"""make report: reports/synth/*.json -> reports/REPORT.md and PNG plots, beside
-the papers' figures (000: FP32 training neuron, 45 nm-class ASIC at 250 MHz;
-004: INT8/FP16 training accelerator on a Virtex-7 at 200 MHz)."""
+"""make report: the results page reports/REPORT.md (and PNG plots) from the
+bench reports (reports/*.json) and the synthesis reports (reports/synth/*.json),
+beside the papers' figures (000: FP32 training neuron, 45 nm-class ASIC at
+250 MHz; 004: INT8/FP16 training accelerator on a Virtex-7 at 200 MHz). Every
+figure names the report it comes from and that report's commit."""
 
 import json
 from pathlib import Path
 
 from models.paths import REPO
+from tb.lib import provenance
 
 REPORTS = REPO / "reports"
 SYNTH = REPORTS / "synth"
@@ -61,14 +64,14 @@ def _table(reps):
     names = [n for n, _ in PLANNED] + sorted(set(reps) - {n for n, _ in PLANNED})
     doc = dict(PLANNED)
     rows = ["| block | what | area um^2 | cells | clock ns | WNS ns | fmax MHz | internal mW | "
-            "switching mW | leakage mW | total mW | energy/op | critical path |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+            "switching mW | leakage mW | total mW | energy/op | critical path | registers matched | commit |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|"]
     # fmax column: best over the ABC targets; critical path: of the netlist reported
     for n in names:
         r = reps.get(n)
         if r is None or r.get("status") != "ok":
             why = "not yet synthesized" if r is None else f"skipped: {r.get('reason', '')}"
-            rows.append(f"| {n} | {doc.get(n, '')} | {why} |" + " |" * 10)
+            rows.append(f"| {n} | {doc.get(n, '')} | {why} |" + " |" * 12)
             continue
         p = r["power_mw"]
         e = "; ".join(f"{v:.2f} pJ/{k}" for k, v in r.get("energy_pj_per_op", {}).items()) or "-"
@@ -78,7 +81,9 @@ def _table(reps):
         rows.append(f"| {n} | {doc.get(n, r.get('top', ''))} | {_fmt(r['area_um2'])} | {r['cells']:,} | "
                     f"{r['clock_ns']} | {r['wns_ns']:.3f} | {_fmt(r['fmax_mhz'])} | {p['internal']:.3f} | "
                     f"{p['switching']:.3f} | {p['leakage']:.4f} | {p['total']:.3f} | {e} | "
-                    f"{cp.get('start', '')} -> {cp.get('end', '')} |")
+                    f"{cp.get('start', '')} -> {cp.get('end', '')} | "
+                    f"{_fmt(100 * r['activity']['register_match_ratio']) + '%' if 'register_match_ratio' in r.get('activity', {}) else '-'} | "
+                    f"{provenance.short(provenance.of(r))} |")
     return "\n".join(rows)
 
 
@@ -163,8 +168,9 @@ def _table1(reps):
         return ["reports/neuron_cycles.json missing (`make bench-neuron`)."]
     rows = json.loads(cyc.read_text()).get("rows", [])
     t = _op_clock(lane) if lane else None
-    out = [f"Clocks from reports/neuron_cycles.json (RTL, `make bench-neuron`); time at the lane's "
-           + (f"synthesized clock {t:.3f} ns (block `neuron_l2`)" if lane else "clock: lane not synthesized")
+    out = [f"Clocks from `reports/neuron_cycles.json` (RTL, `make bench-neuron`, commit "
+           f"{provenance.short(provenance.of(json.loads(cyc.read_text())))}); time at the lane's "
+           + (f"synthesized clock {t:.3f} ns ({_synth_cite(lane)})" if lane else "clock: lane not synthesized")
            + ", paper at 4 ns.", "",
            "| inputs N | paper clocks | paper time (ns) | this design clocks (LUT sigmoid) | "
            "this design time (ns) | speed-up |", "|---:|---:|---:|---:|---:|---:|"]
@@ -230,6 +236,9 @@ def _mnist(reps):
         out.append(f"With P = 100 lanes (not synthesized) the RTL takes {p100['steady_cycles_per_input']:,.1f} "
                    f"clocks per input: {p100['steady_cycles_per_input'] * 1e5 * t * 1e-9:.3f} s per 100k "
                    f"inputs at that clock (goal 0.5 s).")
+    out.append("Sources: " + "; ".join([f"`reports/mnist_training.json`, commit "
+                                        f"{provenance.short(provenance.of(json.loads(mt.read_text())))}"]
+                                       + [_synth_cite(c[3]) for c in cols] + ([_synth_cite(lane)] if lane else [])) + ".")
     return out + ["",
             "| MNIST 784-100-100-10, 100k training inputs | paper 000 | " + " | ".join(c[0] for c in cols) + " |",
             "|---|---:|" + "---:|" * len(cols),
@@ -306,6 +315,10 @@ def _pe_array(reps):
         lines.append(f"| efficiency | 43.18 GOPS/W | {topsw * 1000:,.0f} GOPS/W ({topsw:.2f} TOPS/W) | >= 1 TOPS/W |")
     lines.append(f"| area | - | {arr['area_um2'] / 1e6:.3f} mm^2 | - |")
     top = _ok(reps, "pe_top")
+    lines.insert(0, "Sources: " + "; ".join(
+        [_synth_cite(arr)] + ([_synth_cite(top)] if top else [])
+        + ([f"`reports/pe_array.json`, commit {provenance.short(provenance.of(json.loads(pj.read_text())))}"]
+           if pj.exists() else [])) + ".")
     if top:
         lines.append(f"| with controller and buffers (`pe_top`): clock | - | fmax {top['fmax_mhz']:.0f} MHz | - |")
         lines.append(f"| with controller and buffers: area | - | {top['area_um2'] / 1e6:.2f} mm^2 "
@@ -321,13 +334,167 @@ def _pe_array(reps):
     return lines
 
 
+def _bench(name):
+    """A bench report and the line that cites it, or (None, why not)."""
+    path = REPORTS / name
+    if not path.exists():
+        return None, f"`reports/{name}` missing (`make bench-{name.split('_')[0].split('.')[0]}`)."
+    try:
+        rep = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        return None, f"`reports/{name}` unreadable ({e})."
+    return rep, f"Source: `reports/{name}`, commit {provenance.short(provenance.of(rep))}."
+
+
+def _carried_note(entry):
+    """' (carried over: commit ...)' for an entry kept from an earlier report."""
+    c = entry.get("carried_over") if isinstance(entry, dict) else None
+    return f" (carried over from {c['from']}, commit {provenance.short(c)})" if c else ""
+
+
+def _synth_cite(r):
+    return f"`reports/synth/{r['block']}.json`, commit {provenance.short(provenance.of(r))}"
+
+
+def _mnist_accuracy():
+    rep, cite = _bench("mnist_training.json")
+    if rep is None or not rep.get("rows"):
+        return [cite if rep is None else "`reports/mnist_training.json` has no accuracy rows."]
+    rows = rep["rows"]
+    pct = lambda v: "-" if v is None else f"{100 * v:.2f}"
+    out = [cite + f" Test set: {rep.get('test_set', 'not recorded')}; m = {rep.get('batch_m')}, alpha "
+           f"{rep.get('alpha')} ({rep.get('schedule')}), seed {rep.get('seed')}.", "",
+           "| inputs | " + " | ".join(f"{r['inputs'] // 1000}k" for r in rows) + " |",
+           "|---|" + "---:|" * len(rows),
+           "| hardware numerics (%) | " + " | ".join(pct(r.get("test_accuracy_hw")) for r in rows) + " |",
+           "| float32 PyTorch (%) | " + " | ".join(pct(r.get("test_accuracy_torch_f32")) for r in rows) + " |",
+           "| paper Table II (%) | " + " | ".join(pct(r.get("paper_test_accuracy")) for r in rows) + " |",
+           "| meets the paper | " + " | ".join({True: "yes", False: "no", None: "no paper row"}[r.get("meets_paper")]
+                                              for r in rows) + " |"]
+    notes = sorted({_carried_note(r) for r in rows} - {""})
+    return out + ([""] + [f"Rows{n}." for n in notes] if notes else [])
+
+
+def _mnist_rtl():
+    rep, cite = _bench("mnist_training.json")
+    rtl = (rep or {}).get("rtl")
+    if not rtl:
+        return [cite if rep is None else "`reports/mnist_training.json` has no RTL clocks (`make bench-mnist`)."]
+    out = [cite + f" Clock {rtl.get('clock_ns')} ns: {rtl.get('clock_source')}.", "",
+           "| lanes P | clocks per training input (steady) | s per 100k inputs at that clock | "
+           "at the engine's own fmax | values checked |", "|---:|---:|---:|---:|---:|"]
+    for k, v in rtl.items():
+        if k.startswith("P") and isinstance(v, dict) and "steady_cycles_per_input" in v:
+            eng = v.get("projected_seconds_100k_inputs_at_engine_fmax")
+            at_eng = "-" if eng is None else f"{eng:.3f} ({v['engine_fmax_mhz']:.1f} MHz)"
+            out.append(f"| {v['lanes_P']}{_carried_note(v)} | {v['steady_cycles_per_input']:,.1f} | "
+                       f"{v['projected_seconds_100k_inputs']:.3f} | {at_eng} | {v.get('values_checked', 0):,} |")
+    return out + ([f"All of it{_carried_note(rtl)}."] if _carried_note(rtl) else [])
+
+
+def _memory():
+    rep, cite = _bench("memory.json")
+    if rep is None:
+        return [cite]
+    h = rep.get("headline")
+    if not h:
+        return [cite, "", "No headline in this report (written before it had one): run `make bench-memory`."]
+    out = [cite + f" {h['why_this_width']}.", "",
+           "| rd_words | access clocks distributed / unified (measured) | (formula) | access ratio measured | "
+           "formula | paper | meets the paper |", "|---:|---:|---:|---:|---:|---:|---|",
+           f"| {h['rd_words']} | {h['access_clocks_measured']['distributed']:,.1f} / "
+           f"{h['access_clocks_measured']['unified']:,.1f} | {h['access_clocks_formula']['distributed']:,.1f} / "
+           f"{h['access_clocks_formula']['unified']:,.1f} | {h['access_ratio_measured']:.2f}x | "
+           f"{h['access_ratio_formula']:.2f}x | {h['paper_ratio']:.2f}x | {'yes' if h['meets_paper_ratio'] else 'no'} |"]
+    for w in rep.get("read_widths", []):
+        if w["rd_words"] != h["rd_words"]:
+            f = w.get("access_formula_at_sdram_base", {})
+            out.append(f"| {w['rd_words']} (needs a {w['rd_words']}-word compute side) | "
+                       f"{w['distributed']['steady_access_clocks_mean']:,.1f} / "
+                       f"{w['unified']['steady_access_clocks_mean']:,.1f} | "
+                       f"{f.get('distributed_clocks', '-')} / {f.get('unified_clocks', '-')} | "
+                       f"{w['access_ratio_unified_over_distributed']:.2f}x | {f.get('access_ratio', '-')}x | "
+                       f"{h['paper_ratio']:.2f}x | {'yes' if w['meets_paper_ratio'] else 'no'} |")
+    return out + ["", f"Formula: {h['formula']}. SDRAM at the base point: {rep.get('sdram_base')}; "
+                  f"{rep.get('clock_ns')} ns clock ({rep.get('clock_source')})."]
+
+
+def _pe_bench():
+    rep, cite = _bench("pe_array.json")
+    if rep is None:
+        return [cite]
+    out = [cite]
+    layers = (rep.get("measured_rtl") or {}).get("layers", [])
+    if layers:
+        out += ["", "Measured on the RTL, one CIFAR-10 image" + _carried_note(rep.get("measured_rtl")) + ":", "",
+                "| layer | phase | cycles | utilization (array) | through the controller |", "|---|---|---:|---:|---:|"]
+        for r in layers:
+            out.append(f"| {r['layer']} | {r['phase']} | {r['cycles_measured']:,} | {r['utilization']:.3f} | "
+                       f"{'-' if 'ctrl_utilization' not in r else format(r['ctrl_utilization'], '.3f')} |")
+    comp = rep.get("computed_resnet20_ctrl") or {}
+    for k, v in comp.items():
+        out.append(f"- ResNet-20 {k}, the controller's mapping (cycle model){_carried_note(comp)}: "
+                   f"utilization {v['utilization']:.3f}")
+    for k, v in (rep.get("top_io") or {}).items():
+        b2b = [f"{r['layer']} {r['phase']} {r['e2e_util_b2b']:.3f}" for r in v["layers"] if "e2e_util_b2b" in r]
+        one = [r["e2e_util_single"] for r in v["layers"] if "3x3" in r["layer"]]
+        out.append(f"- pe_top at {v['act_bytes']} B / {v['wgt_words']} words per beat: end-to-end utilization "
+                   + (f"back to back: {', '.join(b2b)}; " if b2b else "")
+                   + (f"one 3x3 descriptor alone {min(one):.3f}-{max(one):.3f}" if one else ""))
+    return out
+
+
+def _bn_bench():
+    rep, cite = _bench("bn.json")
+    if rep is None:
+        return [cite]
+    t = rep["total"]
+    out = [cite + f" Batch {rep.get('batch')}; {rep.get('checked', 'checks not recorded')}.", "",
+           "| layer | channels | elements per channel | FP cycles | BP cycles | FP elements per clock |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for r in rep["layers"]:
+        out.append(f"| {r['layer']} | {r['channels']} | {r['elements_per_channel']:,} | {r['fp_cycles']:,} | "
+                   f"{r['bp_cycles']:,} | {r['fp_elements_per_clock']:.4f} |")
+    out.append(f"| all 19 | | {t['elements']:,} elements | {t['fp_cycles']:,} | {t['bp_cycles']:,} | "
+               f"{t['fp_elements_per_clock']:.4f} |")
+    return out
+
+
+def _sources(reps):
+    """Every report the page read: file, commit, date, command."""
+    out = ["| report | commit | date | command |", "|---|---|---|---|"]
+    files = sorted(REPORTS.glob("*.json")) + sorted(SYNTH.glob("*.json"))
+    for f in files:
+        try:
+            pv = provenance.of(json.loads(f.read_text()))
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        c = pv.get("commit", "unknown")
+        out.append(f"| `{provenance.rel(f)}` | {c[:10]}{' (dirty)' if pv.get('dirty') else ''} | "
+                   f"{pv.get('date', '-')} | `{pv.get('command', pv.get('note', '-'))}` |")
+    return out
+
+
 def main():
     reps = _load()
+    page = provenance.stamp()
     REPORTS.mkdir(parents=True, exist_ok=True)
     files = _plots(reps)
     ok = [r for r in reps.values() if r.get("status") == "ok"]
-    lines = ["# Synthesis report (Yosys + OpenSTA, NanGate45 typical, 1.1 V, 25 C)", "",
-             "Generated by `make report` from `reports/synth/*.json` (`make synth`). Area is the sum "
+    lines = ["# Results", "",
+             "Generated by `make report` from the reports the benches (`make bench-<name>`: "
+             "`reports/*.json`) and the synthesis flow (`make synth`: `reports/synth/*.json`) wrote; "
+             "nothing here is typed by hand. Each section names the report files it quotes and their "
+             "commits (`(dirty)`: the working tree differed from that commit when the report was written; "
+             "its `provenance.dirty_files` says where). An entry a report kept from an earlier run says "
+             "so, with that run's commit.", "", f"This page: commit {provenance.short(page)}, `{page['command']}`.", ""]
+    lines += ["## MNIST training accuracy (paper 000 Table II)", ""] + _mnist_accuracy()
+    lines += ["", "## MNIST engine: clocks per training input on the RTL", ""] + _mnist_rtl()
+    lines += ["", "## Training-vector memory: distributed vs unified (paper 000 III-C)", ""] + _memory()
+    lines += ["", "## PE array: cycles and utilization on ResNet-20 layers (paper 004)", ""] + _pe_bench()
+    lines += ["", "## FP16 batch-norm unit: cycles per ResNet-20 BN layer", ""] + _bn_bench()
+    lines += ["", "## Synthesis (Yosys + OpenSTA, NanGate45 typical, 1.1 V, 25 C)", "",
+             "From `reports/synth/*.json` (`make synth`; each row's commit in the last column). Area is the sum "
              "of standard-cell areas (no placement, no clock tree) plus SRAM macros and hierarchical "
              "sub-blocks where listed. Timing: OpenSTA on the mapped "
              "netlist with the 5K_hvratio_1_1 wire-load model, ports constrained with zero I/O delay, "
@@ -347,8 +514,8 @@ def main():
              "boundary timing (input-to-register, register-to-output, input-to-output, worst over its "
              "ports); area and power = glue + n x sub-block; fmax = the slower of the parent's STA over "
              "glue paths and paths through the stubs and the sub-block's own fmax.", "",
-             "## Blocks", "", _table(reps), ""]
-    lines += ["## Hard macros and sub-blocks", ""]
+             "### Blocks", "", _table(reps), ""]
+    lines += ["### Hard macros and sub-blocks", ""]
     for r in ok:
         for typ, h in r.get("hard_macros", {}).items():
             p = h["power_mw_each"]
@@ -360,10 +527,10 @@ def main():
         if r.get("hard_macros"):
             lines.append(f"  - {r['block']} logic (glue) alone: {r['area_logic_um2']:,.0f} um^2, "
                          f"{r['power_logic_mw']['total']:.3f} mW")
-    lines += ["", "## Activity sources", ""]
+    lines += ["", "### Activity sources", ""]
     for r in ok:
         lines.append(f"- **{r['block']}**: {r['activity_source']}")
-    lines += ["", "## Goals", ""]
+    lines += ["", "### Goals", ""]
     for r in ok:
         if r["block"].startswith(("fp_add", "fp_mul", "neuron")):
             verdict = "meets" if r["fmax_mhz"] >= 600 else "misses"
@@ -383,8 +550,8 @@ def main():
                      + (f" ({arr['fmax_limited_by']}; its own paths {arr['fmax_glue_mhz']:.0f} MHz)"
                         if arr.get("fmax_limited_by") else "") + ", "
                      f"{'meets' if arr['fmax_mhz'] >= 700 else 'misses'} the 700 MHz goal; TOPS and TOPS/W below.")
-    lines += ["", "## Table I (paper 000): one neuron iteration", ""] + _table1(reps)
-    lines += ["", "## Beside the papers", "", "| paper 000 (FP32 training neuron) | paper figure | this work |",
+    lines += ["", "### Table I (paper 000): one neuron iteration", ""] + _table1(reps)
+    lines += ["", "### Beside the papers", "", "| paper 000 (FP32 training neuron) | paper figure | this work |",
               "|---|---|---|"]
     ours = {"neuron clock": reps.get("neuron"), "neuron area": reps.get("neuron"),
             "neuron power": reps.get("neuron"), "3-3-3-1 network area": reps.get("mlp_3331"),
@@ -405,11 +572,12 @@ def main():
             mine = (f"{p['internal'] + p['switching']:.2f} mW dynamic + {p['leakage']:.3f} mW leakage "
                     f"at {r['clock_ns']} ns")
         lines.append(f"| {k} | {v} | {mine} |")
-    lines += ["", "### MNIST training time and energy", ""] + _mnist(reps)
-    lines += ["", "### PE array (paper 004)", ""] + _pe_array(reps)
-    lines += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files] + [""]
+    lines += ["", "#### MNIST training time and energy", ""] + _mnist(reps)
+    lines += ["", "#### PE array (paper 004)", ""] + _pe_array(reps)
+    lines += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files]
+    lines += ["", "## Reports read", ""] + _sources(reps) + [""]
     (REPORTS / "REPORT.md").write_text("\n".join(lines))
-    print(f"wrote {REPORTS / 'REPORT.md'} ({len(ok)} blocks synthesized) and {', '.join(files)}")
+    print(f"wrote the results page {REPORTS / 'REPORT.md'} ({len(ok)} blocks synthesized) and {', '.join(files)}")
 
 
 if __name__ == "__main__":

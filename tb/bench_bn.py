@@ -36,9 +36,11 @@ def main(argv=None):
             raise SystemExit("bench-bn: the simulation failed")
         measured = json.loads(out.read_text())
     cyc = {(r["channels"], r["count"], r["mode"]): r["cycles"] for r in measured}
+    beats = {(r["channels"], r["count"], r["mode"]): r["output_beats"] for r in measured}
     rows, tot = [], {"fp": 0, "bp": 0, "elements": 0}
     for name, c, n in layers:
         row = {"layer": name, "channels": c, "elements_per_channel": n}
+        row.update({f"{m}_output_beats_counted": beats[(c, n, m)] for m in ("fp", "bp")})
         for mode in ("fp", "bp"):
             cycles = cyc[(c, n, mode)]
             row[f"{mode}_cycles"] = cycles
@@ -57,6 +59,9 @@ def main(argv=None):
         "schedule": "per channel: pass 1 (statistics, 1 element/clock), local variables, "
                     "pass 2 (transform, 1 element/clock); elements_per_clock counts each "
                     "element once although it is streamed twice",
+        "checked": "per layer, every output beat counted (channels x elements) and every channel result "
+                   "compared with models/bn_ref.py; channel 0 on random binary16 data, each output beat "
+                   "compared with bn_ref (tb/test_bn_bench.py)",
         "layers": rows,
         "total": {"fp_cycles": tot["fp"], "bp_cycles": tot["bp"], "elements": tot["elements"],
                   "fp_elements_per_clock": round(tot["elements"] / tot["fp"], 4),

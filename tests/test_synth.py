@@ -464,3 +464,41 @@ def test_sub_report_reused_only_when_inputs_match(tmp_path, monkeypatch):
     assert run.inputs_hash(top) != parent          # a parent's hash covers its sub-blocks'
     assert "old" not in run.sub_report("leaf") and runs == ["leaf"]
     assert "old" not in json.loads(path.read_text())
+
+
+def test_results_page(tmp_path, monkeypatch):
+    """`make report` quotes the bench reports, each section naming its file and
+    commit, an entry carried over from an earlier run with that run's commit,
+    and no paper comparison where the paper has no row."""
+    from synth import report
+    monkeypatch.setattr(report, "REPORTS", tmp_path)
+    monkeypatch.setattr(report, "SYNTH", tmp_path / "synth")
+    prov = lambda c: {"commit": c * 40, "dirty": c == "b", "date": "2026-01-02T00:00:00+00:00", "command": "make x"}
+    (tmp_path / "mnist_training.json").write_text(json.dumps({
+        "provenance": prov("a"), "test_set": "test split of mnist.npz, 10000 images", "batch_m": 5,
+        "rows": [{"inputs": 100000, "test_accuracy_hw": 0.9727, "test_accuracy_torch_f32": 0.9738,
+                  "paper_test_accuracy": 0.972, "meets_paper": True,
+                  "carried_over": {"from": "reports/mnist_training.json", **prov("c")}},
+                 {"inputs": 50000, "test_accuracy_hw": 0.96, "test_accuracy_torch_f32": 0.961,
+                  "paper_test_accuracy": None, "meets_paper": None}]}))
+    (tmp_path / "memory.json").write_text(json.dumps({
+        "provenance": prov("b"), "clock_ns": 2.0, "clock_source": "assumed", "sdram_base": {},
+        "headline": {"rd_words": 1, "why_this_width": "mlp_trainer reads 1 word per clock",
+                     "access_ratio_measured": 2.06, "access_ratio_formula": 2.057,
+                     "access_clocks_measured": {"distributed": 784.0, "unified": 1615.0},
+                     "access_clocks_formula": {"distributed": 784.0, "unified": 1612.5},
+                     "formula": "f", "paper_ratio": 2.868, "meets_paper_ratio": False}}))
+    (tmp_path / "bn.json").write_text(json.dumps({
+        "provenance": prov("d"), "batch": 2, "checked": "every beat",
+        "layers": [{"layer": "bn1", "channels": 16, "elements_per_channel": 2048, "fp_cycles": 65760,
+                    "bp_cycles": 65712, "fp_elements_per_clock": 0.4983}],
+        "total": {"elements": 32768, "fp_cycles": 65760, "bp_cycles": 65712, "fp_elements_per_clock": 0.4983}}))
+    report.main()
+    page = (tmp_path / "REPORT.md").read_text()
+    assert "Source: `reports/mnist_training.json`, commit aaaaaaaaaa, 2026-01-02" in page
+    assert "carried over from reports/mnist_training.json, commit cccccccccc" in page
+    assert "| meets the paper | yes | no paper row |" in page
+    assert "Source: `reports/memory.json`, commit bbbbbbbbbb (dirty)" in page
+    assert "| 1 | 784.0 / 1,615.0 | 784.0 / 1,612.5 | 2.06x | 2.06x | 2.87x | no |" in page
+    assert "Source: `reports/bn.json`, commit dddddddddd" in page and "| bn1 | 16 | 2,048 | 65,760 |" in page
+    assert "`reports/pe_array.json` missing" in page
