@@ -235,5 +235,29 @@ module fp_mul #(
         .clk(clk), .rst(rst), .en(en), .in_valid(s3_valid),
         .in_data({out_result, out_status}),
         .out_valid(m_valid), .out_data({m_result, m_status}));
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    // At LATENCY 0 the m port is the s port through logic: its upstream owns it.
+    generate
+        if (LATENCY > 0) begin : gen_check
+            stream_check #(.W(W + 5), .NAME("m")) u_check_m (
+                .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_result, m_status}));
+            // Results never outnumber operations: at most LATENCY in flight, and
+            // none comes out of nothing (of an operation dropped by a reset).
+            localparam [3:0] LAT_C = LATENCY;
+            reg [3:0] flight_q;
+            always @(posedge clk) begin
+                if (rst) flight_q <= 4'd0;
+                else     flight_q <= flight_q + {3'd0, s_valid && s_ready} - {3'd0, m_valid && m_ready};
+                if (!rst) begin
+                    assert (!$isunknown(s_ready)) else $error("%m: s_ready is X or Z after reset");
+                    assert (flight_q <= LAT_C) else $error("%m: more than LATENCY operations in flight");
+                    assert (!m_valid || flight_q != 4'd0) else $error("%m: m_valid with no operation in flight");
+                end
+            end
+        end
+    endgenerate
+`endif
 endmodule
 `default_nettype wire
