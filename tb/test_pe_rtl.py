@@ -12,7 +12,9 @@ Environment (set by tb/units_pe.py and the pytest runner): PE_ROWS, PE_COLS,
 PE_OUT_ROWS, PE_ACC_W (the HDL parameters), PE_SIDE (image crop), PE_N (batch),
 PE_LAYERS (comma list of layer names or "all"), PE_PHASES (e.g. "fp,bp,wg"),
 PE_STALL / PE_IDLE (sink stall / source idle probability), PE_REPORT (JSON
-path: measured cycles per layer and phase, written by test_layers).
+path: measured cycles per layer and phase, written by test_layers),
+TB_TIMEOUT_SCALE (the tests' sim-time backstops, sized for a 4 x 8 array on an
+8 x 8 crop, times this).
 """
 
 import json
@@ -26,8 +28,10 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from models import pe_array as pa
 from models import quant
 from tb.lib.clock_reset import reset, start_clock
+from tb.lib.protocol import StreamProtocolChecker
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamMonitor
+from tb.lib.waits import STALL_CLOCKS, StreamStall, backstop_us, wait_for, wait_until
 from tb.pe_beats import ResultBeats, requant_shift
 
 
@@ -65,6 +69,9 @@ class PeArrayTB:
         self.idle_prob = idle_prob
         start_clock(dut.clk)
         dut.s_valid.value = 0
+        self.checker = StreamProtocolChecker(dut.s_valid, dut.s_ready, [dut.s_a, dut.s_b, dut.s_mode, dut.s_first,
+                                             dut.s_last, dut.s_rq, dut.s_shift], reset=dut.rst, name="s")
+        self.sent = 0              # beats taken of the current drive()
         self.sink = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 1)
         self.out_mon = StreamMonitor(dut, "m", dut.clk, ["data", "group", "tlast", "ovf"], reset=dut.rst)
         self.got = []
@@ -81,6 +88,7 @@ class PeArrayTB:
         """beats: list of (a, b, mode, first, last, rq, shift); one per clock
         unless an idle clock is drawn or s_ready is low."""
         dut = self.dut
+        self.sent = 0
         for a, b, mode, first, last, rq, shift in beats:
             while self.idle_prob and self.rng.random() < self.idle_prob:
                 dut.s_valid.value = 0
@@ -93,12 +101,16 @@ class PeArrayTB:
             dut.s_rq.value = rq
             dut.s_shift.value = shift
             dut.s_valid.value = 1
-            while True:
+            for stalled in range(STALL_CLOCKS + 1):
                 await ReadOnly()
                 ok = bool(dut.s_ready.value)
                 await RisingEdge(dut.clk)
                 if ok:
                     break
+            else:
+                raise StreamStall(f"stream s: s_ready low for {stalled} clocks with beat {self.sent} of "
+                                  f"{len(beats)} on s_valid")
+            self.sent += 1
         dut.s_valid.value = 0
 
     @staticmethod
@@ -138,11 +150,11 @@ class PeArrayTB:
         beats = self.beats_of(prog, rq, shift, settings)
         driver = cocotb.start_soon(self.drive(beats))
         limit = int((len(beats) * (1 + 4 * self.idle_prob) + n_out * 4 + 200) * (1 + 4 * STALL))
-        clocks = 0
-        while len(self.got) - start < n_out and clocks < limit:
-            await RisingEdge(self.dut.clk)
-            clocks += 1
-        await driver
+        clocks = await wait_until(self.dut.clk, lambda: len(self.got) - start >= n_out, limit,
+                                  f"{context}: result beats on m",
+                                  lambda: f"{len(self.got) - start} of {n_out}, {self.sent} of {len(beats)} beats in")
+        await wait_for(driver.complete, self.dut.clk, 4, f"{context}: the s driver after the last result")
+        driver.result()
         await ClockCycles(self.dut.clk, GROUPS + 4)   # a spurious extra beat would show here
         assert len(self.got) - start == n_out, f"{context}: {len(self.got) - start} of {n_out} output beats"
         assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
@@ -153,7 +165,7 @@ class PeArrayTB:
         return out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), clocks
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_layers(dut):
     """Every configured ResNet-20 layer kind in every configured phase, INT32
     results, exact against PyTorch, random idle cycles and backpressure."""
@@ -189,7 +201,7 @@ def short_layers():
             pa.Layer("short_3x3_c1", "conv", 1, 1, 2 * ROWS, 8, 8, k=3, pad=1))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(100_000), timeout_unit="us")
 async def test_short_tiles(dut):
     """Tiles shorter than the group count, back to back (source always
     valid), each tile with its own requantization setting (INT32, two
@@ -228,7 +240,7 @@ async def test_short_tiles(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(500_000), timeout_unit="us")
 async def test_requant(dut):
     """FP and BP outputs requantized to INT8 in the array (shift, ties up,
     saturation; models/quant.requantize on the PyTorch result), with a shift
@@ -250,7 +262,7 @@ async def test_requant(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200_000), timeout_unit="us")
 async def test_malformed_beats(dut):
     """A beat that continues a tile that is not open, or switches mode inside
     a tile, is dropped and sets the sticky err; the surrounding tiles are
@@ -277,18 +289,17 @@ async def test_malformed_beats(dut):
     n_out = len(prog.tiles) * GROUPS
     start = len(tb.got)
     driver = cocotb.start_soon(tb.drive(beats[:r0 // 2] + [wrong] + beats[r0 // 2:]))
-    for _ in range(20 * len(beats) + 1000):
-        await RisingEdge(dut.clk)
-        if len(tb.got) - start == n_out:
-            break
-    await driver
+    await wait_until(dut.clk, lambda: len(tb.got) - start >= n_out, 20 * len(beats) + 1000, "result beats on m",
+                     lambda: f"{len(tb.got) - start} of {n_out}, {tb.sent} of {len(beats) + 1} beats in")
+    await wait_for(driver.complete, dut.clk, 4, "the s driver after the last result")
+    driver.result()
     await ClockCycles(dut.clk, GROUPS + 4)
     assert len(tb.got) - start == n_out and not tb.expected
     assert dut.err.value, "err not set by a mode switch inside a tile"
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(400_000), timeout_unit="us")
 async def test_reset_midstream(dut):
     """Reset in the middle of a program with outputs pending: nothing of it
     comes out afterwards, and the next program is exact."""
@@ -319,7 +330,7 @@ async def test_reset_midstream(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_overflow(dut):
     """A tile long enough to overflow ACC_W: the partial sum wraps (two's
     complement) and m_ovf is set; the next tile starts clean."""

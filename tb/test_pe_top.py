@@ -21,7 +21,8 @@ PE_IDEPTH, PE_WDEPTH, PE_ACT_BYTES, PE_WGT_WORDS (HDL parameters), PE_SIDE, PE_N
 (comma list of layer:phase), PE_STALL / PE_IDLE (sink stall / source idle
 probability), PE_REPORT (JSON path for the measured cycles of test_layers),
 PE_B2B=1 (test_layers also runs each case twice back to back and reports the
-second one's cycles, b2b_cycles).
+second one's cycles, b2b_cycles), TB_TIMEOUT_SCALE (the tests' sim-time
+backstops, sized for pe_top_4x8, times this).
 """
 
 import json
@@ -37,6 +38,7 @@ from models import quant
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+from tb.lib.waits import backstop_us, wait_until
 from tb.pe_beats import CHECK_BOUND, ResultBeats, descriptor, requant_shift
 
 ROWS = int(os.environ.get("PE_ROWS", "4"))
@@ -235,7 +237,9 @@ class PeTopTB:
             # from the array's first beat on, busy holds until the last result beat has left
             assert len(self.beat_at) == beat0 or self.dut.busy.value, f"{context}: busy low with results pending"
         await ClockCycles(self.dut.clk, GROUPS + 8)     # a spurious extra beat would show here
-        assert len(self.got) - start == n_out, f"{context}: {len(self.got) - start} of {n_out} result beats"
+        assert len(self.got) - start == n_out, \
+            f"{context}: {len(self.got) - start} of {n_out} result beats, {len(self.beat_at) - beat0} of {n_beats} " \
+            f"array beats (s_desc {self.desc.sent}, s_act {self.act.sent}, s_wgt {self.wgt.sent} beats taken in all)"
         assert not self.expected, f"{context}: {len(self.expected)} expected beats not seen"
         assert len(self.beat_at) - beat0 == n_beats, f"{context}: {len(self.beat_at) - beat0} beats, schedule {n_beats}"
         await ReadOnly()
@@ -269,7 +273,7 @@ def _data(seed=1):
     return pa.layer_tensors(n=N, side=SIDE, seed=seed)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(2_000_000), timeout_unit="us")
 async def test_layers(dut):
     """Each configured layer kind and phase, tensors in, INT32 results exact
     against PyTorch, result beats in the schedule's order; random idle
@@ -296,7 +300,7 @@ async def test_layers(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_requant(dut):
     """FP and BP (stride 1 and 2, 3x3 and 1x1) outputs requantized to INT8
     (models/quant.requantize on the PyTorch result), with a shift that
@@ -327,7 +331,7 @@ WG_SHAPES = [
 ]
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(500_000), timeout_unit="us")
 async def test_wg_shapes(dut):
     """WG 3x3 (stride 1: CONV over position triples; stride 2: x or dout on
     the rows) on odd shapes cropped from real CIFAR-10 activations and
@@ -365,7 +369,7 @@ BAD = [
 ]
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(300_000), timeout_unit="us")
 async def test_bad_descriptors(dut):
     """Every illegal or unsupported descriptor is rejected with its error
     code once the descriptor check ends (bounded): no data taken, no result, ready for the next
@@ -378,11 +382,9 @@ async def test_bad_descriptors(dut):
         tb.desc.append({"data": descriptor(**fields)})
         tb.act.append({"data": 1, "last": 1})       # offered data must stay untaken
         tb.wgt.append({"data": 1, "last": 1})
-        for _ in range(CHECK_BOUND):     # pe_desc's check, then the loader's verdict
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            if dut.err.value:
-                break
+        # pe_desc's check, then the loader's verdict
+        await wait_until(dut.clk, lambda: dut.err.value, CHECK_BOUND, f"{fields}: err after a bad descriptor")
+        await ReadOnly()
         assert dut.err.value and int(dut.err_code.value) == code, f"{fields}: err {dut.err.value} code {dut.err_code.value}"
         assert dut.s_desc_ready.value and not dut.busy.value, f"{fields}: not back to idle"
         assert not dut.s_act_ready.value and not dut.s_wgt_ready.value, f"{fields}: data taken"
@@ -396,7 +398,7 @@ async def test_bad_descriptors(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_reset_mid_layer(dut):
     """Reset while loading, while computing (results pending), and while
     computing one layer with the next one loading into the other buffer half
@@ -417,10 +419,8 @@ async def test_reset_mid_layer(dut):
 
         def there():
             return all(v is None or int(sig.value) == v for v, sig in zip(wait, (ctrl.l_state_q, ctrl.r_state_q)))
-        for _ in range(100000):
-            await RisingEdge(dut.clk)
-            if there():
-                break
+        await wait_until(dut.clk, there, 100_000, f"pe_ctrl (l_state_q, r_state_q) = {wait}",
+                         lambda: f"at ({int(ctrl.l_state_q.value)}, {int(ctrl.r_state_q.value)})")
         await ClockCycles(dut.clk, 20 if wait[1] is None else 150 // queued)
         assert there(), f"{wait}: state not reached"
         if wait[1] is not None:
@@ -449,7 +449,7 @@ B2B = ["conv_16_16_3x3_s1:fp", "conv_16_16_3x3_s1:bp", "conv_16_32_3x3_s2:wg", "
        "conv_32_64_3x3_s2:fp", "fc_64_10:bp", "conv1_3x3_s1:fp", "conv_16_32_3x3_s2:bp", "shortcut_16_32_1x1_s2:wg"]
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(2_000_000), timeout_unit="us")
 async def test_back_to_back(dut):
     """Several descriptors and their streams queued at once: each layer's
     results exact against PyTorch, in descriptor order, under output
@@ -498,7 +498,7 @@ def _late(items):
     return _no_last(items) + [{"data": items[0]["data"], "last": 1}]
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(3_000_000), timeout_unit="us")
 async def test_stream_last(dut):
     """s_act_last / s_wgt_last misplaced: err_code 2 and the layer still runs
     and ends. Early (the stream cut short, layer computed alone after a correct

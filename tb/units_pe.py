@@ -23,7 +23,8 @@ def pe_unit(rows=16, cols=32, out_rows=2, acc_w=32, **env):
 
 
 UNITS = {
-    "pe_array": pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3),
+    # the tests' sim-time backstops are sized for 4 x 8 on an 8 x 8 crop (TB_TIMEOUT_SCALE)
+    "pe_array": pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3, TB_TIMEOUT_SCALE=20),
     "pe_array_4x8": pe_unit(4, 8, PE_SIDE=8, PE_N=2, PE_STALL=0.3),
     # one PE row per group (3 groups), odd columns: the drain rule's corner where the
     # previous tile's last group is captured the clock before the next tile's first
@@ -73,7 +74,7 @@ UNITS["pe_top_3x5"] = pe_top_unit(3, 5, out_rows=1, walk=5, wdepth=2304, act_byt
 # the synthesized configuration (synth block pe_top; make bench-pe's buffers and streams) on a 16 x 16
 # CIFAR-10 crop, streams never idle, output never stalled: pe_top's activity run (test_back_to_back)
 UNITS["pe_top_16x32"] = pe_top_unit(16, 32, idepth=BENCH_IDEPTH, wdepth=BENCH_WDEPTH, act_bytes=16, wgt_words=12,
-                                    PE_SIDE=16, PE_N=1, PE_STALL=0, PE_IDLE=0,
+                                    PE_SIDE=16, PE_N=1, PE_STALL=0, PE_IDLE=0, TB_TIMEOUT_SCALE=10,
                                     PE_CASES="conv_16_16_3x3_s1:fp,conv_16_16_3x3_s1:bp,conv_16_16_3x3_s1:wg")
 
 # ONE PE on the beats the schedule gives PEs of the 16 x 32 array (conv 16->16 3x3 FP, BP, WG

@@ -5,7 +5,8 @@ array through every layer kind and phase plus the error/reset/overflow tests,
 and the default 16 x 32 array on a 16 x 16 crop; one PE on its beats of a
 real layer; the top with the tiling
 controller and buffers (tensors in, every layer kind and phase) on a 4 x 8
-and a 3 x 5 array."""
+and a 3 x 5 array. Wall-clock limits (pytest-timeout): 15 min per small-array
+RTL test, the 16 x 32 ones pytest.ini's 30 min."""
 
 import numpy as np
 import pytest
@@ -132,6 +133,7 @@ def test_unsupported_layers_raise(layer):
         pa.program(layer, "fp", rows=4, cols=8)
 
 
+@pytest.mark.timeout(900)
 def test_rtl_requant():
     """The requantizer lane on every shift 0..31 at its rounding (ties) and
     saturation boundaries and the INT32 extremes, exact vs models/quant.requantize."""
@@ -139,6 +141,7 @@ def test_rtl_requant():
     assert tests == 1 and failed == 0
 
 
+@pytest.mark.timeout(900)
 def test_rtl_pe_unit():
     """ONE PE (pipelined, registered shadow) on the beats of PEs (0,0), (7,13),
     (15,31) of the 16 x 32 array, conv 16->16 FP/BP/WG on CIFAR-10, exact vs
@@ -147,6 +150,7 @@ def test_rtl_pe_unit():
     assert tests == 2 and failed == 0
 
 
+@pytest.mark.timeout(900)
 def test_rtl_4x8_all_layers():
     """Every layer kind x FP/BP/WG (2 images, 8x8 crop), tiles shorter than
     the group count, requantization, malformed beats, reset mid-stream, overflow."""
@@ -154,6 +158,7 @@ def test_rtl_4x8_all_layers():
     assert tests == 6 and failed == 0
 
 
+@pytest.mark.timeout(900)
 def test_rtl_3x5_drain_rule():
     """A 3 x 5 array with one PE row per output group: every test of the
     array; tiles of 1-3 beats against 3 groups, each with its own
@@ -162,6 +167,7 @@ def test_rtl_3x5_drain_rule():
     assert tests == 6 and failed == 0
 
 
+@pytest.mark.timeout(900)
 def test_rtl_5x4_drain_limit():
     """A 5 x 4 array with one PE row per group (5 groups): tiles of 1-3 beats,
     whose last beat must wait until at most 3 groups are left although the
@@ -175,12 +181,13 @@ def test_rtl_16x32():
     """The default array: the 3x3 stride-1/2 layers, the 1x1 shortcut and FC in
     every phase on one 16x16 crop, with backpressure; tiles shorter than the
     group count (clocks = the cycle model), with backpressure."""
-    unit = pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3, PE_IDLE=0.05,
+    unit = pe_unit(16, 32, PE_SIDE=16, PE_N=1, PE_STALL=0.3, PE_IDLE=0.05, TB_TIMEOUT_SCALE=20,
                    PE_LAYERS="conv_16_16_3x3_s1,conv_16_32_3x3_s2,shortcut_16_32_1x1_s2,fc_64_10")
     tests, failed = run_unit(unit, testcase=("test_layers", "test_short_tiles"))
     assert tests == 2 and failed == 0
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("unit", ["pe_top_4x8", "pe_top_3x5"])
 def test_rtl_top(unit):
     """pe_top: FP, BP and WG of the 3x3 stride 1/2 layers, the 1x1 shortcut
@@ -204,6 +211,7 @@ def test_rtl_top_16x32():
     assert tests == 2 and failed == 0
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("unit", ["pe_desc", "pe_desc_3x5", "pe_desc_w16k"])
 def test_rtl_desc_check(unit):
     """pe_ctrl's sequential descriptor check (counts, capacity, half fit,
