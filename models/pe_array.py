@@ -682,7 +682,12 @@ def layer_tensors(n=2, side=32, seed=0):
     true labels. Returns {layer name: (Layer, x, w, dout)} with every tensor
     quantized by models/quant.py (per-tensor power-of-two scale), as int8
     numpy arrays: x = the layer input, w = its weights, dout = the gradient of
-    the loss w.r.t. its output from the real backward pass."""
+    the loss w.r.t. its output from the real backward pass.
+
+    The same bits on every machine: the weights come from numpy's generator
+    (torch.randn differs between its DEFAULT and AVX2 kernels) and the network
+    runs in float64, so a different summation order moves a value by ~1e-16
+    relative, far below the quantization's half step."""
     import torch
     import torch.nn.functional as F
 
@@ -691,12 +696,12 @@ def layer_tensors(n=2, side=32, seed=0):
 
     idx = (np.arange(n) * 1000 + 7 * seed) % 10000      # the test split is ordered by class
     imgs, labels = load_cifar10("test", indices=idx)
-    x0 = torch.from_numpy(cifar_float(imgs))[:, :, :side, :side]
-    g = torch.Generator().manual_seed(seed)
+    x0 = torch.from_numpy(cifar_float(imgs).astype(np.float64))[:, :, :side, :side]
+    rng = np.random.default_rng(seed)
 
     def param(*shape):
         fan_in = int(np.prod(shape[1:]))
-        return (torch.randn(*shape, generator=g) * math.sqrt(2.0 / fan_in)).requires_grad_()
+        return torch.from_numpy(rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)).requires_grad_()
 
     layers = resnet20_layers(n, side)
     ws = {L.name: param(L.m, L.c, L.k, L.k) if L.kind == "conv" else param(L.m, L.c) for L in layers}

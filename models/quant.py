@@ -23,7 +23,12 @@ def pow2_exponent(x, qmax=INT8_MAX):
     m = float(x.detach().abs().max()) if x.numel() else 0.0
     if m == 0.0 or not math.isfinite(m):
         return 0
-    return math.ceil(math.log2(m / qmax))
+    e = math.ceil(math.log2(m / qmax))      # a guess: the division and log2 round
+    while m > math.ldexp(qmax, e):           # exact comparisons settle it
+        e += 1
+    while m <= math.ldexp(qmax, e - 1):
+        e -= 1
+    return e
 
 
 def quantize(x, e):

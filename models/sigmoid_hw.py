@@ -22,22 +22,39 @@ def _sig(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+# The tables are derived in exact arithmetic (mpmath at 50 digits, then one
+# rounding to float32): numpy's exp and LAPACK's least squares differ by CPU
+# kernel, and a generated table must have the same bits on every machine.
+_DPS = 50
+
+
+def _to_f32(x):
+    """mpf -> float32, rounded once to nearest (every value here is a normal float32)."""
+    import mpmath
+    with mpmath.workprec(24):
+        return np.float32(float(+x))
+
+
 def lut_coefficients():
-    """(a, b) float32 arrays of length SEGMENTS + 1 (the last is saturation)."""
-    a = np.zeros(SEGMENTS + 1, np.float64)
-    b = np.zeros(SEGMENTS + 1, np.float64)
-    for k in range(SEGMENTS):
-        x0, x1 = k / SEG_PER_UNIT, (k + 1) / SEG_PER_UNIT
-        slope = (_sig(x1) - _sig(x0)) / (x1 - x0)
-        # the tangent point where sigmoid' = slope (sigmoid is concave on x > 0)
-        xs = np.linspace(x0, x1, 4001)
-        dev = _sig(xs) - (_sig(x0) + slope * (xs - x0))
-        # minimax line: the chord raised by half the largest deviation
-        b[k] = slope
-        a[k] = _sig(x0) - slope * x0 + dev.max() / 2
-    a[SEGMENTS] = _sig(X_SAT)
-    b[SEGMENTS] = 0.0
-    return a.astype(np.float32), b.astype(np.float32)
+    """(a, b) float32 arrays of length SEGMENTS + 1 (the last is saturation).
+    Segment k: b = the chord's slope; a = the chord raised by half its largest
+    deviation from the sigmoid, which lies at the tangent point t where
+    sigmoid'(t) = sigma (1 - sigma) = b (the sigmoid is concave on x > 0)."""
+    import mpmath
+    with mpmath.workdps(_DPS):
+        sig = lambda x: 1 / (1 + mpmath.exp(-x))  # noqa: E731
+        a, b = [], []
+        for k in range(SEGMENTS):
+            x0, x1 = mpmath.mpf(k) / SEG_PER_UNIT, mpmath.mpf(k + 1) / SEG_PER_UNIT
+            slope = (sig(x1) - sig(x0)) / (x1 - x0)
+            s_t = (1 + mpmath.sqrt(1 - 4 * slope)) / 2
+            t = mpmath.log(s_t / (1 - s_t))
+            dev = s_t - (sig(x0) + slope * (t - x0))
+            b.append(_to_f32(slope))
+            a.append(_to_f32(sig(x0) - slope * x0 + dev / 2))
+        a.append(_to_f32(sig(mpmath.mpf(X_SAT))))
+        b.append(np.float32(0.0))
+    return np.array(a, np.float32), np.array(b, np.float32)
 
 
 LUT_A, LUT_B = lut_coefficients()
@@ -97,10 +114,17 @@ RECIP_MAGIC = 0x7EF311C3
 
 
 def alu_coefficients():
-    k = np.arange(ALU_DEG + 1)
-    nodes = np.cos((2 * k + 1) * np.pi / (2 * (ALU_DEG + 1)))
-    u = (nodes * ALU_CLAMP / 4 - ALU_CLAMP / 4) / 2   # Chebyshev nodes on [-4, 0]
-    return np.polynomial.polynomial.polyfit(u, np.exp(u), ALU_DEG).astype(np.float32)
+    """The degree-ALU_DEG polynomial through e^u at the ALU_DEG + 1 Chebyshev
+    nodes of [-4, 0] (interpolation: the least-squares fit of that degree),
+    solved exactly and rounded once to float32 per coefficient."""
+    import mpmath
+    with mpmath.workdps(_DPS):
+        k = range(ALU_DEG + 1)
+        half = mpmath.mpf(ALU_CLAMP) / 8
+        u = [mpmath.cos((2 * i + 1) * mpmath.pi / (2 * (ALU_DEG + 1))) * half - half for i in k]
+        vander = mpmath.matrix([[ui ** j for j in k] for ui in u])
+        c = mpmath.lu_solve(vander, mpmath.matrix([mpmath.exp(ui) for ui in u]))
+        return np.array([_to_f32(c[j]) for j in k], np.float32)
 
 
 ALU_C = alu_coefficients()

@@ -30,3 +30,17 @@ def test_fake_quant_straight_through():
     y.sum().backward()
     assert torch.equal(x.grad, torch.ones(50))
     assert (y - x).abs().max() <= 2.0 ** pow2_exponent(x) / 2 + 1e-7
+
+
+def test_pow2_exponent_is_exact_at_the_boundaries():
+    """The exponent rests on exact comparisons, not on log2's rounding: max|x|
+    exactly 127 * 2^e gives e, the next float above it e + 1."""
+    import math
+    import torch
+    for dtype in (torch.float32, torch.float64):
+        for e in range(-30, 20):
+            top = math.ldexp(127, e)
+            assert pow2_exponent(torch.tensor([top, -top / 2], dtype=dtype)) == e
+            above = torch.nextafter(torch.tensor([top], dtype=dtype), torch.tensor([math.inf], dtype=dtype))
+            assert pow2_exponent(above) == e + 1, (dtype, e)      # float64: top / 127 rounds to 2^e
+            assert pow2_exponent(-above) == e + 1

@@ -11,7 +11,7 @@ module sigmoid_alu_ucode (
     always @* begin
         case (step)
             5'd0: begin ctrl = 10'h2c0; const1 = 32'hbe800000; const2 = 32'h80000000; end
-            5'd1: begin ctrl = 10'h0c2; const1 = 32'h2fa6cc5a; const2 = 32'h323c639f; end
+            5'd1: begin ctrl = 10'h0c2; const1 = 32'h2fa6cc5b; const2 = 32'h323c63a0; end
             5'd2: begin ctrl = 10'h112; const1 = 32'h00000000; const2 = 32'h3454f622; end
             5'd3: begin ctrl = 10'h112; const1 = 32'h00000000; const2 = 32'h3625119f; end
             5'd4: begin ctrl = 10'h112; const1 = 32'h00000000; const2 = 32'h37c95a0e; end
