@@ -48,7 +48,9 @@ sim: $(STAMP)
 	$(PY) tb/run.py $(if $(TOPLEVEL),--toplevel $(TOPLEVEL)) \
 	    $(if $(TESTCASE),--testcase $(TESTCASE)) $(if $(filter 1,$(WAVES)),--waves)
 
+# The CI regression: lint, then every pytest test (RTL units, models, synthesis flow).
 test: $(STAMP) synth-tools
+	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -n auto tests/
 
 # Every RTL file on its own as top, -Wall, waivers only in rtl/lint_waivers.vlt.
