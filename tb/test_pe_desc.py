@@ -19,6 +19,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from models import pe_array as pa
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+from tb.lib.waits import backstop_us, wait_until
 from tb.pe_beats import CHECK_BOUND, descriptor
 
 ROWS = int(os.environ.get("PE_ROWS", "16"))
@@ -27,6 +28,7 @@ IDEPTH = int(os.environ.get("PE_IDEPTH", "1024"))
 WDEPTH = int(os.environ.get("PE_WDEPTH", "1024"))
 QW = int(os.environ.get("PE_QW", "12"))
 N_DESC = int(os.environ.get("PE_N_DESC", "400"))
+CLOCK_NS = 2
 
 
 def random_fields(rng):
@@ -61,7 +63,7 @@ class DescTB:
 
     def __init__(self, dut, seed=0, idle_prob=0.3, stall_prob=0.3):
         self.dut = dut
-        start_clock(dut.clk, 2)
+        start_clock(dut.clk, CLOCK_NS)
         self.clock = 0
         self.drv = StreamDriver(dut, "s", dut.clk, ["data"], idle_prob=idle_prob, seed=seed)
         self.sink = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 1)
@@ -105,11 +107,10 @@ class DescTB:
         for f in descs:
             self.drv.append({"data": descriptor(**f)})
         stall = 1 + 4 * self.sink.stall_prob + 4 * self.drv.idle_prob
-        for _ in range(int(len(descs) * CHECK_BOUND * stall)):
-            await RisingEdge(self.dut.clk)
-            if len(self.got) >= len(descs):
-                break
-        assert len(self.got) == len(descs), f"{len(self.got)} of {len(descs)} results within the bound"
+        await wait_until(self.dut.clk, lambda: len(self.got) >= len(descs), int(len(descs) * CHECK_BOUND * stall),
+                         "check results on m", lambda: f"{len(self.got)} of {len(descs)}, "
+                                                       f"{self.drv.sent} descriptors taken on s")
+        assert len(self.got) == len(descs), f"{len(self.got)} results for {len(descs)} descriptors"
         lat = [v - t for t, v in zip(self.taken_at, self.valid_at)]
         assert all(0 < x <= CHECK_BOUND for x in lat), f"a check took {max(lat)} clocks"
         return list(zip(self.got, lat))
@@ -132,7 +133,7 @@ def check(fields, out):
     return exp
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(8 * N_DESC * CHECK_BOUND, CLOCK_NS), timeout_unit="us")
 async def test_random(dut):
     tb = DescTB(dut, seed=11)
     await tb.reset()
@@ -150,7 +151,7 @@ async def test_random(dut):
     assert codes[0] > N_DESC // 4 and codes[1] > 10 and codes[3] > 10, codes
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200 * CHECK_BOUND, CLOCK_NS), timeout_unit="us")
 async def test_reset_mid_check(dut):
     """A reset during a check: no result afterwards, ready at once; the next
     descriptor's result is exact."""
@@ -159,8 +160,7 @@ async def test_reset_mid_check(dut):
     for wait in (1, 5, 20, 60):
         await tb.reset()
         tb.drv.append({"data": descriptor(phase=2, n=2, c=16, m=32, h=16, w=16, k=3, stride=2, pad=1)})
-        while not tb.taken_at:
-            await RisingEdge(dut.clk)
+        await wait_until(dut.clk, lambda: tb.taken_at, 10, "the descriptor taken on s")
         await ClockCycles(dut.clk, wait)
         await tb.reset()
         await ReadOnly()
@@ -192,7 +192,7 @@ def boundary_fields():
     return out
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200 * CHECK_BOUND, CLOCK_NS), timeout_unit="us")
 async def test_boundaries(dut):
     """Each capacity and fit limit from both sides, exact vs the model (which
     accepts one side and rejects or does not fit the other)."""

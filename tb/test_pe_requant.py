@@ -24,7 +24,8 @@ def _values(sh, rng):
     return sorted(v for v in vals if -2**31 <= v < 2**31)
 
 
-@cocotb.test()
+# about 7,000 values at 1 ns each
+@cocotb.test(timeout_time=1000, timeout_unit="us")
 async def test_all_shifts(dut):
     rng = np.random.default_rng(5)
     checked = 0

@@ -25,6 +25,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from models import pe_array as pa
 from tb.lib.clock_reset import reset, start_clock
+from tb.lib.waits import backstop_us
 
 ROWS = int(os.environ.get("PE_ROWS", "16"))
 COLS = int(os.environ.get("PE_COLS", "32"))
@@ -123,7 +124,7 @@ class PeTB:
         await RisingEdge(d.clk)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200_000), timeout_unit="us")
 async def test_cifar_beats(dut):
     """PE (r, c)'s beats of real CIFAR-10 layers, every tile's three partial
     sums exact against PyTorch at the lanes the schedule maps (0 where none)."""
@@ -158,7 +159,7 @@ def conv_beat(dut, ab, first, last):
     dut.b.value = ab
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_overflow_reset(dut):
     """(-128)^2 x 3 per beat until ACC_W wraps: two's complement wrap and the
     sticky overflow bit; a beat presented during reset is not executed (the
