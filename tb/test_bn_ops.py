@@ -10,6 +10,7 @@ from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
 from models.bn_ref import bits16, recip_f32, rsqrt_f16
 from tb.lib.clock_reset import reset, start_clock
+from tb.lib.waits import backstop_us
 
 
 async def sweep(dut, inputs, expected, name, port_in, port_out):
@@ -27,7 +28,8 @@ async def sweep(dut, inputs, expected, name, port_in, port_out):
     assert bad == 0
 
 
-@cocotb.test()
+# the sweeps take 1 ns per input (2^16 at most), test_recip up to 42 clocks per n (2,400 n)
+@cocotb.test(timeout_time=1000, timeout_unit="us")
 async def test_rsqrt_exhaustive(dut):
     """Every binary16 input: correctly rounded 1/sqrt (max error 0.5 ULP)."""
     a = np.arange(1 << 16, dtype=np.uint32)
@@ -35,7 +37,7 @@ async def test_rsqrt_exhaustive(dut):
     await sweep(dut, a, exp.astype(np.uint32), "rsqrt", "h_in", "rsqrt_y")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=1000, timeout_unit="us")
 async def test_f16_to_f32_exhaustive(dut):
     a = np.arange(1 << 16, dtype=np.uint32)
     f = a.astype(np.uint16).view(np.float16).astype(np.float32)
@@ -44,7 +46,7 @@ async def test_f16_to_f32_exhaustive(dut):
     await sweep(dut, a, exp, "f16_to_f32", "h_in", "widen_y")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=1000, timeout_unit="us")
 async def test_f32_to_f16(dut):
     """binary32 -> binary16 RNE against numpy: the binary16 range edges (max,
     overflow, subnormal boundaries, ties), then random bit patterns and random
@@ -65,7 +67,7 @@ async def test_f32_to_f16(dut):
     await sweep(dut, a, exp, "f32_to_f16", "f_in", "narrow_y")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_recip(dut):
     """1/n correctly rounded to binary32 (0.5 ULP): n = 0 (+inf), 1..2048,
     every power of two up to 2^23, random n up to 2^24 - 1."""
@@ -86,6 +88,8 @@ async def test_recip(dut):
             if dut.done.value:
                 break
             await RisingEdge(dut.clk)
+        else:
+            raise AssertionError(f"1/{n}: recip done not within 40 clocks of start")
         got = dut.recip_y.value.to_unsigned()
         exp = 0x7F800000 if n == 0 else int(recip_f32(n).view(np.uint32))
         if got != exp:

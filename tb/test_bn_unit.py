@@ -20,6 +20,7 @@ from models.resnet20 import bn1_feature_maps
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.stream import Backpressure, StreamDriver, StreamMonitor
+from tb.lib.waits import backstop_us
 
 torch.set_num_threads(1)   # the machine is shared
 EPS16 = int(bits16(np.float16(1e-5)))
@@ -105,7 +106,8 @@ class BnTB:
                 break
         await ClockCycles(self.dut.clk, 20)
         assert not self.exp_out and not self.exp_res, \
-            f"{len(self.exp_out)} beats / {len(self.exp_res)} results never came out"
+            f"{len(self.exp_out)} beats on m / {len(self.exp_res)} results on r never came out " \
+            f"({self.src.sent} beats taken on s, {self.cmd.sent} commands on c)"
 
 
 def channel_data(n_images, crop, channels, seed=0):
@@ -196,7 +198,7 @@ def bn_params(k, seed=0):
     return h(1.0 + 0.2 * rng.standard_normal()), h(0.1 * rng.standard_normal())
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200_000), timeout_unit="us")
 async def test_feature_maps(dut):
     """CIFAR-10 conv1 feature maps: batch 2 maps cropped to 16x16 (count 512,
     a power of two: the mean is an exact shift) and batch 3 maps cropped to
@@ -214,7 +216,7 @@ async def test_feature_maps(dut):
     assert tb.sb.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200_000), timeout_unit="us")
 async def test_backpressure(dut):
     """Random idle input cycles and random m_ready / r_ready stalls, ReLU on
     and off, counts 98 and 144: nothing lost, duplicated or changed."""
@@ -230,7 +232,7 @@ async def test_backpressure(dut):
     assert tb.sb.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200_000), timeout_unit="us")
 async def test_edge_channels(dut):
     """Defined behaviour: a constant channel (var = 0: VZ, lambda =
     rsqrt(eps), y = beta), a channel whose E[x^2] overflows binary16 (NF; var
@@ -268,7 +270,7 @@ async def test_edge_channels(dut):
     assert tb.sb.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(200_000), timeout_unit="us")
 async def test_reset_midstream(dut):
     """A reset during pass 2 of a channel drops the channel (no result, no
     more beats), then a clean channel is computed exactly."""

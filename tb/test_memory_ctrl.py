@@ -21,7 +21,9 @@ from models.mem_ref import expected_beats, mnist_vectors, sdram_image
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.sdram import SdramModel
+from tb.lib.protocol import StreamProtocolChecker
 from tb.lib.stream import StreamMonitor
+from tb.lib.waits import backstop_us
 
 
 VEC_WORDS = int(os.environ.get("MEM_VEC_WORDS", "16"))
@@ -79,6 +81,10 @@ class MemTB:
                                 offset=base, max_request=BURST, seed=seed, tags=bool(TAGS),
                                 **(sdram or SDRAM_NOISY))
         cocotb.start_soon(self.sdram.run())
+        # the SDRAM model drives the read data stream into the memory
+        self.sdram_checker = StreamProtocolChecker(
+            dut.sdram_rd_valid, dut.sdram_rd_ready, [dut.sdram_rd_data] + ([dut.sdram_rd_tag] if TAGS else []),
+            reset=dut.rst if sdram_reset else None, name="sdram_rd")
         slot_words = int(os.environ.get("MEM_VPS", "1")) * VEC_WORDS
         self.ready = ComputeReady(dut.m_ready, dut.clk, stall_prob, pause_prob=PAUSE / VEC_BEATS,
                                   pause_max=2 * slot_words, seed=seed + 1)
@@ -142,7 +148,12 @@ async def _vary_traffic(tb, rng, period=1500):
         tb.sdram.configure(**rng.choice([SDRAM_SLOW, SDRAM_SLOW, SDRAM_FAST]))
 
 
-@cocotb.test()
+def done_bound(vectors):
+    """wait_done's bound for a run of `vectors`."""
+    return vectors * VEC_WORDS * 40 + 20000
+
+
+@cocotb.test(timeout_time=backstop_us(2 * done_bound(N_VECS)), timeout_unit="us")
 async def test_stream(dut):
     """MEM_VECS MNIST vectors through the memory under random compute-side
     backpressure and pauses, jittered SDRAM latency, burst gaps and refresh,
@@ -152,7 +163,7 @@ async def test_stream(dut):
     await tb.reset()
     cocotb.start_soon(_vary_traffic(tb, random.Random(12), period=max(300, 20 * VEC_WORDS)))
     await tb.start(0, N_VECS)
-    await tb.wait_done(timeout=N_VECS * VEC_WORDS * 40 + 20000)
+    await tb.wait_done(timeout=done_bound(N_VECS))
     assert tb.vecs_done == N_VECS
     assert int(dut.error.value) == 0
     dut._log.info("stream: %d vectors, %d words checked; SDRAM %d requests, %d refresh clocks",
@@ -210,7 +221,7 @@ async def _reset_runs(dut, sdram_reset, seed, reset_clocks=(3,), min_owed=0, sdr
             await RisingEdge(dut.clk)
             assert int(dut.error.value) == 0 and not dut.done.value
         else:
-            await tb.wait_done(timeout=n * VEC_WORDS * 40 + 20000)
+            await tb.wait_done(timeout=done_bound(n))
             got += tb.vecs_done
     assert got == n, f"{got} vectors received, {n} sent"
     dut._log.info("reset: %d resets, %d partial-vector beats dropped and re-fetched, %d beats checked; "
@@ -220,7 +231,7 @@ async def _reset_runs(dut, sdram_reset, seed, reset_clocks=(3,), min_owed=0, sdr
     return tb, owed_rise, owed_fall
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(8 * done_bound(N_RESET_VECS)), timeout_unit="us")
 async def test_reset_midtransfer(dut):
     """Resets at random points of a run, the SDRAM model reset with the
     memory. Defined recovery: reset drops all in flight (SRAM contents,
@@ -232,7 +243,7 @@ async def test_reset_midtransfer(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(16 * done_bound(N_RESET_VECS)), timeout_unit="us")
 async def test_reset_stale(dut):
     """As test_reset_midtransfer, but the SDRAM is NOT reset: every reset
     rises with SDRAM words owed, and bursts issued before it still arrive
@@ -253,7 +264,7 @@ async def test_reset_stale(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=backstop_us(4 * done_bound(40)), timeout_unit="us")
 async def test_bad_input(dut):
     """Illegal run configurations, a start while busy and unrequested SDRAM
     data each raise their error bit and leave the data stream intact."""
@@ -289,7 +300,7 @@ async def test_bad_input(dut):
     await tb.start(0, 5, expect=False)
     await ReadOnly()
     assert int(dut.error.value) == 0b010
-    await tb.wait_done(timeout=n * VEC_WORDS * 40 + 20000)
+    await tb.wait_done(timeout=done_bound(n))
     assert tb.vecs_done == n
     # SDRAM data nobody asked for: dropped, flagged
     tb.sdram.inject_spurious(0x12345678)
@@ -301,6 +312,6 @@ async def test_bad_input(dut):
     await tb.start(1, n - 1)
     await ClockCycles(dut.clk, 2)
     assert int(dut.error.value) == 0
-    await tb.wait_done(timeout=n * VEC_WORDS * 40 + 20000)
+    await tb.wait_done(timeout=done_bound(n))
     assert tb.vecs_done == n - 1
     assert tb.scoreboard.result

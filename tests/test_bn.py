@@ -9,6 +9,7 @@ from models.bn_ref import bn_forward, from_bits16, recip_f32, rsqrt_f16
 from tb.units import UNITS, run_unit
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("unit,n_tests", [("bn_unit", 4), ("bn_ops", 4)])
 def test_bn_rtl(unit, n_tests):
     tests, failed = run_unit(UNITS[unit])

@@ -12,6 +12,7 @@ from tb.units import BUILD, RTL, _tool_env, run_unit
 from tb.units_memory import MEM_SOURCES, UNITS
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", sorted(UNITS))
 def test_memory_unit(name):
     tests, failed = run_unit(UNITS[name])
