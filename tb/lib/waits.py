@@ -2,6 +2,8 @@
 message names the stream or state it waited on, so that a hung DUT fails
 within its bound instead of running until the regression's wall-clock limit."""
 
+import os
+
 import cocotb
 from cocotb.triggers import First, RisingEdge, Timer
 from cocotb.simtime import get_sim_time
@@ -68,3 +70,10 @@ async def wait_for(trigger, clock, clocks, what, progress=None):
         detail = f" ({progress()})" if progress is not None else ""
         raise WaitTimeout(f"{what}: not within {clocks} clocks{detail}")
     return waited
+
+
+def backstop_us(clocks, period_ns=10):
+    """A cocotb test's timeout_time in us: `clocks` periods, times the
+    environment's TB_TIMEOUT_SCALE (set by a unit with more work than its test
+    module's defaults). A backstop behind the bounded waits, which report first."""
+    return clocks * period_ns * float(os.environ.get("TB_TIMEOUT_SCALE", "1")) / 1000
