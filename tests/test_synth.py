@@ -163,6 +163,8 @@ def test_smoke_synthesis(tmp_path, monkeypatch):
     assert rep["fmax_mhz"] == max(t["fmax_mhz"] for t in rep["fmax_search"]) >= rep["fmax_netlist_mhz"]
     assert abs(rep["fmax_check_slack_ns"]) < 0.002          # met at exactly 1/fmax
     assert rep["activity"]["registers_matched"] == rep["activity"]["registers"] > 0
+    assert rep["activity"]["register_match_ratio"] == 1.0 and rep["activity"]["unmatched_registers"] == "none"
+    assert rep["inputs_hash"] == run.inputs_hash(block) and len(rep["provenance"]["commit"]) == 40
     assert 0.9 < rep["activity"]["ops_per_cycle"] <= 1.0
     assert all(rep["power_mw"][k] > 0 for k in ("internal", "switching", "leakage"))
     e = rep["power_mw"]["total"] * rep["clock_ns"] / rep["activity"]["ops_per_cycle"]
