@@ -263,7 +263,7 @@ def main():
               "test_set": (f"validation: images 50000-{len(xr) - 1} of the training split of {source} "
                            f"(training on the first 50000)" if args.val
                            else f"test split of {source}, {len(xt)} images"),
-              "training_set": f"training split of {source}, {len(x)} images used"}
+              "training_set": f"training split of {source}, {len(x)} images"}
     if not args.skip_rtl:
         report["rtl"] = rtl_cycles(lanes=[int(v) for v in args.lanes.split(",")], m=args.batch)
     elif not args.val and (REPO / "reports" / "mnist_training.json").exists():   # keep the last RTL measurement
