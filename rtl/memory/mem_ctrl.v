@@ -105,5 +105,17 @@ module mem_ctrl #(
                 .sdram_rd_data(sdram_rd_data));
         end
     endgenerate
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    stream_check #(.W(1 + RD_WORDS * WORD_W), .NAME("m")) u_check_m (
+        .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_last, m_data}));
+    stream_check #(.W(ADDR_W + $clog2(BURST_LEN+1)), .NAME("sdram_req")) u_check_req (
+        .clk(clk), .rst(rst), .valid(sdram_req_valid), .ready(sdram_req_ready),
+        .data({sdram_req_addr, sdram_req_len}));
+    always @(posedge clk) begin
+        if (!rst) assert (!$isunknown(sdram_rd_ready)) else $error("%m: sdram_rd_ready is X or Z after reset");
+    end
+`endif
 endmodule
 `default_nettype wire

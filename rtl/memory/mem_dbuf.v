@@ -217,5 +217,30 @@ module mem_dbuf #(
     assign m_valid = out_valid_q;
     assign m_data  = sram_rdata;
     assign m_last  = out_last_q;
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    stream_check #(.W(1 + R * WORD_W), .NAME("m")) u_check_m (
+        .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_last, m_data}));
+    stream_check #(.W(ADDR_W + LEN_W), .NAME("sdram_req")) u_check_req (
+        .clk(clk), .rst(rst), .valid(sdram_req_valid), .ready(sdram_req_ready),
+        .data({sdram_req_addr, sdram_req_len}));
+    // Slot accounting: the claimed slots hold every word requested and not yet
+    // read or still to be requested from the claimed slot (an SDRAM word never
+    // lands on an unread one), and an idle buffer holds nothing.
+    localparam [CW+1:0] SLOT_WORDS_X = SLOT_WORDS;
+    wire [CW+1:0] chk_held = {2'b00, outst_q} + {2'b00, avail_q} + {2'b00, slot_left_q};
+    wire [CW+1:0] chk_room = {{(CW+2-SC_W){1'b0}}, claimed_q} * SLOT_WORDS_X;
+    always @(posedge clk) begin
+        if (!rst) begin
+            assert (claimed_q <= SLOTS_C) else $error("%m: %0d slots claimed of %0d", claimed_q, SLOTS);
+            assert (chk_held <= chk_room)
+                else $error("%m: %0d words outstanding, unread or to request in %0d claimed slots",
+                            chk_held, claimed_q);
+            assert (busy || (claimed_q == {SC_W{1'b0}} && chk_held == {(CW+2){1'b0}} && !m_valid))
+                else $error("%m: not busy with slots claimed, words held or m_valid");
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

@@ -167,5 +167,18 @@ module mem_unified #(
     assign m_valid = (cnt_q != 2'd0);
     assign m_data  = head_q ? buf1_q[DW-1:0] : buf0_q[DW-1:0];
     assign m_last  = head_q ? buf1_q[DW] : buf0_q[DW];
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    stream_check #(.W(1 + DW), .NAME("m")) u_check_m (
+        .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_last, m_data}));
+    stream_check #(.W(ADDR_W + LEN_W), .NAME("sdram_req")) u_check_req (
+        .clk(clk), .rst(rst), .valid(sdram_req_valid), .ready(sdram_req_ready),
+        .data({sdram_req_addr, sdram_req_len}));
+    // the skid buffer holds two beats: a push into a full one would lose one
+    always @(posedge clk) begin
+        if (!rst) assert (cnt_q != 2'd3) else $error("%m: skid buffer overfilled");
+    end
+`endif
 endmodule
 `default_nettype wire
