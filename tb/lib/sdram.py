@@ -24,13 +24,22 @@ reset, so bursts in flight when the DNN resets still arrive afterwards.
 Optional request tags (``tags=True``): the model samples {p}_req_tag with each
 request and drives {p}_rd_tag with every word of it (``words_by_tag`` counts
 the words delivered per tag).
+
+``sleep_when_idle=True`` (the clock started by tb.lib.clock_reset.start_clock):
+with nothing queued, on the bus or in a burst gap, the model sleeps until a
+request, a reset or an injected word instead of waking every clock, then
+steps the clocks it slept at once; the bus is the same clock for clock. Its
+``cycle`` and ``refresh_cycles`` are brought up to date only when it wakes.
 """
 
 import random
 from collections import deque
 
 import numpy as np
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import Event, First, ReadOnly, RisingEdge
+
+from tb.lib.clock_reset import clock_period_ns
 
 
 class SdramProtocolError(AssertionError):
@@ -40,8 +49,12 @@ class SdramProtocolError(AssertionError):
 class SdramModel:
     def __init__(self, dut, clock, memory, prefix="sdram", reset=None, offset=0, latency=20, jitter=0,
                  bandwidth=0.5, burst_len=8, burst_gap=0, refresh_interval=0, refresh_clocks=0,
-                 max_outstanding=2, max_request=None, seed=0, tags=False):
+                 max_outstanding=2, max_request=None, seed=0, tags=False, sleep_when_idle=False):
         self.dut, self.clock, self.reset = dut, clock, reset
+        self.period = clock_period_ns(clock) if sleep_when_idle else None
+        if sleep_when_idle and self.period is None:
+            raise ValueError("sleep_when_idle needs a clock started by start_clock (its period)")
+        self._wake = Event()
         self.mem = np.asarray(memory, dtype=np.uint64)
         self.offset = int(offset)          # word address of memory[0]
         self.spurious = deque()            # words to present unrequested (error injection)
@@ -88,6 +101,7 @@ class SdramModel:
         """Presents ``word`` unrequested; with tags, tagged ``tag`` (default:
         the tag of the last accepted request)."""
         self.spurious.append((word, self.last_tag if tag is None else int(tag)))
+        self._wake.set()
 
     def busy(self):
         return bool(self.queue) or bool(self.presenting)
@@ -110,6 +124,9 @@ class SdramModel:
             if req_fire and not in_reset:
                 addr, n = int(self.req_addr.value), int(self.req_len.value)
                 tag = int(self.req_tag.value) if self.tags else 0
+            elif self.period and not (in_reset or self.busy() or self.spurious or self.gap):
+                await self._sleep()
+                continue
             await RisingEdge(clk)
             self.cycle += 1
             if in_reset:
@@ -137,6 +154,37 @@ class SdramModel:
                     head[3] = 0
                     self.gap = self.burst_gap
             self._step()
+
+    async def _sleep(self):
+        """Idle from this clock on: sleeps until req_valid or the reset rises or
+        a word is injected, then steps the idle clocks slept (an idle step
+        drives nothing new: rd_valid stays low, req_ready high). Returns in the
+        ReadOnly-sampling position of run()'s loop: the time step of the last
+        clock stepped."""
+        t0 = get_sim_time("ns")
+        self._wake.clear()
+        wakers = [RisingEdge(self.req_valid), self._wake.wait()]
+        if self.reset is not None:
+            wakers.append(RisingEdge(self.reset))
+        await First(*wakers)
+        clocks, part = divmod(get_sim_time("ns") - t0, self.period)
+        self._skip(int(clocks))
+        if part:   # woken between two edges: the next edge still sees the idle inputs sampled before
+            await RisingEdge(self.clock)
+            self.cycle += 1
+            self._step()
+
+    def _skip(self, n):
+        """n idle steps at once: the clock count, refresh count and credit."""
+        if self.refresh_interval > 0:
+            i, r = self.refresh_interval, min(self.refresh_clocks, self.refresh_interval)
+            below = lambda c: (c // i) * r + min(c % i, r)  # noqa: E731  refresh clocks among 0..c-1
+            self.refresh_cycles += below(self.cycle + n + 1) - below(self.cycle + 1)
+        self.cycle += n
+        for _ in range(n):
+            if self.credit >= 1.0:
+                break
+            self.credit = min(1.0, self.credit + self.bandwidth)
 
     def _accept(self, addr, n, tag=0):
         if n <= 0:
