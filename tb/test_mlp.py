@@ -7,6 +7,7 @@ sample_done / batch_done. Environment (set by tb/units_neuron.py):
 MLP_P, MLP_MAX (max sizes), MLP_ADD_LAT, MLP_SCENARIO and its knobs.
 """
 
+import math
 import os
 
 import cocotb
@@ -22,6 +23,7 @@ from tb.lib.sdram import SdramModel
 from tb.lib.stream import StreamDriver, StreamMonitor
 from tb.lib.scoreboard import ExpectedQueue
 from tb.lib.tensors import TensorScoreboard, f32_bits
+from tb.lib.waits import wait_for
 from tb.mlp_data import mnist_samples, neuron_samples, red_pixels
 
 P = int(os.environ.get("MLP_P", "1"))
@@ -34,10 +36,69 @@ SIGMOID = int(os.environ.get("MLP_SIGMOID", "0"))        # 0: LUT, 1: ALU
 # 785 terms is about sqrt(785) * 6e-8 = 1.7e-6 relative; 2e-4 leaves room for the a(1 - a)
 # and 1/m roundings compounding through three layers (observed ~1e-7).
 F64_ATOL, F64_RTOL = 2e-5, 2e-4
+CLK_NS = 10   # start_clock's period
+MNIST = [784, 100, 100, 10]
+LANE_SIZES = [int(v) for v in os.environ.get("MLP_SIZES", "30,17,9,4").split(",")]   # lanes and trainer
+BENCH_N = [int(v) for v in os.environ.get("BENCH_N", "2,4,8,16,32,64,128").split(",")]
+
+
+def _batches(m, nb):
+    """MLP_M and MLP_BATCHES, else a test's defaults."""
+    return int(os.environ.get("MLP_M", str(m))), int(os.environ.get("MLP_BATCHES", str(nb)))
+
+
+def _sample_clocks(sizes):
+    """A bound on the clocks of one training sample of `sizes` on P lanes: about
+    four passes over the weights (forward, backprop, Delta, its share of an
+    update), each neuron group adding its pipeline drain and sigmoid (ALU: 23
+    dependent lane operations), twice over for margin."""
+    drain = 250 if SIGMOID else 40
+    return 8 * sum((sizes[l] + 1 + drain) * -(-sizes[l + 1] // P) for l in range(len(sizes) - 1))
+
+
+def _budget(sizes, samples, extra=0):
+    """A test's timeout (the backstop behind its bounded waits): `samples` of
+    `sizes`, the host's weight writes (a word per clock) and `extra` clocks."""
+    weights = sum((sizes[l] + 1) * sizes[l + 1] for l in range(len(sizes) - 1))
+    clocks = samples * _sample_clocks(sizes) + weights + extra + 10_000
+    return {"timeout_time": clocks * CLK_NS, "timeout_unit": "ns"}
 
 
 def _u32(v):
     return int(np.asarray(v, np.float32).reshape(1).view(np.uint32)[0])
+
+
+class FrameCheck:
+    """The sample frames the engine takes, against the frames the test wrote
+    to SDRAM (the reference, independent of the memory's RTL): word for word,
+    in order, none missing or extra. A frame of the wrong length fails too:
+    the memory delivers whole SDRAM vectors."""
+
+    def __init__(self, frames):
+        self.frames = np.asarray(frames, np.uint32)
+        self.received = 0
+
+    def __call__(self, words):
+        k = self.received
+        self.received += 1
+        n = len(self.frames)
+        assert k < n, f"engine input: frame {k} taken, but the test wrote only {n} frames to SDRAM"
+        got, exp = np.asarray(words, np.uint32), self.frames[k]
+        if got.shape == exp.shape and (got == exp).all():
+            return
+        same = [j for j in range(n) if got.shape == exp.shape and (self.frames[j] == got).all()]
+        if got.shape != exp.shape:
+            why = f"{got.size} words, SDRAM frame {k} has {exp.size}"
+        else:
+            bad = np.flatnonzero(got != exp)
+            why = (f"{bad.size} words differ, first word {bad[0]}: got {int(got[bad[0]]):#010x} "
+                   f"expected {int(exp[bad[0]]):#010x}")
+        raise AssertionError(f"engine input: frame {k} is not SDRAM frame {k} ({why})"
+                             + (f"; it is SDRAM frame {same[0]}" if same else ""))
+
+    def assert_complete(self):
+        assert self.received == len(self.frames), (
+            f"engine input: {self.received} frames taken, {len(self.frames)} written to SDRAM")
 
 
 class BankReader:
@@ -141,11 +202,11 @@ class SampleClock:
             if d.busy.value:
                 self._busy += 1
 
-    async def next_sample(self):
-        """Waits for the next sample_done; returns that sample's busy clocks."""
+    async def next_sample(self, clocks):
+        """Waits at most ``clocks`` for the next sample_done; returns that sample's busy clocks."""
         n = len(self.per_sample)
         while len(self.per_sample) == n:
-            await RisingEdge(self.dut.sample_done)
+            await wait_for(RisingEdge(self.dut.sample_done), self.dut.clk, clocks, f"sample_done of sample {n}")
             await ReadOnly()
         return self.per_sample[n]
 
@@ -168,6 +229,7 @@ class MlpTB:
         self.model = None
         self.train = True
         self.snaps = []   # model state before each training frame, for a reset
+        self.frame_check = None   # set when the samples come from SDRAM
         self.clock = SampleClock(dut)
 
     async def reset(self):
@@ -187,18 +249,20 @@ class MlpTB:
         if self.model is not None:
             self.eng_mon.train = train
         d.cfg_valid.value = 1
-        while True:
-            await ReadOnly()
-            ready = bool(d.cfg_ready.value)
-            await RisingEdge(d.clk)
-            if ready:
-                break
+        await ReadOnly()
+        if not d.cfg_ready.value:
+            # the engine takes a configuration between samples
+            await wait_for(RisingEdge(d.cfg_ready), d.clk, 200_000, "cfg_ready (the engine takes a configuration "
+                           "between samples)")
+        await RisingEdge(d.clk)
         d.cfg_valid.value = 0
         for _ in range(200):
             await RisingEdge(d.clk)
             await ReadOnly()
             if d.configured.value or d.err_config.value:
                 break
+        else:
+            raise AssertionError("configuration taken, but neither configured nor err_config within 200 clocks")
         await RisingEdge(d.clk)
         self.clock.restart()
         return not bool(d.err_config.value)
@@ -226,10 +290,32 @@ class MlpTB:
         self.start_training(sizes, weights, m, alpha, check_delta_every_sample=every, f64=f64)
 
     async def finish(self):
-        """A few clocks for a stray extra tensor to show, then every expectation met."""
+        """A few clocks for a stray extra tensor or frame to show, then every
+        expectation met; from SDRAM, every frame taken and the stream done."""
         await ClockCycles(self.dut.clk, 20)
         assert not self.expected, f"{len(self.expected)} expected tensors never checked"
         assert self.scoreboard.checked > 0
+        if self.frame_check is not None:
+            self.frame_check.assert_complete()
+            assert not self.frame, f"engine input: {len(self.frame)} words of a frame without s_last"
+            d = self.dut
+            assert d.mem_done.value, "memory stream not done after its last frame"
+            assert not d.mem_error.value.to_unsigned(), f"memory error {d.mem_error.value}"
+
+    async def stream_from_sdram(self, x, y, **timing):
+        """Writes one frame per sample (inputs, then targets) to an SDRAM model
+        and starts the memory on all of them; the engine's input is checked
+        against these frames (FrameCheck)."""
+        d = self.dut
+        frames = np.concatenate([x, y], axis=1).astype(np.float32).view(np.uint32)
+        self.frame_check = FrameCheck(frames)
+        self.sdram = SdramModel(d, d.clk, frames.reshape(-1), reset=d.rst, sleep_when_idle=True, **timing)
+        cocotb.start_soon(self.sdram.run())
+        d.mem_base.value = 0
+        d.mem_num_vecs.value = len(frames)
+        d.mem_start.value = 1
+        await RisingEdge(d.clk)
+        d.mem_start.value = 0
 
     def start_training(self, sizes, weights, m, alpha, check_delta_every_sample=False, f64=True):
         """Model side: every accepted frame goes to the models; DUT side: the
@@ -258,6 +344,8 @@ class MlpTB:
         if not beat["last"]:
             return
         frame, self.frame = self.frame, []
+        if self.frame_check is not None:
+            self.frame_check(frame)
         s0, sl = self.sizes[0], self.sizes[-1]
         if len(frame) != s0 + sl:
             return  # the engine drops a mis-framed sample (err_frame)
@@ -320,18 +408,24 @@ class MlpTB:
         for k, w in enumerate(words):
             self.source.append({"data": w, "last": int(k == len(words) - 1)})
 
-    async def wait_samples(self, n, timeout=10_000_000, total=False):
-        """Waits for n more finished samples (n in all since training started if total)."""
+    async def wait_samples(self, n, total=False):
+        """Waits for n more finished samples (n in all since training started if
+        total); fails once no sample has finished for a sample's bound of clocks."""
         target = n if total else self.eng_mon.samples + n
-        waited = 0
+        bound = _sample_clocks(self.sizes)
+        idle, done = 0, self.eng_mon.samples
         while self.eng_mon.samples < target:
-            await Timer(10_000, unit="ns")   # 1000 clocks, one wake-up
-            waited += 1000
-            if waited >= timeout:
+            await Timer(1000 * CLK_NS, unit="ns")   # one wake-up per 1000 clocks
+            idle = 0 if self.eng_mon.samples != done else idle + 1000
+            done = self.eng_mon.samples
+            if idle >= bound:
                 e = self.engine
-                state = {n: getattr(e, n).value for n in ("st_q", "kind_q", "l_q", "step_q", "full_q", "cur_buf_q",
-                                                          "ld_buf_q", "ld_cnt_q", "s_valid", "s_ready", "sample_q")}
-                raise AssertionError(f"engine hung after {self.eng_mon.samples} samples: {state}")
+                state = {n: str(getattr(e, n).value) for n in ("st_q", "kind_q", "l_q", "step_q", "full_q", "cur_buf_q",
+                                                               "ld_buf_q", "ld_cnt_q", "s_valid", "s_ready", "sample_q")}
+                if self.frame_check is not None:
+                    state["frames taken from SDRAM"] = f"{self.frame_check.received} of {len(self.frame_check.frames)}"
+                    state.update({n: str(getattr(self.dut, n).value) for n in ("mem_busy", "mem_done", "mem_error")})
+                raise AssertionError(f"sample_done: none for {idle} clocks, {done} of {target} samples finished; {state}")
 
 
 async def _train_and_check(tb, sizes, x, y, m, alpha, every=False, seed=0):
@@ -344,7 +438,7 @@ async def _train_and_check(tb, sizes, x, y, m, alpha, every=False, seed=0):
                      tb.scoreboard.values_checked)
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([128, 1], 8))
 @cocotb.parametrize(n=[2, 4, 8, 16, 32, 64, 128])
 async def test_neuron(dut, n):
     """One neuron with n inputs on MNIST pixels, 8 samples: m = 2 (4 updates),
@@ -359,7 +453,7 @@ async def test_neuron(dut, n):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([4, 1], 2, extra=7 * 200))
 async def test_bad_config(dut):
     """Illegal configurations raise err_config and leave the engine idle and
     reconfigurable; a legal one then trains exactly."""
@@ -392,7 +486,7 @@ def sigmoid_sweep():
     return np.array(pts, np.float32)
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([1, 10], 2 * SEGMENTS + 5))
 async def test_sigmoid_segments(dut):
     """A 1-10 layer with zero biases and weights +-1, +-2, +-1/2, +-4, +-1/4
     (exact products) turns each input into 10 pre-activations: every LUT
@@ -414,7 +508,7 @@ async def test_sigmoid_segments(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([6, 1], 4, extra=2 * 200))
 async def test_frame_errors(dut):
     """A sample with too few or too many words is dropped with err_frame; the
     samples around it train exactly as if it had never been sent."""
@@ -444,7 +538,7 @@ async def test_frame_errors(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([4, 1], 3))
 async def test_nan_inf(dut):
     """NaN and infinity inputs propagate as IEEE 754 says, bit for bit with the
     model (the hardware NaN is the canonical quiet NaN)."""
@@ -466,7 +560,7 @@ async def test_nan_inf(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([4, 1], 4))
 @cocotb.parametrize(alpha=[float("nan"), float("inf"), float("-inf")])
 async def test_alpha_special(dut, alpha):
     """A NaN or infinite learning rate is a legal configuration that IEEE 754
@@ -488,7 +582,7 @@ async def test_alpha_special(dut, alpha):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "neuron")
+@cocotb.test(skip=SCENARIO != "neuron", **_budget([16, 1], 4))
 async def test_reset_mid_sample(dut):
     """A reset while a sample is being computed aborts it (no weight or Delta
     word has been written yet in the forward pass); after reconfiguration the
@@ -501,7 +595,7 @@ async def test_reset_mid_sample(dut):
     tb.send_sample(x[0], y[0])
     await tb.wait_samples(1)
     tb.send_sample(x[1], y[1])
-    await RisingEdge(dut.busy)
+    await wait_for(RisingEdge(dut.busy), dut.clk, 10_000, "busy for the second sample")
     await ClockCycles(dut.clk, 5)
     dut.rst.value = 1
     await ClockCycles(dut.clk, 2)
@@ -520,7 +614,7 @@ async def test_reset_mid_sample(dut):
 def _lane_net():
     """The network of the `lanes` scenario (MLP_SIZES) and samples for it: MNIST
     pixels spread over the image, one-hot targets of the digit modulo the outputs."""
-    sizes = [int(v) for v in os.environ.get("MLP_SIZES", "30,17,9,4").split(",")]
+    sizes = LANE_SIZES
     def samples(start, count):
         x, _ = neuron_samples(sizes[0], start, count)
         _, digits = mnist_samples(start, count)
@@ -549,7 +643,7 @@ class StreamWatch:
                 self.stalled += 1
 
 
-@cocotb.test(skip=SCENARIO != "lanes")
+@cocotb.test(skip=SCENARIO != "lanes", **_budget(LANE_SIZES, 12, extra=12 * 400))
 async def test_overlap_stream(dut):
     """Samples streamed back to back, with random idle words and random gaps
     between samples, into the double-buffered input while the engine computes
@@ -567,7 +661,7 @@ async def test_overlap_stream(dut):
         tb.send_sample(x[s], y[s])
         if rng.random() < 0.4:   # sometimes the host pauses until the engine has caught up
             await ClockCycles(dut.clk, int(rng.integers(1, 400)))
-    await tb.wait_samples(m * nb, timeout=400_000, total=True)
+    await tb.wait_samples(m * nb, total=True)
     await tb.finish()
     dut._log.info("%s: %d words taken while computing, %d clocks of backpressure, %d values checked",
                   sizes, watch.overlap, watch.stalled, tb.scoreboard.values_checked)
@@ -577,7 +671,7 @@ async def test_overlap_stream(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "lanes")
+@cocotb.test(skip=SCENARIO != "lanes", **_budget(LANE_SIZES, 11, extra=2000))
 async def test_reset_during_load(dut):
     """Reset while a sample computes and the next one is being loaded; then
     while one computes, one waits in the other buffer and a third is held off
@@ -591,12 +685,14 @@ async def test_reset_during_load(dut):
     await tb.reset()
     await tb.setup(sizes, init_weights(sizes, np.random.default_rng(6)), m, 0.5, every=True)
 
-    async def reset_when(cond, expect_dropped):
-        while True:
+    async def reset_when(cond, what, expect_dropped):
+        for _ in range(50_000):
             await RisingEdge(dut.clk)
             await ReadOnly()
             if cond():
                 break
+        else:
+            raise AssertionError(f"no clock with {what} within 50000 clocks")
         await RisingEdge(dut.clk)
         dut.rst.value = 1
         await ClockCycles(dut.clk, 2)
@@ -612,24 +708,53 @@ async def test_reset_during_load(dut):
     # sample 2 computes, sample 3 is half loaded
     tb.send_sample(x[2], y[2])
     tb.send_sample(x[3], y[3])
-    await reset_when(lambda: dut.busy.value and len(tb.frame) >= sizes[0] // 2, 1)
+    await reset_when(lambda: dut.busy.value and len(tb.frame) >= sizes[0] // 2,
+                     "busy and the next sample half loaded", 1)
     for s in (2, 3):   # batch 2, resent
         tb.send_sample(x[s], y[s])
-    await tb.wait_samples(2, timeout=100_000)
+    await tb.wait_samples(2)
     # sample 4 computes, 5 waits in the other buffer, 6 is held off
     for s in (4, 5, 6):
         tb.send_sample(x[s], y[s])
     stalled = watch.stalled
-    await reset_when(lambda: watch.stalled > stalled and len(tb.snaps) - tb.eng_mon.samples == 2, 2)
+    await reset_when(lambda: watch.stalled > stalled and len(tb.snaps) - tb.eng_mon.samples == 2,
+                     "s_valid held off by s_ready with both input buffers full", 2)
     for s in range(4, 8):   # batches 3 and 4
         tb.send_sample(x[s], y[s])
-    await tb.wait_samples(4, timeout=100_000)
+    await tb.wait_samples(4)
     await tb.finish()
     assert tb.eng_mon.samples == 8 and len(tb.snaps) == 8
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "rednet")
+@cocotb.test(skip=SCENARIO != "trainer", **_budget(LANE_SIZES, 12, extra=12 * 4 * (LANE_SIZES[0] + LANE_SIZES[-1])))
+async def test_trainer_stream(dut):
+    """mlp_trainer, the engine fed by the training-vector memory: 4 mini-batches
+    of 3 samples stream from an SDRAM model (latency 20-28, half a word per
+    clock, bursts of 8, refresh) through the SRAM slots into the engine while
+    it computes. Every frame the engine takes is the SDRAM's, word for word, in
+    order, none missing or extra (FrameCheck); every activation, delta, Delta,
+    gradient and weight exact (and within the float64 tolerance)."""
+    sizes, samples = _lane_net()
+    m, nb = 3, 4
+    x, y = samples(40, m * nb)
+    tb = MlpTB(dut)
+    watch = StreamWatch(tb.engine)
+    await tb.reset()
+    await tb.setup(sizes, init_weights(sizes, np.random.default_rng(7)), m, 0.5, every=True)
+    await tb.stream_from_sdram(x, y, latency=20, jitter=8, bandwidth=0.5, burst_len=8, refresh_interval=600,
+                               refresh_clocks=40, seed=2)
+    await tb.wait_samples(m * nb, total=True)
+    await tb.finish()
+    dut._log.info("%s: %d frames from SDRAM (%d requests), %d words taken while computing, %d clocks of "
+                  "backpressure, %d values checked", sizes, tb.frame_check.received, tb.sdram.requests,
+                  watch.overlap, watch.stalled, tb.scoreboard.values_checked)
+    assert tb.eng_mon.samples == m * nb
+    assert watch.overlap > 0, "no frame was loaded while the engine computed"
+    assert tb.scoreboard.result
+
+
+@cocotb.test(skip=SCENARIO != "rednet", **_budget([3, 3, 3, 1], int(os.environ.get("MLP_TRAIN", "6000")) + 1000))
 async def test_red_not_red(dut):
     """Paper 000 IV-B: the 3-3-3-1 network learns red / not red from 6000 real
     pixels (one epoch, m = 1), every value checked; then its test accuracy on
@@ -637,7 +762,7 @@ async def test_red_not_red(dut):
     data = red_pixels()
     x, y = data["train"]
     xt, yt = data["test"]
-    n_train = int(os.environ.get("MLP_TRAIN", str(len(x))))
+    n_train = int(os.environ.get("MLP_TRAIN", "6000"))
     tb = MlpTB(dut, seed=9)
     await tb.reset()
     await _train_and_check(tb, [3, 3, 3, 1], x[:n_train], y[:n_train], m=1, alpha=2.0, seed=0)
@@ -654,15 +779,14 @@ async def test_red_not_red(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "mnist")
+@cocotb.test(skip=SCENARIO != "mnist", **_budget(MNIST, math.prod(_batches(4, 2)), extra=1000))
 async def test_mnist_batches(dut):
     """784-100-100-10 on real MNIST: MLP_BATCHES mini-batches of MLP_M samples."""
-    m = int(os.environ.get("MLP_M", "4"))
-    nb = int(os.environ.get("MLP_BATCHES", "2"))
+    m, nb = _batches(4, 2)
     tb = MlpTB(dut, idle_prob=0.05, seed=3)
     await tb.reset()
     x, y = mnist_samples(0, m * nb)
-    sizes = [784, 100, 100, 10]
+    sizes = MNIST
     await tb.setup(sizes, init_weights(sizes, np.random.default_rng(1)), m, 0.5)
     for b in range(nb):
         if b:
@@ -681,14 +805,14 @@ async def test_mnist_batches(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "bench_cycles")
+@cocotb.test(skip=SCENARIO != "bench_cycles", **_budget([max(BENCH_N), 1], len(BENCH_N), extra=len(BENCH_N) * 200))
 async def test_bench_cycles(dut):
     """Table I: clocks of one training iteration of one neuron (forward,
     backprop and weight update for one input vector, m = 1), every value
     checked; writes {inputs: cycles} as JSON to $BENCH_OUT."""
     import json
     out = {}
-    for n in [int(v) for v in os.environ.get("BENCH_N", "2,4,8,16,32,64,128").split(",")]:
+    for n in BENCH_N:
         tb = MlpTB(dut) if not out else tb
         if not out:
             await tb.reset()
@@ -704,7 +828,7 @@ async def test_bench_cycles(dut):
             tb.model = MlpHw([n, 1], weights, r=R, alpha=0.5, m=1,
                              sigmoid=sigmoid_alu if SIGMOID else sigmoid_lut)
         tb.send_sample(x[0], y[0])
-        out[n] = await tb.clock.next_sample()
+        out[n] = await tb.clock.next_sample(_sample_clocks([n, 1]))
         await ClockCycles(dut.clk, 5)
         assert not tb.expected
         dut._log.info("N = %d: %d clocks per training iteration", n, out[n])
@@ -713,17 +837,16 @@ async def test_bench_cycles(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "bench_mnist")
+@cocotb.test(skip=SCENARIO != "bench_mnist", **_budget(MNIST, math.prod(_batches(16, 1))))
 async def test_bench_mnist_cycles(dut):
     """Clocks per training input of 784-100-100-10 on the RTL: MLP_BATCHES
     mini-batches of MLP_M, every value checked; JSON to $BENCH_OUT."""
     import json
-    m = int(os.environ.get("MLP_M", "16"))
-    nb = int(os.environ.get("MLP_BATCHES", "1"))
+    m, nb = _batches(16, 1)
     tb = MlpTB(dut)
     await tb.reset()
     x, y = mnist_samples(0, m * nb)
-    sizes = [784, 100, 100, 10]
+    sizes = MNIST
     weights = init_weights(sizes, np.random.default_rng(1))
     assert await tb.configure(sizes, m, 0.5)
     await tb.load_weights(weights)
@@ -750,16 +873,15 @@ async def test_bench_mnist_cycles(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(skip=SCENARIO != "demo")
+@cocotb.test(skip=SCENARIO != "demo", **_budget(MNIST, math.prod(_batches(10, 3))))
 async def test_mnist_demo(dut):
     """`make sim`: 784-100-100-10 trained on real MNIST on the RTL, every
     activation, delta, gradient and updated weight checked against the
     bit-accurate model (exact) and float64 autograd (tolerance); one line per
     mini-batch."""
-    m = int(os.environ.get("MLP_M", "10"))
-    nb = int(os.environ.get("MLP_BATCHES", "3"))
+    m, nb = _batches(10, 3)
     alpha = 1.0
-    sizes = [784, 100, 100, 10]
+    sizes = MNIST
     tb = MlpTB(dut, seed=5)
     await tb.reset()
     x, y = mnist_samples(0, m * nb)
@@ -770,17 +892,10 @@ async def test_mnist_demo(dut):
     tb.scoreboard._imm = False   # count mismatches, report them per batch, fail at the end
     if tb.system:
         # the samples live in SDRAM, one frame (784 pixels, 10 targets) per vector
-        frames = np.concatenate([x, y], axis=1).astype(np.float32).view(np.uint32)
-        sdram = SdramModel(dut, dut.clk, frames.reshape(-1), reset=dut.rst, latency=20, jitter=8,
-                           bandwidth=0.5, burst_len=8, refresh_interval=2600, refresh_clocks=40, seed=1)
-        cocotb.start_soon(sdram.run())
-        dut.mem_base.value = 0
-        dut.mem_num_vecs.value = m * nb
-        dut.mem_start.value = 1
-        await RisingEdge(dut.clk)
-        dut.mem_start.value = 0
+        await tb.stream_from_sdram(x, y, latency=20, jitter=8, bandwidth=0.5, burst_len=8, refresh_interval=2600,
+                                   refresh_clocks=40, seed=1)
         dut._log.info("samples stream from the SDRAM model (0.5 words/clock, latency 20-28, refresh) "
-                      "through the SRAM double buffer")
+                      "through the SRAM double buffer; every frame the engine takes is checked against it")
     dut._log.info("MNIST 784-100-100-10 on the RTL: P=%d lanes, m=%d, alpha=%g, %d mini-batches", P, m, alpha, nb)
     for b in range(nb):
         cycles, loss = 0, 0.0
@@ -788,7 +903,7 @@ async def test_mnist_demo(dut):
         for s in range(b * m, (b + 1) * m):
             if not tb.system:
                 tb.send_sample(x[s], y[s])
-            cycles += await tb.clock.next_sample()
+            cycles += await tb.clock.next_sample(_sample_clocks(sizes))
             await RisingEdge(dut.clk)
             a = np.clip(tb.eng_mon.last["act3"].view(np.float32).astype(np.float64), 1e-12, 1 - 1e-12)
             loss += float(-(y[s] * np.log(a) + (1 - y[s]) * np.log(1 - a)).sum())
@@ -797,8 +912,6 @@ async def test_mnist_demo(dut):
                       "(%d per input)", b + 1, loss / m, tb.scoreboard.checked - checked0,
                       tb.scoreboard.values_checked - values0, tb.scoreboard.errors - errors0, cycles,
                       cycles // m)
-    assert not tb.expected
-    if tb.system:
-        assert dut.mem_done.value and not dut.mem_error.value.to_unsigned(), "memory stream incomplete"
+    await tb.finish()
     assert tb.scoreboard.errors == 0, f"{tb.scoreboard.errors} mismatching tensors"
     assert tb.scoreboard.result

@@ -11,7 +11,7 @@ SCENARIO_TESTS = {
     "neuron": "test_neuron|test_sigmoid_segments|test_alpha_special|test_bad_config|test_frame_errors|test_nan_inf|test_reset_mid_sample",
     "rednet": "test_red_not_red", "mnist": "test_mnist_batches", "demo": "test_mnist_demo",
     "bench_cycles": "test_bench_cycles", "bench_mnist": "test_bench_mnist_cycles",
-    "lanes": "test_overlap_stream|test_reset_during_load",
+    "lanes": "test_overlap_stream|test_reset_during_load", "trainer": "test_trainer_stream",
 }
 MEMORY_SOURCES = ("memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v",
                   "neuron/mlp_trainer.v")
@@ -25,13 +25,15 @@ FAST_LANE = {"mul_lat": 5, "add_lat": 2, "in_reg": 1, "op_reg": 1}
 
 
 def mlp_unit(scenario, p=1, max_sizes=(128, 100, 100, 10), max_out=10, mul_lat=2, add_lat=2, sigmoid=0,
-             system=False, in_reg=0, op_reg=0, **env):
+             system=False, vecs_per_slot=64, in_reg=0, op_reg=0, **env):
     params = {"P": p, "MUL_LAT": mul_lat, "ADD_LAT": add_lat, "IN_REG": in_reg, "OP_REG": op_reg,
               "MAX_S0": max_sizes[0],
               "MAX_S1": max_sizes[1], "MAX_S2": max_sizes[2], "MAX_S3": max_sizes[3], "MAX_OUT": max_out,
               "SIGMOID": sigmoid}
     if system:
-        params.update({"SLOTS": 4, "VECS_PER_SLOT": 64, "VEC_WORDS": max_sizes[0] + max_out})
+        # one SDRAM vector is one sample frame of the network the test trains
+        sizes = [int(v) for v in env["MLP_SIZES"].split(",")] if "MLP_SIZES" in env else [max_sizes[0], max_out]
+        params.update({"SLOTS": 4, "VECS_PER_SLOT": vecs_per_slot, "VEC_WORDS": sizes[0] + sizes[-1]})
     return Unit(
         toplevel="mlp_trainer" if system else "mlp_net",
         sources=NEURON_SOURCES + (MEMORY_SOURCES if system else ()),
@@ -52,6 +54,10 @@ UNITS = {
     # the same MNIST batches on the Table I lane (MUL_LAT = ADD_LAT = 2, no extra registers)
     "mlp_mnist_l2": mlp_unit("mnist", p=10, max_sizes=(784, 100, 100, 10)),
     "mlp_demo": mlp_unit("demo", p=10, max_sizes=(784, 100, 100, 10), system=True, **FAST_LANE),
+    # SDRAM model -> double buffer -> engine on the 7-lane network; 2 vectors per slot, so that the
+    # 12 frames refill the 4 slots 6 times, in turn
+    "mlp_trainer": mlp_unit("trainer", p=7, max_sizes=(32, 20, 12, 10), system=True, vecs_per_slot=2,
+                            MLP_SIZES="30,17,9,4", **FAST_LANE),
     # P divides no layer size: 30-17-9-4 on 7 lanes (the output layer fills part of one group)
     "mlp_lanes": mlp_unit("lanes", p=7, max_sizes=(32, 20, 12, 10), MLP_SIZES="30,17,9,4", **FAST_LANE),
     # one lane per hidden neuron, the output layer on 10 of the 100 lanes; the

@@ -17,7 +17,7 @@ from tb.units import UNITS, run_unit
 
 # tests each unit's scenario runs (tb.units_neuron.SCENARIO_TESTS; test_neuron counts its 7 sizes,
 # test_alpha_special its 3 values): a test the filter drops fails here
-N_TESTS = {"neuron": 15, "neuron_alu": 15, "mlp_rednet": 1, "mlp_mnist": 1, "mlp_lanes": 2}
+N_TESTS = {"neuron": 15, "neuron_alu": 15, "mlp_rednet": 1, "mlp_mnist": 1, "mlp_lanes": 2, "mlp_trainer": 1}
 
 
 @pytest.mark.parametrize("unit", sorted(N_TESTS))
