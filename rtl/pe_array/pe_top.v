@@ -130,7 +130,9 @@ module pe_top #(
     assign err = ctrl_err | arr_err;
 
     // ---- tiles inside the array: from the last beat taken to the last result group out
-    // (at most the one draining and the one computing; 4 bits leave room)
+    // (at most 7: the output FIFO and its drain requests hold 5 groups, each of
+    // one tile at most, with the shadows' groups when a new tile is on its way
+    // there; plus that tile and one whose last beat waits in the input register)
     reg  [3:0] tiles_q;
     wire       tile_in  = a_valid && a_ready && a_last;
     wire       tile_out = m_valid && m_ready && m_tlast;
@@ -139,5 +141,24 @@ module pe_top #(
         else     tiles_q <= tiles_q + {3'd0, tile_in} - {3'd0, tile_out};
     end
     assign busy = ctrl_busy || tiles_q != 4'd0;
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    stream_check #(.W(OUT_ROWS * COLS * 3 * ACC_W + 10), .NAME("m")) u_check_m (
+        .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_data, m_group, m_tlast, m_ovf}));
+    // busy covers every result still inside; no stream is ready during reset
+    // (a beat offered then would be taken and lost)
+    always @(posedge clk) begin
+        if (!rst) begin
+            assert (!$isunknown({s_desc_ready, s_act_ready, s_wgt_ready}))
+                else $error("%m: s_desc_ready, s_act_ready or s_wgt_ready is X or Z after reset");
+            assert (!m_valid || busy) else $error("%m: m_valid with busy low");
+            assert (tiles_q <= 4'd7) else $error("%m: %0d tiles in the array", tiles_q);
+            assert (!tile_out || tiles_q != 4'd0) else $error("%m: a tile's last result group with no tile in the array");
+        end else begin
+            assert (!(s_desc_ready || s_act_ready || s_wgt_ready)) else $error("%m: a stream ready in reset");
+        end
+    end
+`endif
 endmodule
 `default_nettype wire
