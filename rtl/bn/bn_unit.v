@@ -269,5 +269,26 @@ module bn_unit #(
 
     wire unused = &{1'b0, rdy_m32, rdy_a1, rdy_a2, vld_m32, vld_a1, vld_a2, st_m32, st_a1, st_a2,
                     st_c1, st_c2, st_c3, st_c4, rdy_c, vld_c, mean_of, dsum_of, 1'b0};
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    stream_check #(.W(33), .NAME("m")) u_check_m (
+        .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_y, m_xhat, m_mask}));
+    stream_check #(.W(51), .NAME("r")) u_check_r (
+        .clk(clk), .rst(rst), .valid(r_valid), .ready(r_ready), .data({r_a, r_b, r_lambda, r_status}));
+    // a channel: at most count elements per pass, then its count of m beats
+    // and only then, with the core drained, its r beat
+    reg [NW-1:0] chk_out_q;   // m beats of the channel
+    always @(posedge clk) begin
+        if (rst || c_fire)          chk_out_q <= {NW{1'b0}};
+        else if (m_valid && m_ready) chk_out_q <= chk_out_q + 1'b1;
+        if (!rst) begin
+            assert (!$isunknown({c_ready, s_ready})) else $error("%m: c_ready or s_ready is X or Z after reset");
+            assert (st_idle || cnt_q <= count_q) else $error("%m: %0d elements taken of %0d", cnt_q, count_q);
+            assert (!r_valid || (!m_valid && chk_out_q == count_q))
+                else $error("%m: r_valid after %0d of %0d m beats", chk_out_q, count_q);
+        end
+    end
+`endif
 endmodule
 `default_nettype wire
