@@ -1,4 +1,6 @@
-"""cocotb tests of mlp_net, the MLP training engine.
+"""cocotb tests of mlp_net, the MLP training engine, and of mlp_trainer (the
+engine fed from SDRAM through the training-vector memory; FrameCheck ties the
+engine's input to the SDRAM image).
 
 Input monitor (sample frames) -> MlpHw (bit-accurate model) and the float64
 autograd reference -> TensorScoreboard; the DUT side reads every activation,

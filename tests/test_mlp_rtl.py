@@ -3,7 +3,10 @@
 errors, NaN/Inf and reset), the 3-3-3-1 red / not-red network trained to >= 95%
 on the RTL, 784-100-100-10 on real MNIST mini-batches, and 30-17-9-4 on 7 lanes
 (no layer a multiple of P) with samples streamed into the double-buffered input
-while the engine computes, backpressure and resets during loading. The single
+while the engine computes, backpressure and resets during loading; the same
+network in mlp_trainer, its samples streamed from an SDRAM model through the
+SRAM double buffer, every frame the engine takes checked against the SDRAM
+image (tb.test_mlp.FrameCheck). The single
 neuron and the 3-3-3-1 net run the plain lane (MUL_LAT = ADD_LAT = 2, Table I);
 MNIST and the 7-lane streaming run the MNIST engine's fast lane (inputs and
 operands registered, MUL_LAT = 5, ADD_LAT = 2: tb.units_neuron.FAST_LANE),
