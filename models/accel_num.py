@@ -1,0 +1,51 @@
+"""The accelerator's number conversions (docs/accel.md, "Numerics"), written
+from their definitions in exact arithmetic: the reference of rtl/accel's
+converters and the building blocks of the system model.
+
+- amax_exponent: the per-tensor power-of-two scale the hardware tracks on its
+  write path: e = the smallest integer with max|x| <= 127 * 2^e (0 for an
+  all-zero tensor), the same rule as models/quant.pow2_exponent.
+- f16_to_i8: q = clamp(RNE(x * 2^-e), -128, 127), as models/quant.quantize.
+- i32_to_f16: RNE16(acc * 2^k), one rounding (subnormals kept, overflow to
+  +-inf).
+
+Every value a binary16 holds is an integer times 2^-24 and float64 holds
+every INT32 times a power of two exactly, so float64 intermediates below are
+exact and each function rounds once.
+"""
+
+import numpy as np
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def amax_exponent(x16):
+    """float16 array -> (e, max|x| as float16, finite). A NaN or inf element
+    makes finite False (and e is then meaningless: the hardware flags it)."""
+    a = np.abs(np.asarray(x16, dtype=np.float16).ravel())
+    finite = bool(np.all(np.isfinite(a)))
+    if not finite or a.size == 0:
+        return 0, np.float16(np.nan if not finite else 0.0), finite
+    m = float(a.max())
+    if m == 0.0:
+        return 0, np.float16(0.0), True
+    e = int(np.ceil(np.log2(m / INT8_MAX)))        # a guess, settled by exact comparisons
+    while m > np.ldexp(INT8_MAX, e):
+        e += 1
+    while m <= np.ldexp(INT8_MAX, e - 1):
+        e -= 1
+    return e, np.float16(m), True
+
+
+def f16_to_i8(x16, e):
+    """float16 array, exponent e -> int8 array at scale 2^e (RNE, saturate)."""
+    x = np.asarray(x16, dtype=np.float16).astype(np.float64)
+    return np.clip(np.rint(np.ldexp(x, -int(e))), INT8_MIN, INT8_MAX).astype(np.int8)
+
+
+def i32_to_f16(acc, k):
+    """int32/int64 array, exponent k -> float16 array of acc * 2^k, rounded once (RNE)."""
+    acc = np.asarray(acc, dtype=np.int64)
+    assert np.all(np.abs(acc) < 2 ** 53), "acc * 2^k must be exact in float64"
+    with np.errstate(over="ignore"):
+        return np.ldexp(acc.astype(np.float64), int(k)).astype(np.float16)

@@ -1,0 +1,59 @@
+"""models/accel_num.py against independent definitions: quant.py (torch) for
+the scale and the INT8 quantization, exact rational rounding for INT32 -> FP16."""
+
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from models import quant
+from models.accel_num import amax_exponent, f16_to_i8, i32_to_f16
+
+ALL_F16 = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+FINITE = ALL_F16[np.isfinite(ALL_F16)]
+F16_VALUES = np.unique(FINITE.astype(np.float64))          # sorted; +-0 as one
+
+
+def _round_f16(r):
+    """RNE binary16 of a Fraction, by exhaustive neighbours (the reference)."""
+    vals = F16_VALUES
+    top = Fraction(65504) + Fraction(16)          # the overflow threshold: 65504 + half an ULP
+    if r >= top:
+        return np.float16(np.inf)
+    if r <= -top:
+        return np.float16(-np.inf)
+    i = np.searchsorted(vals, float(r))
+    cands = [vals[j] for j in (i - 1, i, i + 1) if 0 <= j < len(vals)]
+    best = min(cands, key=lambda v: (abs(Fraction(v) - r), int(np.float16(v).view(np.uint16)) & 1))
+    return np.float16(-0.0) if best == 0 and r < 0 else np.float16(best)   # IEEE: the sign survives
+
+
+def test_i32_to_f16_rounds_once():
+    rng = np.random.default_rng(0)
+    acc = np.concatenate([rng.integers(-2 ** 31, 2 ** 31, 400), rng.integers(-5000, 5000, 200),
+                          [0, 1, -1, 2047, 2049, 2051, 4097, 4099, 2 ** 31 - 1, -2 ** 31]]).astype(np.int64)
+    for k in (-40, -30, -24, -12, -3, 0, 2, 5):
+        got = i32_to_f16(acc, k)
+        for a, g in zip(acc, got):
+            want = _round_f16(Fraction(int(a)) * Fraction(2) ** k)
+            assert g.view(np.uint16) == want.view(np.uint16), (int(a), k, g, want)
+
+
+def test_amax_exponent_is_pow2_exponent():
+    rng = np.random.default_rng(1)
+    cases = [FINITE, np.zeros(5, np.float16), np.float16([127 * 2.0 ** -20, -1e-7])]
+    cases += [(rng.standard_normal(50) * 10.0 ** rng.integers(-7, 5)).astype(np.float16) for _ in range(300)]
+    cases += [np.float16([v]) for v in FINITE[::97]]
+    for x in cases:
+        e, m, finite = amax_exponent(x)
+        assert finite and e == quant.pow2_exponent(torch.from_numpy(x.astype(np.float32)))
+        assert m == np.abs(x.astype(np.float32)).max()
+    assert not amax_exponent(np.float16([1.0, np.inf]))[2]
+    assert not amax_exponent(np.float16([np.nan]))[2]
+
+
+def test_f16_to_i8_is_quantize():
+    for e in range(-30, 12):
+        got = f16_to_i8(FINITE, e)
+        want = quant.quantize(torch.from_numpy(FINITE.astype(np.float32)), e).numpy()
+        assert np.array_equal(got, want), e
