@@ -693,5 +693,22 @@ module mlp_net #(
         end
     end
 
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    // The ports here are all inputs with a ready: the checks are on the
+    // readies and on the two sample buffers they guard.
+    always @(posedge clk) begin
+        if (!rst) begin
+            assert (!$isunknown({cfg_ready, w_ready, s_ready})) else $error("%m: cfg_ready, w_ready or s_ready is X or Z after reset");
+            assert (!s_ready || configured) else $error("%m: s_ready while not configured");
+            assert (!(s_ready && cfg_valid && cfg_ready)) else $error("%m: s_ready with a configuration taken");
+            assert (!(w_ready && s_ready && w_valid)) else $error("%m: s_ready with a weight write taken");
+            assert (!full_q[ld_buf_q] || (ld_cnt_q == {IW{1'b0}} && !s_ready))
+                else $error("%m: loading into sample buffer %0d, which holds a sample", ld_buf_q);
+            assert (st_q != ST_RUN || full_q[cur_buf_q]) else $error("%m: running on sample buffer %0d, which is empty", cur_buf_q);
+            assert (!batch_done || sample_done) else $error("%m: batch_done without sample_done");
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

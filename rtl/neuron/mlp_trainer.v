@@ -93,5 +93,18 @@ module mlp_trainer #(
         .s_valid(v_valid), .s_ready(v_ready), .s_data(v_data), .s_last(v_last),
         .configured(configured), .busy(busy), .err_config(err_config), .err_frame(err_frame),
         .sample_done(sample_done), .batch_done(batch_done), .fp_flags(fp_flags));
+
+`ifndef SYNTHESIS
+    // ---------------------------------------------------------------- protocol checks
+    // the ports are mem_ctrl's and mlp_net's (which check them too); the
+    // vector stream between them is mem_ctrl's m port
+    stream_check #(.W(ADDR_W + $clog2(BURST_LEN+1)), .NAME("sdram_req")) u_check_req (
+        .clk(clk), .rst(rst), .valid(sdram_req_valid), .ready(sdram_req_ready),
+        .data({sdram_req_addr, sdram_req_len}));
+    always @(posedge clk) begin
+        if (!rst) assert (!$isunknown({cfg_ready, w_ready, sdram_rd_ready}))
+            else $error("%m: cfg_ready, w_ready or sdram_rd_ready is X or Z after reset");
+    end
+`endif
 endmodule
 `default_nettype wire
