@@ -49,3 +49,24 @@ def i32_to_f16(acc, k):
     assert np.all(np.abs(acc) < 2 ** 53), "acc * 2^k must be exact in float64"
     with np.errstate(over="ignore"):
         return np.ldexp(acc.astype(np.float64), int(k)).astype(np.float16)
+
+
+def round_fraction_f16(r):
+    """RNE binary16 of a rational (fractions.Fraction or int): subnormals kept,
+    overflow to +-inf, an exact zero is +0, a negative value that rounds to 0 is -0."""
+    from fractions import Fraction
+    r = Fraction(r)
+    if r == 0:
+        return np.float16(0.0)
+    a = abs(r)
+    e = a.numerator.bit_length() - a.denominator.bit_length()      # 2^e <= a < 2^(e+2)
+    if Fraction(2) ** e > a:
+        e -= 1
+    quantum = Fraction(2) ** (max(e, -14) - 10)                     # one ULP at a's binade
+    n, rem = divmod(a / quantum, 1)
+    n = int(n)
+    if rem > Fraction(1, 2) or (rem == Fraction(1, 2) and n & 1):
+        n += 1
+    v = n * quantum
+    out = np.float16(np.inf) if v > 65504 else np.float16(float(v))
+    return -out if r < 0 else out

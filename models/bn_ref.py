@@ -129,18 +129,40 @@ def _stats(a16, b16, n):
         return s1, s2, np.float16(m1), np.float16(m2)
 
 
+def _stats_exact(a16, b16, n):
+    """Order-free BN STAT (the accelerator's, docs/accel.md): the sums of a and
+    a*b are exact (binary16 values are integers times 2^-24), the sums and the
+    means sum / n each rounded once to binary16. A NaN or inf input makes all
+    four NaN."""
+    from fractions import Fraction
+
+    from models.accel_num import round_fraction_f16
+    a, b = a16.astype(np.float64), b16.astype(np.float64)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        nan = np.float16(np.nan)
+        return nan, nan, nan, nan
+    ai = (a * 2.0 ** 24).astype(np.int64)
+    bi = (b * 2.0 ** 24).astype(np.int64)
+    s1 = Fraction(int(ai.sum()), 1 << 24)                       # |sum| < 2^40 * n: int64 holds n < 2^23
+    s2 = Fraction(int((ai.astype(object) * bi.astype(object)).sum()), 1 << 48)
+    return (round_fraction_f16(s1), round_fraction_f16(s2),
+            round_fraction_f16(s1 / n), round_fraction_f16(s2 / n))
+
+
 def _flag_of(*vals):
     return any(not np.isfinite(v) for v in vals)
 
 
-def bn_forward(x, gamma, beta, eps=EPS_DEFAULT, relu=True):
+def bn_forward(x, gamma, beta, eps=EPS_DEFAULT, relu=True, exact_stats=False):
     """One channel forward. x: float16 array (N,). Returns dict with y, xhat,
-    mask (arrays), mu, var, lam (float16), status flags."""
+    mask (arrays), mu, var, lam (float16), status flags. exact_stats: the
+    accelerator's order-free statistics (_stats_exact) instead of bn_unit's
+    sequential binary32 sums."""
     x = f16(x).ravel()
     n = x.size
     g, b, ep = np.float16(gamma), np.float16(beta), np.float16(eps)
     with np.errstate(all="ignore"):
-        _, _, mu, m2 = _stats(x, x, n)
+        _, _, mu, m2 = (_stats_exact if exact_stats else _stats)(x, x, n)
         mu2 = np.float16(mu * mu)
         var = np.float16(m2 - mu2)
         vz = bool(var <= 0)                   # includes -0 and exact 0
@@ -163,7 +185,7 @@ def bn_forward(x, gamma, beta, eps=EPS_DEFAULT, relu=True):
     return dict(y=y, xhat=xh, mask=mask, mu=mu, var=var, lam=lam, of=bool(of), vz=vz)
 
 
-def bn_backward(dy, xhat, mask, gamma, lam, relu=True):
+def bn_backward(dy, xhat, mask, gamma, lam, relu=True, exact_stats=False):
     """One channel backward. Returns dict with dx (array), dgamma, dbeta,
     mean1, mean2, gl (float16), status flags."""
     dy, xh = f16(dy).ravel(), f16(xhat).ravel()
@@ -172,7 +194,7 @@ def bn_backward(dy, xhat, mask, gamma, lam, relu=True):
     if relu:
         dy = np.where(np.asarray(mask).ravel() != 0, dy, np.float16(0.0)).astype(np.float16)
     with np.errstate(all="ignore"):
-        s1, s2, m1, m2 = _stats(dy, xh, n)
+        s1, s2, m1, m2 = (_stats_exact if exact_stats else _stats)(dy, xh, n)
         dbeta, dgamma = np.float16(s1), np.float16(s2)
         gl = np.float16(g * lam)
         t1 = (xh * m2).astype(np.float16)

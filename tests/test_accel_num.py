@@ -57,3 +57,15 @@ def test_f16_to_i8_is_quantize():
         got = f16_to_i8(FINITE, e)
         want = quant.quantize(torch.from_numpy(FINITE.astype(np.float32)), e).numpy()
         assert np.array_equal(got, want), e
+
+
+def test_round_fraction_f16():
+    from models.accel_num import round_fraction_f16
+    rng = np.random.default_rng(2)
+    cases = [Fraction(int(n), int(d)) for n, d in zip(rng.integers(-10 ** 9, 10 ** 9, 300),
+                                                       rng.integers(1, 10 ** 6, 300))]
+    cases += [Fraction(float(v)) for v in FINITE[::37]] + [Fraction(65520), Fraction(65519), Fraction(1, 2 ** 25),
+                                                    Fraction(3, 2 ** 26), Fraction(-1, 2 ** 26), Fraction(0)]
+    cases += [(Fraction(a) + Fraction(b)) / 2 for a, b in zip(F16_VALUES[:-1:211], F16_VALUES[1::211])]  # ties
+    for r in cases:
+        assert round_fraction_f16(r).view(np.uint16) == _round_f16(r).view(np.uint16), r
