@@ -15,3 +15,15 @@ UNITS = {
                    test_module="test_bn_ops",
                    doc="rsqrt, fp16<->fp32 conversions, 1/n: exhaustive or edge + random"),
 }
+
+# BN STAT with exact, order-free statistics (rtl/bn/bn_stat_exact.v)
+BN_STAT_SOURCES = ("common/lzc.v", "common/fp_round.v", "common/stream_check.v", "bn/bn_fx_to_f16.v",
+                   "bn/bn_stat_div.v", "bn/bn_stat_exact.v")
+UNITS.update({
+    "bn_stat_exact": Unit(toplevel="bn_stat_exact", sources=BN_STAT_SOURCES, test_module="test_bn_stat",
+                          parameters={"LANES": 4, "NW": 24},
+                          doc="BN STAT, exact order-free sums and means, 4 lanes"),
+    "bn_stat_exact_l1": Unit(toplevel="bn_stat_exact", sources=BN_STAT_SOURCES, test_module="test_bn_stat",
+                             parameters={"LANES": 1, "NW": 12},
+                             doc="BN STAT, exact order-free sums and means, 1 lane, NW 12 (count overflow)"),
+})

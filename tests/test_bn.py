@@ -52,3 +52,13 @@ def test_bn_model_matches_float32():
 def test_rsqrt_rom_is_current():
     """rtl/bn/bn_rsqrt_rom.v is what models/bn_rsqrt_rom.py generates."""
     assert bn_rsqrt_rom.RTL.read_text() == bn_rsqrt_rom.rom_verilog()
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("unit", ["bn_stat_exact", "bn_stat_exact_l1"])
+def test_bn_stat_rtl(unit):
+    """BN STAT with exact, order-free statistics (rtl/bn/bn_stat_exact.v): 4
+    lanes with a 24-bit count, and 1 lane with a 12-bit count (where the count
+    overflow is reachable); every channel bit-exact vs bn_ref._stats_exact."""
+    tests, failed = run_unit(UNITS[unit])
+    assert tests == 9 and failed == 0
