@@ -378,6 +378,24 @@ async def test_amax(dut):
     assert n == len(tensors)
 
 
+@cocotb.test(timeout_time=backstop(0x7C00 + 8), timeout_unit="us")
+async def test_amax_every_max(dut):
+    """Every FP16 magnitude 0..0x7BFF, then inf and two NaNs, as the maximum
+    of a one-beat tensor (the other lanes random below it, random signs): the
+    scale derivation on its whole domain."""
+    await start(dut)
+    conv = Conv(dut, "amx", idle=0.1, stall=0.1, seed=32)
+    rng = np.random.default_rng(32)
+    mags = np.concatenate([np.arange(0x7C00), [0x7C00, 0x7C01, 0x7FFF]]).astype(np.int64)
+    rows = (rng.integers(0, 1 << 15, (len(mags), LANES)) % np.maximum(mags, 1)[:, None])
+    rows[np.arange(len(mags)), rng.integers(0, LANES, len(mags))] = mags
+    rows |= rng.integers(0, 2, rows.shape) << 15
+    tensors = [rows[i:i + 1].astype(np.uint16) for i in range(len(rows))]
+    n = await conv.run(*amax_beats(tensors))
+    dut._log.info("amax_track: %d one-beat tensors checked", n)
+    assert n == len(mags)
+
+
 # ---------------------------------------------------------------- all three
 
 @cocotb.test(timeout_time=backstop(2000), timeout_unit="us")

@@ -7,7 +7,7 @@ from tb.units import UNITS, run_unit
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("unit,n_tests", [("accel_conv", 7), ("accel_conv_l16", 7)])
+@pytest.mark.parametrize("unit,n_tests", [("accel_conv", 8), ("accel_conv_l16", 8)])
 def test_accel_conv(unit, n_tests):
     tests, failed = run_unit(UNITS[unit])
     assert tests == n_tests and failed == 0
