@@ -5,7 +5,8 @@ converters and the building blocks of the system model.
 - amax_exponent: the per-tensor power-of-two scale the hardware tracks on its
   write path: e = the smallest integer with max|x| <= 127 * 2^e (0 for an
   all-zero tensor), the same rule as models/quant.pow2_exponent.
-- f16_to_i8: q = clamp(RNE(x * 2^-e), -128, 127), as models/quant.quantize.
+- f16_to_i8: q = clamp(RNE(x * 2^-e), -128, 127), as models/quant.quantize
+  (inf saturates by its sign, NaN gives 0).
 - i32_to_f16: RNE16(acc * 2^k), one rounding (subnormals kept, overflow to
   +-inf).
 
@@ -38,9 +39,12 @@ def amax_exponent(x16):
 
 
 def f16_to_i8(x16, e):
-    """float16 array, exponent e -> int8 array at scale 2^e (RNE, saturate)."""
+    """float16 array, exponent e -> int8 array at scale 2^e (RNE, saturate;
+    +-inf saturates by its sign, NaN gives 0: the converter also flags both)."""
     x = np.asarray(x16, dtype=np.float16).astype(np.float64)
-    return np.clip(np.rint(np.ldexp(x, -int(e))), INT8_MIN, INT8_MAX).astype(np.int8)
+    q = np.clip(np.rint(np.ldexp(np.nan_to_num(x, nan=0.0, posinf=np.inf, neginf=-np.inf), -int(e))),
+                INT8_MIN, INT8_MAX)
+    return q.astype(np.int8)
 
 
 def i32_to_f16(acc, k):

@@ -57,6 +57,7 @@ def test_f16_to_i8_is_quantize():
         got = f16_to_i8(FINITE, e)
         want = quant.quantize(torch.from_numpy(FINITE.astype(np.float32)), e).numpy()
         assert np.array_equal(got, want), e
+    assert np.array_equal(f16_to_i8(np.float16([np.nan, np.inf, -np.inf]), 0), [0, 127, -128])
 
 
 def test_round_fraction_f16():
