@@ -21,8 +21,9 @@ them the RTL's:
   against ModelDevice.run(max_commands=1) (passes: its beat exact), where the
   RTL's stricter rules (accel_cmd_rules.v, [strict]) refuse what ModelDevice
   leaves to numpy (STRICT below);
-- the watchdog (MAX_CMDS commands without STOP) and the list's first command
-  at the SDRAM's end against ModelDevice (max_commands = MAX_CMDS); a command
+- test_bounds: the watchdog (MAX_CMDS commands without STOP), the list's
+  first command at the SDRAM's end and the table's last id against
+  ModelDevice (max_commands = MAX_CMDS); a command
   past the end and an unaligned start (ModelDevice raises a Python error
   there) against the RTL's definition, status 2;
 - resets mid-list (during fetches and with a beat stalled on m): busy low the
@@ -493,13 +494,17 @@ async def test_fuzz_single_command(dut):
 
 
 @cocotb.test(timeout_time=backstop_us(2 * (4 * (MAX_CMDS + 8) * CLOCKS_PER_CMD + 20000)), timeout_unit="us")
-async def test_watchdog_and_sdram_end(dut):
+async def test_bounds(dut):
     """MAX_CMDS - 1 commands and STOP: status 0; MAX_CMDS commands before the
     STOP: status 1 at start + 64 MAX_CMDS, the STOP never read (both as
     ModelDevice.run(max_commands=MAX_CMDS)). A STOP in the SDRAM's last 64
     bytes: status 0 (as ModelDevice); a list starting 4 bytes later, its
     command past the end, or at an address not a multiple of 4: status 2 at
-    that address (the RTL's definition; ModelDevice raises a Python error)."""
+    that address (the RTL's definition; ModelDevice raises a Python error).
+    The table's end: a list at 76 with ids up to 3 runs, id 4 stops with status
+    2, though the 16 bytes at 64 read as a tensor that fits (the one id where
+    an off-by-one bound is seen: entry start/16 normally overlaps the command
+    itself, which never reads as a tensor in the data region)."""
     tensors = [("a", ha.FP16, (1, 2, 1, 1)), ("b", ha.FP16, (1, 2, 1, 1)), ("s", ha.FP16, (1, 2, 1, 1))]
     add = ("ADD", 0, ("a", "b", "s"))
     tb = None
@@ -521,6 +526,23 @@ async def test_watchdog_and_sdram_end(dut):
         await tb.run_list(start, [], ha.ERR_REGION, start)
     # the SDRAM size input, not the image, bounds the list: the same list in a smaller SDRAM
     await tb.run_list(prog.fp, [], ha.ERR_REGION, prog.fp, size=prog.fp + 63)
+    # the table's last id: a list at 76 has ids 1..3 (76 // 16 = 4 entries). Entry 4 would be
+    # bytes 64..79: 12 bytes written before the list and the ADD's word 0 (W = 9), so that it
+    # reads as a tensor that fits the ADD: only the bound refuses id 4.
+    tensors = [(x, ha.FP16, (1, 2, 1, 9)) for x in "abs"]
+    prog = custom_program(tensors, [add] * 3, tail=64)
+    start = 76
+    for last_id, want in ((3, (ha.OK, start + ha.CMD_BYTES)), (4, (ha.ERR_REGION, start))):
+        sdram = ha.Sdram(prog)
+        mem = sdram.mem
+        mem[64:prog.tensors["a"].base] = 0
+        struct.pack_into("<IBBHHH", mem, 64, prog.size - 64, ha.FP16, 0, 1, 2, 1)
+        struct.pack_into("<4I", mem, start, ha.OPS["ADD"], 1, 2, last_id)
+        struct.pack_into("<I", mem, start + ha.CMD_BYTES, ha.OPS["STOP"])
+        assert sdram.entry(4) == (prog.size - 64, ha.FP16, (1, 2, 1, 9))
+        assert model_run(sdram, start) == want, (last_id, model_run(sdram, start))
+        tb.load(sdram)
+        await tb.run_list(start, image_beats(sdram, start, want[1]), *want)
     assert tb.scoreboard.result
 
 
