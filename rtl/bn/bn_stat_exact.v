@@ -31,6 +31,8 @@
 //   (ResNet-20 at batch 8: >= 128 beats per channel at 4 lanes). The result
 //   register is separate: a result waiting on r_ready holds back only the
 //   end of the next channel's division.
+// Reset (synchronous): drops the channel being accumulated, the one dividing
+//   and a result not yet taken; nothing taken before it comes out after.
 module bn_stat_exact #(
     parameter LANES = 4,    // element pairs per beat, 1..64
     parameter NW    = 24    // width of the element count: up to 2^NW - 1 elements per channel
@@ -52,7 +54,7 @@ module bn_stat_exact #(
     output wire [15:0]         r_sum2,   // RNE16(S2)
     output wire [15:0]         r_mean1,  // RNE16(S1 / N)
     output wire [15:0]         r_mean2,  // RNE16(S2 / N)
-    output wire [NW-1:0]       r_count,  // N: the elements counted
+    output wire [NW-1:0]       r_count,  // N: the elements counted (mod 2^NW)
     output wire [1:0]          r_flags   // {ERR, NF}
 );
     localparam LG   = $clog2(LANES);
