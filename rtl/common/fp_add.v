@@ -166,22 +166,34 @@ module fp_add #(
 
 `ifndef SYNTHESIS
     // ---------------------------------------------------------------- protocol checks
-    // At LATENCY 0 the m port is the s port through logic: its upstream owns it.
+    // At LATENCY 0 the m port is the s port through logic: its upstream owns
+    // it. The m checks are rtl/common/stream_check's, written out here: an
+    // instance per unit (2P of them in mlp_net) slowed Verilator by a clock
+    // trigger each.
     generate
         if (LATENCY > 0) begin : gen_check
-            stream_check #(.W(W + 5), .NAME("m")) u_check_m (
-                .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_result, m_status}));
-            // Results never outnumber operations: at most LATENCY in flight, and
-            // none comes out of nothing (of an operation dropped by a reset).
             localparam [3:0] LAT_C = LATENCY;
-            reg [3:0] flight_q;
+            reg         rst_q, stall_q;
+            reg [W+4:0] beat_q;
+            reg [3:0]   flight_q;
             always @(posedge clk) begin
+                rst_q   <= rst;
+                stall_q <= !rst && m_valid && !m_ready;
+                if (m_valid && !m_ready) beat_q <= {m_result, m_status};
                 if (rst) flight_q <= 4'd0;
                 else     flight_q <= flight_q + {3'd0, s_valid && s_ready} - {3'd0, m_valid && m_ready};
                 if (!rst) begin
-                    assert (!$isunknown(s_ready)) else $error("%m: s_ready is X or Z after reset");
+                    assert (!$isunknown({m_valid, s_ready})) else $error("%m: m_valid or s_ready is X or Z after reset");
+                    if (stall_q) begin
+                        assert (m_valid) else $error("%m: m_valid dropped while m_ready was low");
+                        assert ({m_result, m_status} === beat_q) else $error("%m: m data changed while m_ready was low");
+                    end
+                    // results never outnumber operations: at most LATENCY in flight,
+                    // none out of nothing (of an operation a reset dropped)
                     assert (flight_q <= LAT_C) else $error("%m: more than LATENCY operations in flight");
                     assert (!m_valid || flight_q != 4'd0) else $error("%m: m_valid with no operation in flight");
+                end else if (rst_q) begin
+                    assert (!m_valid) else $error("%m: m_valid high in reset");
                 end
             end
         end

@@ -144,19 +144,29 @@ module pe_top #(
 
 `ifndef SYNTHESIS
     // ---------------------------------------------------------------- protocol checks
-    stream_check #(.W(OUT_ROWS * COLS * 3 * ACC_W + 10), .NAME("m")) u_check_m (
-        .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready), .data({m_data, m_group, m_tlast, m_ovf}));
-    // busy covers every result still inside; no stream is ready during reset
-    // (a beat offered then would be taken and lost)
+    // The m checks are rtl/common/stream_check's, written out: an instance
+    // would copy the wide m_data through its port every evaluation. Then busy
+    // covers every result still inside, and no stream is ready during reset
+    // (a beat offered then would be taken and lost).
+    reg                                rst_q, stall_q;
+    reg [OUT_ROWS*COLS*3*ACC_W+9:0]    beat_q;
     always @(posedge clk) begin
+        rst_q   <= rst;
+        stall_q <= !rst && m_valid && !m_ready;
+        if (m_valid && !m_ready) beat_q <= {m_data, m_group, m_tlast, m_ovf};
         if (!rst) begin
-            assert (!$isunknown({s_desc_ready, s_act_ready, s_wgt_ready}))
-                else $error("%m: s_desc_ready, s_act_ready or s_wgt_ready is X or Z after reset");
+            assert (!$isunknown({m_valid, s_desc_ready, s_act_ready, s_wgt_ready}))
+                else $error("%m: m_valid, s_desc_ready, s_act_ready or s_wgt_ready is X or Z after reset");
+            if (stall_q) begin
+                assert (m_valid) else $error("%m: m_valid dropped while m_ready was low");
+                assert ({m_data, m_group, m_tlast, m_ovf} === beat_q) else $error("%m: m data changed while m_ready was low");
+            end
             assert (!m_valid || busy) else $error("%m: m_valid with busy low");
             assert (tiles_q <= 4'd7) else $error("%m: %0d tiles in the array", tiles_q);
             assert (!tile_out || tiles_q != 4'd0) else $error("%m: a tile's last result group with no tile in the array");
         end else begin
             assert (!(s_desc_ready || s_act_ready || s_wgt_ready)) else $error("%m: a stream ready in reset");
+            if (rst_q) assert (!m_valid) else $error("%m: m_valid high in reset");
         end
     end
 `endif
