@@ -22,6 +22,7 @@ tensors the chip also writes max|x| as FP16 bits in 31:16). A command is 64
 bytes: word 0 = {flags u8 << 8 | op u8}, words 1..15 operand tensor ids.
 """
 
+import math
 import struct
 from dataclasses import dataclass, field
 
@@ -59,7 +60,7 @@ class TensorDesc:
 
     @property
     def count(self):
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)          # exact: a corrupted table entry may hold 65535^4
 
     @property
     def nbytes(self):
@@ -283,6 +284,9 @@ class ModelDevice:
                 if op == "BN_CONV_BP" and flags & F_NO_DX:
                     n_out -= 1
                 ops = [self._operand(sdram, tid, start) for tid in words[1:1 + n_in + n_out]]
+                bad = self.shape_error(op, flags, ops[:n_in], ops[n_in:])
+                if bad:
+                    raise DeviceError(ERR_SHAPE, f"{op}: {bad}")
                 self._execute(sdram, op, flags, ops[:n_in], ops[n_in:])
             except DeviceError as e:
                 return e.code, addr
@@ -301,6 +305,71 @@ class ModelDevice:
         if base < start or base + d.span > len(sdram.mem) or d.count == 0:
             raise DeviceError(ERR_REGION, f"tensor {tid} at {base:#x}+{d.span} outside the data region")
         return d
+
+    @staticmethod
+    def shape_error(op, flags, ins, outs):
+        """Every dtype and shape rule of the op (status 3), checked before any
+        data is read, so that a command fails on its table entries alone. Returns
+        the broken rule, or None. rtl/accel/accel_cmd_rules.v applies the same."""
+        s = 2 if flags & F_STRIDE2 else 1
+        up = lambda v: -(-v // s)  # noqa: E731
+        sh = [d.shape for d in ins + outs]
+        dt = [d.dtype for d in ins + outs]
+
+        def need(*rules):
+            for ok, what in rules:
+                if not ok:
+                    return what
+            return None
+        if op == "CONV_BN_FP":
+            (n, c, h, w), m = sh[0], sh[1][0]
+            o = (n, m, h // s, w // s)
+            return need((dt[:8] == [FP16, INT8, FP16, FP16, FP16, FP16, MASK, FP16], "dtypes"),
+                        (sh[1] == (m, c, 3, 3), "w is not (M, C, 3, 3)"),
+                        (s == 1 or (h % 2 == 0 and w % 2 == 0), "stride 2 with odd H or W"),
+                        (sh[2] == sh[3] == (1, m, 1, 1), "gamma, beta"),
+                        (sh[4] == sh[5] == sh[6] == o, "outputs"), (sh[7] == (1, 3 * m, 1, 1), "stats"))
+        if op == "ADD_RELU_FP":
+            b, h = sh[0], sh[1]
+            sc_ok = (h[0], up(h[2]), up(h[3])) == (b[0], b[2], b[3]) and b[1] >= h[1] if flags & F_SHORTCUT_A \
+                else h == b
+            return need((dt[:4] == [FP16, FP16, FP16, MASK], "dtypes"), (sc_ok, "shortcut shape"),
+                        (sh[2] == sh[3] == b, "outputs"))
+        if op == "POOL_FP":
+            return need((dt[:2] == [FP16, FP16], "dtypes"), (sh[1] == sh[0][:2] + (1, 1), "output"))
+        if op == "FC_FP":
+            (n, c, h, w), k = sh[0], sh[1][0]
+            return need((dt[:3] == [FP16, INT8, INT32], "dtypes"), ((h, w) == (1, 1), "x is not (N, C, 1, 1)"),
+                        (sh[1] == (k, c, 1, 1), "w"), (sh[2] == (n, k, 1, 1), "logits"))
+        if op == "FC_BP":
+            (n, k, gh, gw), c = sh[0], sh[2][1]
+            return need((dt[:5] == [FP16, INT8, FP16, FP16, INT32], "dtypes"), ((gh, gw) == (1, 1), "g"),
+                        (sh[2] == (n, c, 1, 1), "x"), (sh[1] == (k, c, 1, 1), "w"),
+                        (sh[3] == (n, c, 1, 1), "dfeat"), (sh[4] == (k, c, 1, 1), "dW"))
+        if op == "POOL_BP":
+            return need((dt[:2] == [FP16, FP16], "dtypes"), (sh[0][2:] == (1, 1), "d"),
+                        (sh[1][:2] == sh[0][:2], "output"))
+        if op == "ADD_RELU_BP":
+            d, dsc = sh[0], sh[3]
+            sc_ok = (dsc[0], up(dsc[2]), up(dsc[3])) == (d[0], d[2], d[3]) and d[1] >= dsc[1] \
+                if flags & F_SHORTCUT_A else dsc == d
+            return need((dt[:4] == [FP16, MASK, FP16, FP16], "dtypes"), (sh[1] == sh[2] == d, "mask, ds"),
+                        (sc_ok, "shortcut shape"))
+        if op == "BN_CONV_BP":
+            dy, (n, c, h, w) = sh[0], sh[6]
+            m = dy[1]
+            rules = [(dt[:11] == [FP16, FP16, MASK, FP16, FP16, INT8, FP16, FP16, INT32, FP16, FP16], "dtypes"),
+                     (dy[0] == n and (h // s, w // s) == dy[2:], "dy against x"),
+                     (s == 1 or (h % 2 == 0 and w % 2 == 0), "stride 2 with odd H or W"),
+                     (sh[5] == (m, c, 3, 3), "w"), (sh[1] == sh[2] == sh[7] == dy, "xhat, mask, dx"),
+                     (sh[3] == sh[9] == sh[10] == (1, m, 1, 1), "gamma, dgamma, dbeta"),
+                     (sh[4] == (1, 3 * m, 1, 1), "stats"), (sh[8] == (m, c, 3, 3), "dW")]
+            if len(sh) > 11:
+                rules.append((dt[11] == FP16 and sh[11] == sh[6], "dX"))
+            return need(*rules)
+        if op == "ADD":
+            return need((dt[:3] == [FP16, FP16, FP16], "dtypes"), (sh[1] == sh[2] == sh[0], "shapes"))
+        return None
 
     # ---- tensor access by descriptor
     @staticmethod

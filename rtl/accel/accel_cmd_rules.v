@@ -2,30 +2,26 @@
 // Shape and dtype rules of the accelerator's commands (status 3 of
 // docs/accel.md), combinational, for accel_cmd. Operand slots in command
 // order (inputs first, host/accel.SIGNATURE); bad is 1 when any rule of the
-// op fails. The rules are those of host/accel.ModelDevice._execute (_fits,
-// the explicit checks and the dtype each _get/_quantized asks for), plus the
-// ones ModelDevice leaves to a numpy/torch exception or to broadcasting
-// (marked [strict] below: this block refuses them with status 3):
+// op fails. The rules are host/accel.ModelDevice.shape_error's, rule for rule:
 //   1 CONV_BN_FP  x w gamma beta | y xhat mask stats:  x FP16 (n,c,h,wd);
 //                 w INT8 (m,c,3,3); stride 2 needs even h and wd;
 //                 y, xhat FP16 and mask MASK (n,m,h/s,wd/s); stats FP16 (1,3m,1,1);
 //                 gamma, beta FP16 (1,m,1,1)
 //   2 ADD_RELU_FP b h | out mask:  b FP16, h FP16; out FP16 and mask MASK of
 //                 b's shape; shortcut A: h.N = b.N, ceil(h.H/s) = b.H,
-//                 ceil(h.W/s) = b.W, [strict] b.C >= h.C; else h's shape = b's
+//                 ceil(h.W/s) = b.W, b.C >= h.C; else h's shape = b's
 //   3 POOL_FP     x | out:  x FP16; out FP16 (x.N, x.C, 1, 1)
-//   4 FC_FP       x w | out:  x FP16, [strict] x.H = x.W = 1; w INT8 (k,x.C,1,1);
+//   4 FC_FP       x w | out:  x FP16, x.H = x.W = 1; w INT8 (k,x.C,1,1);
 //                 out INT32 (x.N,k,1,1)
 //   5 FC_BP       g w x | dfeat dW:  g FP16 (n,k,..), x FP16 (..,c,..);
 //                 w INT8 (k,c,1,1); dfeat FP16 (n,c,1,1); dW INT32 (k,c,1,1);
-//                 [strict] g.H = g.W = 1 and x (n,c,1,1)
-//   6 POOL_BP     d | out:  d FP16, [strict] d.H = d.W = 1; out FP16 with d's N, C
+//                 g.H = g.W = 1 and x (n,c,1,1)
+//   6 POOL_BP     d | out:  d FP16, d.H = d.W = 1; out FP16 with d's N, C
 //   7 ADD_RELU_BP d mask | ds dsc:  d FP16; mask MASK and ds FP16 of d's shape;
 //                 dsc FP16; shortcut A: dsc.N = d.N, ceil(dsc.H/s) = d.H,
-//                 ceil(dsc.W/s) = d.W, d.C >= dsc.C [strict: ModelDevice lets
-//                 numpy broadcast a 1]; else dsc of d's shape
+//                 ceil(dsc.W/s) = d.W, d.C >= dsc.C ; else dsc of d's shape
 //   8 BN_CONV_BP  dy xhat mask gamma stats w x | dx dW dgamma dbeta [dX]:
-//                 dy FP16 (n,m,ho,wo), x FP16 (n',c,h,wd) with [strict] n' = n;
+//                 dy FP16 (n,m,ho,wo), x FP16 (n',c,h,wd) with n' = n;
 //                 w INT8 (m,c,3,3); xhat FP16 and mask MASK of dy's shape;
 //                 gamma FP16 (1,m,1,1); stats FP16 (1,3m,1,1); h/s = ho,
 //                 wd/s = wo (floor), stride 2 needs even h and wd; dx FP16 of
