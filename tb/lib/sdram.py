@@ -161,13 +161,13 @@ class SdramModel:
         drives nothing new: rd_valid stays low, req_ready high). Returns in the
         ReadOnly-sampling position of run()'s loop: the time step of the last
         clock stepped."""
-        t0 = get_sim_time("ns")
+        t0 = round(get_sim_time("ps"))         # integers: edges at x.001 ns left a remainder of 9.99999 ns
         self._wake.clear()
         wakers = [RisingEdge(self.req_valid), self._wake.wait()]
         if self.reset is not None:
             wakers.append(RisingEdge(self.reset))
         await First(*wakers)
-        clocks, part = divmod(get_sim_time("ns") - t0, self.period)
+        clocks, part = divmod(round(get_sim_time("ps")) - t0, round(self.period * 1000))
         self._skip(int(clocks))
         if part:   # woken between two edges: the next edge still sees the idle inputs sampled before
             await RisingEdge(self.clock)
