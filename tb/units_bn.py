@@ -4,7 +4,7 @@ from tb.units import COMMON_FP, Unit
 
 BN_OPS = ("bn/bn_rsqrt_rom.v", "bn/bn_rsqrt.v", "bn/bn_recip.v", "bn/bn_f16_to_f32.v",
           "bn/bn_f32_to_f16.v")
-BN_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v") + BN_OPS + ("bn/bn_unit.v",)
+BN_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "common/stream_check.v") + BN_OPS + ("bn/bn_unit.v",)
 
 
 UNITS = {

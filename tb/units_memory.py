@@ -2,7 +2,7 @@
 
 from tb.units import Unit
 
-MEM_SOURCES = ("common/ram_1r1w.v", "memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v",
+MEM_SOURCES = ("common/ram_1r1w.v", "common/stream_check.v", "memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v",
                "memory/mem_unified.v", "memory/mem_ctrl.v")
 
 # test_reset_stale needs run tags; units built without them run the other three

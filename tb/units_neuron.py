@@ -13,7 +13,7 @@ SCENARIO_TESTS = {
     "bench_cycles": "test_bench_cycles", "bench_mnist": "test_bench_mnist_cycles",
     "lanes": "test_overlap_stream|test_reset_during_load", "trainer": "test_trainer_stream",
 }
-MEMORY_SOURCES = ("memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v",
+MEMORY_SOURCES = ("common/stream_check.v", "memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v",
                   "neuron/mlp_trainer.v")
 
 

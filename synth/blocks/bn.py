@@ -20,13 +20,11 @@ BLOCKS = [
 
 # BN STAT with exact, order-free statistics (rtl/bn/bn_stat_exact.v), alone: 4 lanes, 24-bit count.
 # Activity: RTL SAIF of its cocotb test_feature_maps (CIFAR-10 conv1 FP and BP channels).
-# common/stream_check.v is simulation-only (its instances sit under `ifndef SYNTHESIS; Yosys
-# does not parse its concurrent assertions), so it is left out of the synthesis sources.
 # First run (pyosys 0.70, ABC at 2.7/2.16/1.62 ns): 29,472 um2, fmax 375.5 MHz (worst path: the
 # 81-bit product shift and negate of the lane pipeline, shp1_q -> vp2_q), 23.2 mW at 2.7 ns.
 BLOCKS.append(
     Block(name="bn_stat", top="bn_stat_exact",
-          sources=tuple(s for s in UNITS["bn_stat_exact"].sources if s != "common/stream_check.v"),
+          sources=UNITS["bn_stat_exact"].sources,
           parameters={"LANES": 4, "NW": 24}, clock_ns=2.7, unit="bn_stat_exact",
           testcase="test_feature_maps", activity_level="rtl",
           activity_doc="cocotb test_feature_maps (tb/test_bn_stat.py): CIFAR-10 conv1 feature maps and "

@@ -4,9 +4,7 @@ unified baseline. Activity: the units' streaming test (MNIST-pixel vectors,
 compute backpressure, SDRAM jitter and refresh)."""
 
 from synth.config import Block
-
-MEM_SOURCES = ("common/ram_1r1w.v", "memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v",
-               "memory/mem_unified.v", "memory/mem_ctrl.v")
+from tb.units_memory import MEM_SOURCES      # what the units simulate (owner: tb/units_memory.py)
 
 DOC = "cocotb test_stream of tb/test_memory_ctrl.py, 500 MNIST-pixel vectors, backpressure, SDRAM jitter/refresh"
 
