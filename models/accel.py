@@ -299,15 +299,19 @@ def init_master(spec, seed=0):
 def host_loss_grad(t, fc_bias, labels):
     """The host's part between FP and BP: logits = INT32 * 2^e + bias (float32),
     mean cross-entropy, its gradient. Returns (loss, dlogits float32, dlogits FP16)."""
+    import mpmath
     logits = np.ldexp(t["fc.logits"].astype(np.float64), t["fc.logits_e"]).astype(np.float32) + fc_bias
-    z = logits.astype(np.float64) - logits.max(1, keepdims=True)
-    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     n = len(labels)
-    loss = float(-np.log(p[np.arange(n), labels]).mean())
-    d = p.copy()
-    d[np.arange(n), labels] -= 1
-    d32 = (d / n).astype(np.float32)
-    return loss, d32, d32.astype(F16)
+    d32 = np.empty(logits.shape, np.float32)
+    loss = mpmath.mpf(0)
+    with mpmath.workdps(30):        # exact enough to round once: numpy's exp differs by SIMD kernel
+        for i, row in enumerate(logits):
+            e = [mpmath.exp(mpmath.mpf(float(v))) for v in row]
+            total = mpmath.fsum(e)
+            loss -= mpmath.log(e[labels[i]] / total) / n
+            for j, ej in enumerate(e):
+                d32[i, j] = np.float32(float((ej / total - (j == labels[i])) / n))
+    return float(loss), d32, d32.astype(F16)
 
 
 def train_step(spec, master, x16, labels, lr):
