@@ -17,6 +17,8 @@ exact and each function rounds once.
 
 import numpy as np
 
+from models.quant import exponent_for_max
+
 INT8_MIN, INT8_MAX = -128, 127
 
 
@@ -28,14 +30,7 @@ def amax_exponent(x16):
     if not finite or a.size == 0:
         return 0, np.float16(np.nan if not finite else 0.0), finite
     m = float(a.max())
-    if m == 0.0:
-        return 0, np.float16(0.0), True
-    e = int(np.ceil(np.log2(m / INT8_MAX)))        # a guess, settled by exact comparisons
-    while m > np.ldexp(INT8_MAX, e):
-        e += 1
-    while m <= np.ldexp(INT8_MAX, e - 1):
-        e -= 1
-    return e, np.float16(m), True
+    return exponent_for_max(m), np.float16(m), True
 
 
 def f16_to_i8(x16, e):

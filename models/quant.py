@@ -20,7 +20,11 @@ INT8_MIN, INT8_MAX = -128, 127
 
 def pow2_exponent(x, qmax=INT8_MAX):
     """Smallest integer e with max|x| <= qmax * 2^e (0 for an all-zero tensor)."""
-    m = float(x.detach().abs().max()) if x.numel() else 0.0
+    return exponent_for_max(float(x.detach().abs().max()) if x.numel() else 0.0, qmax)
+
+
+def exponent_for_max(m, qmax=INT8_MAX):
+    """Smallest integer e with m <= qmax * 2^e, for a float m >= 0 (0 for 0, inf or NaN)."""
     if m == 0.0 or not math.isfinite(m):
         return 0
     e = math.ceil(math.log2(m / qmax))      # a guess: the division and log2 round
