@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models import accel as am
-from models.accel_num import amax_exponent
+from models.accel_num import amax_exponent, f16_to_i8, i32_to_f16
 
 # ---------------------------------------------------------------- encoding
 FP16, INT8, INT32, MASK = 1, 2, 3, 4
@@ -264,6 +264,12 @@ SIGNATURE = {"CONV_BN_FP": (4, 4), "ADD_RELU_FP": (2, 2), "POOL_FP": (1, 1), "FC
              "STOP": (0, 0)}
 
 
+def n_operands(op, flags):
+    """Operand ids a command of `op` carries (BN_CONV_BP without dX has one less)."""
+    n_in, n_out = SIGNATURE[op]
+    return n_in + n_out - (1 if op == "BN_CONV_BP" and flags & F_NO_DX else 0)
+
+
 class ModelDevice:
     """Executes a command list from SDRAM with models/accel's arithmetic: the
     behaviour the RTL's global controller is specified by. run() returns
@@ -280,10 +286,8 @@ class ModelDevice:
                     raise DeviceError(ERR_OP, f"unknown op {words[0] & 0xFF}")
                 if op == "STOP":
                     return OK, addr
-                n_in, n_out = SIGNATURE[op]
-                if op == "BN_CONV_BP" and flags & F_NO_DX:
-                    n_out -= 1
-                ops = [self._operand(sdram, tid, start) for tid in words[1:1 + n_in + n_out]]
+                n_in = SIGNATURE[op][0]
+                ops = [self._operand(sdram, tid, start) for tid in words[1:1 + n_operands(op, flags)]]
                 bad = self.shape_error(op, flags, ops[:n_in], ops[n_in:])
                 if bad:
                     raise DeviceError(ERR_SHAPE, f"{op}: {bad}")
@@ -389,7 +393,6 @@ class ModelDevice:
         x = self._get(sdram, d, FP16)
         if not np.all(np.isfinite(x)):
             raise DeviceError(ERR_NONFINITE, f"tensor {d.id} holds inf or NaN")
-        from models.accel_num import f16_to_i8
         e = self._exp(sdram, d)
         return f16_to_i8(x, e), e
 
@@ -421,18 +424,7 @@ class ModelDevice:
         relu = bool(flags & F_RELU)
         if op == "CONV_BN_FP":
             x, w, gamma, beta = ins
-            n, c, h, wd = x.shape
-            m = w.shape[0]
-            if w.shape != (m, c, 3, 3) or w.dtype != INT8 or (stride == 2 and (h % 2 or wd % 2)):
-                raise DeviceError(ERR_SHAPE, f"conv: x {x.shape}, w {w.shape}, stride {stride}")
-            ho, wo = h // stride, wd // stride
-            for d, dt, sh in zip(outs, (FP16, FP16, MASK, FP16),
-                                 ((n, m, ho, wo), (n, m, ho, wo), (n, m, ho, wo), (1, 3 * m, 1, 1))):
-                self._fits(d, dt, sh)
-            self._fits(gamma, FP16, (1, m, 1, 1))
-            self._fits(beta, FP16, (1, m, 1, 1))
             qx, ex = self._quantized(sdram, x)
-            from models.accel_num import i32_to_f16
             y16 = i32_to_f16(am.conv_fp(qx, self._get(sdram, w, INT8), stride), ex + self._exp(sdram, w))
             out, st = am.batch_norm_fp(y16, self._get(sdram, gamma, FP16).ravel(),
                                        self._get(sdram, beta, FP16).ravel(), relu)
@@ -442,81 +434,49 @@ class ModelDevice:
             self._put(sdram, outs[3], np.concatenate([st["mu"], st["var"], st["lam"]]))
         elif op == "ADD_RELU_FP":
             b, h = ins
-            self._fits(outs[0], FP16, b.shape)
-            self._fits(outs[1], MASK, b.shape)
             sc = self._get(sdram, h, FP16)
             if flags & F_SHORTCUT_A:
                 sc = am.shortcut_fp(sc, b.shape[1], stride)
-            if sc.shape != b.shape:
-                raise DeviceError(ERR_SHAPE, f"add: {b.shape} and shortcut {sc.shape}")
             s, mask = am.relu_with_mask((self._get(sdram, b, FP16) + sc).astype(np.float16))
             self._put(sdram, outs[0], s, track=True)
             self._put(sdram, outs[1], mask)
         elif op == "POOL_FP":
             (x,) = ins
-            self._fits(outs[0], FP16, x.shape[:2] + (1, 1))
             self._put(sdram, outs[0], am.avgpool_fp(self._get(sdram, x, FP16))[:, :, None, None], track=True)
         elif op == "FC_FP":
             x, w = ins
             n, c = x.shape[:2]
-            self._fits(w, INT8, (w.shape[0], c, 1, 1))
-            self._fits(outs[0], INT32, (n, w.shape[0], 1, 1))
             qx, ex = self._quantized(sdram, x)
-            acc = am._exact(am._t(qx.reshape(n, c)) @ am._t(self._get(sdram, w, INT8).reshape(-1, c)).T)
+            acc = am.fc_fp(qx.reshape(n, c), self._get(sdram, w, INT8).reshape(-1, c))
             self._put(sdram, outs[0], acc, exponent=ex + self._exp(sdram, w))
         elif op == "FC_BP":
             g, w, x = ins
             n, k = g.shape[:2]
             c = x.shape[1]
-            self._fits(w, INT8, (k, c, 1, 1))
-            self._fits(outs[0], FP16, (n, c, 1, 1))
-            self._fits(outs[1], INT32, (k, c, 1, 1))
             qg, eg = self._quantized(sdram, g)
             qx, ex = self._quantized(sdram, x)
             qw = self._get(sdram, w, INT8).reshape(k, c)
-            from models.accel_num import i32_to_f16
             qg2 = qg.reshape(n, k)
-            self._put(sdram, outs[0], i32_to_f16(am._exact(am._t(qg2) @ am._t(qw)), eg + self._exp(sdram, w)),
-                      track=True)
-            self._put(sdram, outs[1], am._exact(am._t(qg2).T @ am._t(qx.reshape(n, c))), exponent=eg + ex)
+            self._put(sdram, outs[0], i32_to_f16(am.fc_bp(qg2, qw), eg + self._exp(sdram, w)), track=True)
+            self._put(sdram, outs[1], am.fc_wg(qg2, qx.reshape(n, c)), exponent=eg + ex)
         elif op == "POOL_BP":
             (d,) = ins
             out = outs[0]
-            if out.dtype != FP16 or out.shape[:2] != d.shape[:2]:
-                raise DeviceError(ERR_SHAPE, f"pool BP: {d.shape} -> {out.shape}")
             self._put(sdram, out, am.avgpool_bp(self._get(sdram, d, FP16).reshape(d.shape[:2]), out.shape),
                       track=True)
         elif op == "ADD_RELU_BP":
             d, mask = ins
-            self._fits(mask, MASK, d.shape)
-            self._fits(outs[0], FP16, d.shape)
             ds = np.where(self._get(sdram, mask, MASK) != 0, self._get(sdram, d, FP16), np.float16(0)).astype(np.float16)
             dsc = am.shortcut_bp(ds, outs[1].shape[1], stride, outs[1].shape) if flags & F_SHORTCUT_A else ds
-            self._fits(outs[1], FP16, dsc.shape)
             self._put(sdram, outs[0], ds, track=True)
             self._put(sdram, outs[1], dsc)
         elif op == "BN_CONV_BP":
             dy, xhat, mask, gamma, stats, w, x = ins
             m = dy.shape[1]
-            n, c, h, wd = x.shape
-            self._fits(w, INT8, (m, c, 3, 3))
-            for d, dt in ((xhat, FP16), (mask, MASK)):
-                self._fits(d, dt, dy.shape)
-            self._fits(gamma, FP16, (1, m, 1, 1))
-            self._fits(stats, FP16, (1, 3 * m, 1, 1))
-            if (h // stride, wd // stride) != dy.shape[2:] or (stride == 2 and (h % 2 or wd % 2)):
-                raise DeviceError(ERR_SHAPE, f"conv BP: x {x.shape}, dy {dy.shape}, stride {stride}")
-            self._fits(outs[0], FP16, dy.shape)
-            self._fits(outs[1], INT32, (m, c, 3, 3))
-            self._fits(outs[2], FP16, (1, m, 1, 1))
-            self._fits(outs[3], FP16, (1, m, 1, 1))
-            if len(outs) > 4:
-                self._fits(outs[4], FP16, x.shape)
             lam = self._get(sdram, stats, FP16).ravel()[2 * m:]
             dyb, dgamma, dbeta = am.batch_norm_bp(self._get(sdram, dy, FP16), self._get(sdram, xhat, FP16),
                                                   self._get(sdram, mask, MASK), self._get(sdram, gamma, FP16).ravel(),
                                                   lam, relu)
-            from models.accel_num import f16_to_i8, i32_to_f16
             eg, _, finite = amax_exponent(dyb)
             if not finite:
                 raise DeviceError(ERR_NONFINITE, "BN BP produced inf or NaN")
@@ -532,8 +492,6 @@ class ModelDevice:
                 self._put(sdram, outs[4], dx, track=True)
         elif op == "ADD":
             a, b = ins
-            self._fits(b, FP16, a.shape)
-            self._fits(outs[0], FP16, a.shape)
             s = (self._get(sdram, a, FP16) + self._get(sdram, b, FP16)).astype(np.float16)
             self._put(sdram, outs[0], s, track=True)
 
@@ -585,11 +543,9 @@ class Trainer:
         """float32 gradients by parameter name, from the weight gradients in SDRAM."""
         g = {}
         for name, *_ in self.spec.convs() + [("fc",)]:
-            dw = self.sdram.read(f"{name}.dw").astype(np.float64)
-            g[f"{name}.weight"] = np.ldexp(dw, self.sdram.exponent(f"{name}.dw")).astype(np.float32).reshape(
-                self.master[f"{name}.weight"].shape)
+            g[f"{name}.dw"] = self.sdram.read(f"{name}.dw").reshape(self.master[f"{name}.weight"].shape)
+            g[f"{name}.dw_e"] = self.sdram.exponent(f"{name}.dw")
         for name, _ in self.spec.bns():
-            g[f"{name}.weight"] = self.sdram.read(f"{name}.dgamma").astype(np.float32).ravel()
-            g[f"{name}.bias"] = self.sdram.read(f"{name}.dbeta").astype(np.float32).ravel()
-        g["fc.bias"] = np.asarray(dlogits32, np.float32).sum(0)
-        return g
+            g[f"{name}.dgamma"] = self.sdram.read(f"{name}.dgamma").ravel()
+            g[f"{name}.dbeta"] = self.sdram.read(f"{name}.dbeta").ravel()
+        return am.master_grads(self.spec, g, dlogits32)

@@ -94,6 +94,21 @@ def conv_wg(qx, qg, w_shape, stride):
     return _exact(torch.nn.grad.conv2d_weight(_t(qx), w_shape, _t(qg), stride=stride, padding=1))
 
 
+def fc_fp(qx, qw):
+    """(N, C) x (K, C) -> (N, K) INT32 logits."""
+    return _exact(_t(qx) @ _t(qw).T)
+
+
+def fc_bp(qg, qw):
+    """(N, K) x (K, C) -> (N, C) INT32 feature gradients."""
+    return _exact(_t(qg) @ _t(qw))
+
+
+def fc_wg(qg, qx):
+    """(N, K) x (N, C) -> (K, C) INT32 weight gradients."""
+    return _exact(_t(qg).T @ _t(qx))
+
+
 # ---------------------------------------------------------------- the other operations
 def quantized(x16):
     """An FP16 tensor as a convolution loads it: (int8, exponent)."""
@@ -222,7 +237,7 @@ def forward(spec, p, x16):
     feat = avgpool_fp(h)
     qf, ef = quantized(feat)
     t["pool.out"], t["fc.in_q"], t["fc.in_e"] = feat, qf, ef
-    t["fc.logits"] = _exact(_t(qf) @ _t(p.qw["fc"]).T)
+    t["fc.logits"] = fc_fp(qf, p.qw["fc"])
     t["fc.logits_e"] = ef + p.ew["fc"]
     return t
 
@@ -234,9 +249,9 @@ def backward(spec, p, t, dlogits16):
     g = {}
     qg, eg = quantized(dlogits16)
     g["fc.dout_q"], g["fc.dout_e"] = qg, eg
-    g["fc.dw"] = _exact(_t(qg).T @ _t(t["fc.in_q"]))
+    g["fc.dw"] = fc_wg(qg, t["fc.in_q"])
     g["fc.dw_e"] = eg + t["fc.in_e"]
-    dfeat = i32_to_f16(_exact(_t(qg) @ _t(p.qw["fc"])), eg + p.ew["fc"])
+    dfeat = i32_to_f16(fc_bp(qg, p.qw["fc"]), eg + p.ew["fc"])
     g["pool.dout"] = dfeat
     d = avgpool_bp(dfeat, t["pool.in_shape"])
     for name, cin, cout, stride in reversed(spec.block_io()):

@@ -4,6 +4,7 @@ tables (synth/power.py) -> reports/synth/<block>.json."""
 
 import argparse
 import dataclasses
+import functools
 import importlib.util
 import json
 import os
@@ -191,14 +192,29 @@ def sub_fmax(rep, block):
             rep["fmax_mhz"], rep["fmax_limited_by"] = f, f"sub-block {sub}"
 
 
+@functools.lru_cache(maxsize=None)
+def _flow_digest(pyosys):
+    """The flow itself: its scripts, the liberty and the Yosys version."""
+    import hashlib
+    h = hashlib.sha1()
+    for f in sorted(SYNTH.glob("*.py")) + sorted(SYNTH.glob("*.ys")) + sorted(SYNTH.glob("*.sdc")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    h.update(liberty().read_bytes())
+    h.update(yosys_version(pyosys).encode())
+    return h.hexdigest()
+
+
 def inputs_hash(block):
     """What a block's report depends on, hashed: its RTL sources' contents, its
-    configuration (top, parameters, clock, flow knobs, activity run) and its
-    sub-blocks' hashes. Free-text fields (activity_doc, paper) and in_all are left out."""
+    configuration (top, parameters, clock, flow knobs, activity run), the flow
+    (scripts, liberty, Yosys version) and its sub-blocks' hashes. Free-text
+    fields (activity_doc, paper) and in_all are left out."""
     import hashlib
     h = hashlib.sha1()
     cfg = {k: v for k, v in dataclasses.asdict(block).items() if k not in ("activity_doc", "paper", "in_all")}
     h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
+    h.update(_flow_digest(use_pyosys(block)).encode())
     for src in block.sources:
         h.update(src.encode())
         h.update((RTL / src).read_bytes())

@@ -70,11 +70,6 @@ def resnet20():
 
 
 # ---------------------------------------------------------------- references
-def n_operands(op, flags):
-    n_in, n_out = ha.SIGNATURE[op]
-    return n_in + n_out - (1 if op == "BN_CONV_BP" and flags & ha.F_NO_DX else 0)
-
-
 def beat(op_code, flags, addr, descs):
     """The m port's beat for a command: descs = [(base, dtype, (N, C, H, W))]."""
     b = {"op": op_code, "flags": flags, "nops": len(descs), "addr": addr, "base": 0, "dtype": 0, "shape": 0}
@@ -94,7 +89,7 @@ def program_beats(prog, start):
         if op == "STOP":
             return out, addr
         descs = [(prog.tensors[x].base, prog.tensors[x].dtype, prog.tensors[x].shape) for x in names]
-        assert len(descs) == n_operands(op, flags)
+        assert len(descs) == ha.n_operands(op, flags)
         out.append(beat(ha.OPS[op], flags, addr, descs))
     raise AssertionError("list without STOP")
 
@@ -105,7 +100,7 @@ def image_beats(sdram, start, stop):
     for addr in range(start, stop, ha.CMD_BYTES):
         words = struct.unpack_from("<16I", sdram.mem, addr)
         op, flags = ha.OP_NAMES[words[0] & 0xFF], (words[0] >> 8) & 0xFF
-        ids = words[1:1 + n_operands(op, flags)]
+        ids = words[1:1 + ha.n_operands(op, flags)]
         out.append(beat(ha.OPS[op], flags, addr, [sdram.entry(t) for t in ids]))
     return out
 
@@ -144,10 +139,8 @@ class CmdTB:
         dut.start_addr.value = 0
         dut.sdram_size.value = 0
         self.sdram = sdram
-        # not sleep_when_idle: its wake-up takes float ns, and in a module's second test the
-        # clock's edges sit at x.001 ns, where it can miss a request (see the commit message)
         self.mem = SdramModel(dut, dut.clk, self.words(sdram), prefix="mem", reset=dut.rst, seed=seed,
-                              **timing)
+                              sleep_when_idle=True, **timing)
         cocotb.start_soon(self.mem.run())
         self.rd_checker = StreamProtocolChecker(dut.mem_rd_valid, dut.mem_rd_ready, [dut.mem_rd_data],
                                                 reset=dut.rst, name="mem_rd")
@@ -380,7 +373,7 @@ def _fuzz_expect(sdram, addr):
         return ha.OK, None, "stop"
     assert (status, at) in ((ha.ERR_OP, addr + ha.CMD_BYTES), (ha.ERR_NONFINITE, addr)), \
         f"ModelDevice gave ({status}, {at:#x}) on a command that passed its checks"
-    descs = [sdram.entry(t) for t in words[1:1 + n_operands(op, flags)]]
+    descs = [sdram.entry(t) for t in words[1:1 + ha.n_operands(op, flags)]]
     return ha.OK, beat(ha.OPS[op], flags, addr, descs), "model"
 
 
@@ -390,8 +383,8 @@ async def test_fuzz_single_command(dut):
     """CMD_FUZZ random corruptions (an operand's dtype, a dimension, 65535 in
     all four, its base; an id, two ids swapped, a flag, the op byte; bytes no
     rule reads; none) of one command of the small net's or ResNet-20's lists,
-    the command run alone: status and address as ModelDevice.run(max_commands=1)
-    (or STRICT's 3), a passing command's beat exact. m_ready is held low, the
+    the command run alone: status and address as ModelDevice.run(max_commands=1),
+    a passing command's beat exact. m_ready is held low, the
     beat read while it waits, then a reset ends the list."""
     rng = random.Random(7)
     progs = [(p, ha.Sdram(p)) for p in (small(), resnet20())]

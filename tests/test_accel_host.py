@@ -29,10 +29,7 @@ def _declared_outputs(prog, sdram, start):
         op, flags = ha.OP_NAMES[words[0] & 0xFF], words[0] >> 8
         if op == "STOP":
             return ranges
-        n_in, n_out = ha.SIGNATURE[op]
-        if op == "BN_CONV_BP" and flags & ha.F_NO_DX:
-            n_out -= 1
-        for tid in words[1 + n_in:1 + n_in + n_out]:
+        for tid in words[1 + ha.SIGNATURE[op][0]:1 + ha.n_operands(op, flags)]:
             d = next(d for d in prog.tensors.values() if d.id == tid)
             ranges.append((d.base, d.base + d.span))
         addr += ha.CMD_BYTES

@@ -1,6 +1,7 @@
 """models/accel_num.py against independent definitions: the scale against its
 defining inequality, the INT8 quantization against quant.py (torch), INT32 ->
 FP16 against exact rational rounding."""
+
 from fractions import Fraction
 
 import numpy as np
