@@ -42,6 +42,10 @@ def fp_unit(op, fmt="fp32", latency=3, vectors=200_000):
 
 
 UNITS = {
+    # the RTL's shared port checker alone: it passes a legal stream and fires on each broken rule
+    "stream_check": Unit(toplevel="stream_check", sources=("common/stream_check.v",),
+                         test_module="tb.test_stream_check", parameters={"W": 8},
+                         doc="rtl/common/stream_check.v under --assert"),
     "fp_add": fp_unit("add", "fp32"),
     "fp_mul": fp_unit("mul", "fp32"),
     "fp16_add": fp_unit("add", "fp16"),
