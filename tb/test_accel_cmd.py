@@ -43,7 +43,6 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from host import accel as ha
 from models import accel as am
 from tb.lib.clock_reset import start_clock
-from tb.lib.protocol import StreamProtocolChecker
 from tb.lib.scoreboard import CheckScoreboard, ExpectedQueue
 from tb.lib.sdram import SdramModel
 from tb.lib.stream import Backpressure, StreamMonitor
@@ -142,8 +141,6 @@ class CmdTB:
         self.mem = SdramModel(dut, dut.clk, self.words(sdram), prefix="mem", reset=dut.rst, seed=seed,
                               sleep_when_idle=True, **timing)
         cocotb.start_soon(self.mem.run())
-        self.rd_checker = StreamProtocolChecker(dut.mem_rd_valid, dut.mem_rd_ready, [dut.mem_rd_data],
-                                                reset=dut.rst, name="mem_rd")
         self.ready = Backpressure(dut.m_ready, dut.clk, stall_prob, seed=seed + 1)
         self.mon = StreamMonitor(dut, "m", dut.clk, FIELDS, reset=dut.rst)
         self.expected = ExpectedQueue()

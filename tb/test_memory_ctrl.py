@@ -21,7 +21,6 @@ from models.mem_ref import expected_beats, mnist_vectors, sdram_image
 from tb.lib.clock_reset import reset, start_clock
 from tb.lib.scoreboard import CheckScoreboard
 from tb.lib.sdram import SdramModel
-from tb.lib.protocol import StreamProtocolChecker
 from tb.lib.stream import StreamMonitor
 from tb.lib.waits import backstop_us
 
@@ -81,10 +80,6 @@ class MemTB:
                                 offset=base, max_request=BURST, seed=seed, tags=bool(TAGS),
                                 **(sdram or SDRAM_NOISY))
         cocotb.start_soon(self.sdram.run())
-        # the SDRAM model drives the read data stream into the memory
-        self.sdram_checker = StreamProtocolChecker(
-            dut.sdram_rd_valid, dut.sdram_rd_ready, [dut.sdram_rd_data] + ([dut.sdram_rd_tag] if TAGS else []),
-            reset=dut.rst if sdram_reset else None, name="sdram_rd")
         slot_words = int(os.environ.get("MEM_VPS", "1")) * VEC_WORDS
         self.ready = ComputeReady(dut.m_ready, dut.clk, stall_prob, pause_prob=PAUSE / VEC_BEATS,
                                   pause_max=2 * slot_words, seed=seed + 1)

@@ -40,6 +40,7 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, First, ReadOnly, RisingEdge
 
 from tb.lib.clock_reset import clock_period_ns
+from tb.lib.protocol import StreamProtocolChecker
 
 
 class SdramProtocolError(AssertionError):
@@ -84,6 +85,10 @@ class SdramModel:
         self._clear()
         self.req_ready.value = 1
         self.rd_valid.value = 0
+        # the read stream is one the testbench drives: the shared checker watches it
+        self.checker = StreamProtocolChecker(self.rd_valid, self.rd_ready,
+                                             [self.rd_data] + ([self.rd_tag] if self.tags else []),
+                                             reset=reset, name=f"{prefix}_rd")
 
     def configure(self, **kw):
         """Changes timing at any time: latency and jitter apply to requests
