@@ -44,9 +44,11 @@ module amax_track #(
     output reg                 m_nf
 );
     localparam LATENCY = 2;
-    // the lane maximum as a heap-ordered tree: node n = max(node 2n, node 2n+1),
-    // leaves at NP..2NP-1 (lanes past LANES are zero), the root at node 1
-    localparam NP = (LANES <= 1) ? 1 : (1 << $clog2(LANES));
+    // the lane maximum as a tree of LG levels over NP leaves (lanes past LANES are
+    // zero), one vector per level: a single array for the whole tree reads as
+    // circular logic to Verilator (UNOPTFLAT) and slows the simulation
+    localparam LG = (LANES <= 1) ? 0 : $clog2(LANES);
+    localparam NP = 1 << LG;
     localparam [E_W-1:0] C20 = 20, C21 = 21, C30 = 30;
 
     initial begin
@@ -58,23 +60,31 @@ module amax_track #(
     assign s_ready = en;
 
     // ---------------------------------------------------------------- beat maximum
-    wire [14:0] node [1:2*NP-1];
     wire [LANES-1:0] lane_nf;
-    genvar i;
+    genvar l, i;
     generate
-        for (i = 0; i < NP; i = i + 1) begin : gen_leaf
-            if (i < LANES) begin : gen_lane
-                assign node[NP + i] = s_x[16*i +: 15];
-                assign lane_nf[i]   = (s_x[16*i + 10 +: 5] == 5'h1F);
-                wire unused_sign = s_x[16*i + 15];
-            end else begin : gen_pad
-                assign node[NP + i] = 15'd0;
+        for (l = 0; l <= LG; l = l + 1) begin : gen_lvl
+            wire [15*(NP >> l)-1:0] node;
+            if (l == 0) begin : gen_leaves
+                for (i = 0; i < NP; i = i + 1) begin : gen_leaf
+                    if (i < LANES) begin : gen_lane
+                        assign node[15*i +: 15] = s_x[16*i +: 15];
+                        assign lane_nf[i]       = (s_x[16*i + 10 +: 5] == 5'h1F);
+                        wire unused_sign = s_x[16*i + 15];
+                    end else begin : gen_pad
+                        assign node[15*i +: 15] = 15'd0;
+                    end
+                end
+            end else begin : gen_max
+                for (i = 0; i < (NP >> l); i = i + 1) begin : gen_node
+                    wire [14:0] a = gen_lvl[l-1].node[30*i +: 15];
+                    wire [14:0] b = gen_lvl[l-1].node[30*i + 15 +: 15];
+                    assign node[15*i +: 15] = (a > b) ? a : b;
+                end
             end
         end
-        for (i = 1; i < NP; i = i + 1) begin : gen_node
-            assign node[i] = (node[2*i] > node[2*i+1]) ? node[2*i] : node[2*i+1];
-        end
     endgenerate
+    wire [14:0] beat_max = gen_lvl[LG].node[14:0];
 
     reg        v1_q, last1_q, nf1_q;
     reg [14:0] max1_q;
@@ -84,7 +94,7 @@ module amax_track #(
     end
     always @(posedge clk) begin
         if (en && s_valid) begin
-            max1_q  <= node[1];
+            max1_q  <= beat_max;
             nf1_q   <= |lane_nf;
             last1_q <= s_last;
         end
