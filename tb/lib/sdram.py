@@ -228,3 +228,66 @@ class SdramModel:
                 self.presenting = True
         self.rd_valid.value = int(bool(self.presenting))
         self.req_ready.value = int(len(self.queue) < self.max_outstanding)
+
+
+class SdramWriter:
+    """Cycle-level cocotb model of the SDRAM's write port, one 32-bit word per
+    handshake: {p}_wr_valid, {p}_wr_ready, {p}_wr_addr (word address),
+    {p}_wr_data, {p}_wr_strb (byte k of the word written when bit k is set).
+
+    ``memory`` is the word array the SdramModel reader serves (pass its
+    ``.mem``), so a later read sees the write; ``offset`` is the word address
+    of memory[0]. ``ready_prob`` < 1 drops wr_ready at random clocks (write
+    backpressure, drawn per clock from ``seed``). A write outside the memory
+    raises SdramProtocolError. ``writes`` counts the words accepted and
+    ``written`` is the set of byte addresses changed or rewritten, for tests
+    that check what a command may touch. In reset nothing is written. With
+    ready_prob = 1 the model sleeps until wr_valid rises instead of waking
+    every clock."""
+
+    def __init__(self, dut, clock, memory, prefix="mem", reset=None, offset=0, ready_prob=1.0, seed=0):
+        if not 0 < ready_prob <= 1:
+            raise ValueError("ready_prob must be in (0, 1]")
+        self.clock, self.reset = clock, reset
+        self.mem = memory
+        self.offset = int(offset)
+        self.ready_prob = float(ready_prob)
+        self.rng = random.Random(seed)
+        s = lambda n: getattr(dut, f"{prefix}_wr_{n}")  # noqa: E731
+        self.valid, self.ready, self.addr, self.data, self.strb = (s(n) for n in ("valid", "ready", "addr", "data", "strb"))
+        self.writes = 0
+        self.written = set()
+        self.ready.value = 1
+        self.checker = None      # the DUT drives this stream; its own RTL checks its side
+
+    def configure(self, ready_prob=None):
+        if ready_prob is not None:
+            if not 0 < ready_prob <= 1:
+                raise ValueError("ready_prob must be in (0, 1]")
+            self.ready_prob = float(ready_prob)
+
+    def _write(self, addr, data, strb):
+        i = addr - self.offset
+        if not 0 <= i < len(self.mem):
+            raise SdramProtocolError(f"write at word 0x{addr:x} outside the memory "
+                                     f"0x{self.offset:x}..0x{self.offset + len(self.mem):x}")
+        mask = sum(0xFF << (8 * k) for k in range(4) if strb >> k & 1)
+        self.mem[i] = (int(self.mem[i]) & ~mask & 0xFFFFFFFF) | (data & mask)
+        self.written.update(4 * addr + k for k in range(4) if strb >> k & 1)
+        self.writes += 1
+
+    async def run(self):
+        """Start with cocotb.start_soon(writer.run())."""
+        while True:
+            await ReadOnly()
+            in_reset = self.reset is not None and bool(self.reset.value)
+            fire = bool(self.valid.value) and bool(self.ready.value) and not in_reset
+            if fire:
+                beat = int(self.addr.value), int(self.data.value), int(self.strb.value)
+            elif self.ready_prob >= 1.0 and not bool(self.valid.value) and not in_reset:
+                await RisingEdge(self.valid)
+                continue
+            await RisingEdge(self.clock)
+            if fire:
+                self._write(*beat)
+            self.ready.value = int(self.ready_prob >= 1.0 or self.rng.random() < self.ready_prob)
