@@ -306,7 +306,7 @@ class ModelDevice:
         if dtype not in (FP16, INT8, INT32, MASK):
             raise DeviceError(ERR_REGION, f"tensor {tid}: dtype {dtype}")
         d = TensorDesc(tid, str(tid), dtype, shape, base)
-        if base < start or base + d.span > len(sdram.mem) or d.count == 0:
+        if base % 4 or base < start or base + d.span > len(sdram.mem) or d.count == 0:
             raise DeviceError(ERR_REGION, f"tensor {tid} at {base:#x}+{d.span} outside the data region")
         return d
 

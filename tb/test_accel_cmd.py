@@ -51,7 +51,8 @@ from tb.lib.waits import backstop_us, wait_until
 MAX_CMDS = int(os.environ.get("CMD_MAX_CMDS", "100"))
 N_FUZZ = int(os.environ.get("CMD_FUZZ", "400"))
 MAX_OPS = 12
-FIELDS = ["op", "flags", "nops", "addr", "base", "dtype", "shape"]
+FIELDS = ["op", "flags", "nops", "addr", "base", "dtype", "shape", "end"]
+AW = 32
 SDRAM_NOISY = dict(latency=6, jitter=14, bandwidth=0.5, burst_len=8, burst_gap=2, refresh_interval=500,
                    refresh_clocks=12, max_outstanding=1, max_request=16)
 SDRAM_FAST = dict(latency=0, jitter=0, bandwidth=1.0, burst_len=16, burst_gap=0, refresh_interval=0,
@@ -71,8 +72,10 @@ def resnet20():
 # ---------------------------------------------------------------- references
 def beat(op_code, flags, addr, descs):
     """The m port's beat for a command: descs = [(base, dtype, (N, C, H, W))]."""
-    b = {"op": op_code, "flags": flags, "nops": len(descs), "addr": addr, "base": 0, "dtype": 0, "shape": 0}
+    b = {"op": op_code, "flags": flags, "nops": len(descs), "addr": addr, "base": 0, "dtype": 0, "shape": 0,
+         "end": 0}
     for k, (base, dtype, (n, c, h, w)) in enumerate(descs):
+        b["end"] |= (base + ha.TensorDesc(0, "", dtype, (n, c, h, w), base).span) << ((AW + 1) * k)
         b["base"] |= base << (32 * k)
         b["dtype"] |= dtype << (3 * k)
         b["shape"] |= (n << 48 | c << 32 | h << 16 | w) << (64 * k)

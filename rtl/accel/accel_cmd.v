@@ -32,7 +32,10 @@
 //   m_op (1..9), m_flags (word 0 bits 15:8), m_nops (operands), m_addr (the
 //   command's byte address); per operand slot k < m_nops, in command order:
 //   m_base[32k +: 32], m_dtype[3k +: 3] (1 FP16, 2 INT8, 3 INT32, 4 mask),
-//   m_shape[64k +: 64] = {N, C, H, W}; slots k >= m_nops are 0.
+//   m_shape[64k +: 64] = {N, C, H, W}, m_end[(AW+1)k +: AW+1] = base + span
+//   (the first byte past the operand's region, span as below: the system's
+//   write guard keeps each write of the command inside its output regions);
+//   slots k >= m_nops are 0.
 //
 // Checks, in this order (ModelDevice's order; the first failing one stops):
 //   1  MAX_CMDS commands passed without STOP: status 1 at start + 64 MAX_CMDS
@@ -42,7 +45,7 @@
 //   1  op not in 1..9, 15; then STOP ends the list (status 0, done);
 //   2  an operand id outside 1 .. start_addr/16 - 1 (the 32-bit word);
 //   2  per operand in order: its dtype byte not 1..4, a zero N, C, H or W,
-//      base < start_addr, or base + span > sdram_size, span = count * dtype
+//      base not 4-byte aligned, base < start_addr, or base + span > sdram_size, span = count * dtype
 //      bytes + 4 (scale word), for a mask ceil(count / 8) (exact: 68 bits);
 //   3  the op's shape and dtype rules (accel_cmd_rules.v lists them).
 // An entry's byte 5 and last u16, and command words past the op's operands,
@@ -81,7 +84,8 @@ module accel_cmd #(
     output wire [AW-1:0]          m_addr,
     output wire [MAX_OPS*32-1:0]  m_base,
     output wire [MAX_OPS*3-1:0]   m_dtype,
-    output wire [MAX_OPS*64-1:0]  m_shape
+    output wire [MAX_OPS*64-1:0]  m_shape,
+    output wire [MAX_OPS*(AW+1)-1:0] m_end
 );
     initial begin
         if (AW < 8 || AW > 32) $fatal(1, "accel_cmd: AW must be 8..32");
@@ -116,6 +120,7 @@ module accel_cmd #(
     reg [31:0]    base_q [0:MAX_OPS-1];
     reg [2:0]     dt_q   [0:MAX_OPS-1];
     reg [63:0]    shp_q  [0:MAX_OPS-1];
+    reg [AW:0]    end_rg_q [0:MAX_OPS-1];   // base + span: the region's first byte past it
     reg [63:0]    acc_q;          // count = N*C*H*W: sum of shifted multiplicands
     reg [63:0]    mcd_q;
     reg [15:0]    mpl_q;
@@ -169,7 +174,8 @@ module accel_cmd #(
         endcase
     end
     wire [67:0] rg_end = {1'b0, span} + {36'd0, cur_base};
-    wire        rg_bad = dtbad_q || zero_q || {1'b0, cur_base} < {{(33 - AW){1'b0}}, start_q} ||
+    wire        rg_bad = dtbad_q || zero_q || cur_base[1:0] != 2'b00 ||
+                         {1'b0, cur_base} < {{(33 - AW){1'b0}}, start_q} ||
                          rg_end > {{(67 - AW){1'b0}}, size_q};
 
     // ---- command-level checks before a fetch
@@ -180,12 +186,14 @@ module accel_cmd #(
     wire [MAX_OPS*3-1:0]  dt_flat;
     wire [MAX_OPS*64-1:0] shp_flat;
     wire [MAX_OPS*32-1:0] base_flat;
+    wire [MAX_OPS*(AW+1)-1:0] end_flat;
     genvar g;
     generate
         for (g = 0; g < MAX_OPS; g = g + 1) begin : gen_flat
             assign dt_flat[g*3 +: 3]    = dt_q[g];
             assign shp_flat[g*64 +: 64] = shp_q[g];
             assign base_flat[g*32 +: 32] = base_q[g];
+            assign end_flat[g*(AW+1) +: AW+1] = end_rg_q[g];
         end
     endgenerate
     wire rule_bad;
@@ -270,6 +278,7 @@ module accel_cmd #(
             idbad_q <= 1'b0;
             for (k = 0; k < MAX_OPS; k = k + 1) begin
                 base_q[k] <= 32'd0;
+                end_rg_q[k] <= {(AW+1){1'b0}};
                 dt_q[k]   <= 3'd0;
                 shp_q[k]  <= 64'd0;
             end
@@ -322,7 +331,10 @@ module accel_cmd #(
                 mpl_q <= {1'b0, mpl_q[15:1]};
             end
         end
-        if (state_q == S_REG) opi_q <= opi_q + 4'd1;
+        if (state_q == S_REG) begin
+            opi_q <= opi_q + 4'd1;
+            end_rg_q[opi_q] <= rg_end[AW:0];     // <= sdram_size when the region passed
+        end
         if (state_q == S_OUT && m_ready) begin
             cmd_q  <= cmd_q + CMD_B;
             ncmd_q <= ncmd_q + ONE_C;
@@ -346,11 +358,12 @@ module accel_cmd #(
     assign m_base        = base_flat;
     assign m_dtype       = dt_flat;
     assign m_shape       = shp_flat;
+    assign m_end         = end_flat;
 
 `ifndef SYNTHESIS
-    stream_check #(.W(4 + 8 + 4 + AW + MAX_OPS * 99), .NAME("m")) u_check_m (
+    stream_check #(.W(4 + 8 + 4 + AW + MAX_OPS * (100 + AW)), .NAME("m")) u_check_m (
         .clk(clk), .rst(rst), .valid(m_valid), .ready(m_ready),
-        .data({m_op, m_flags, m_nops, m_addr, m_base, m_dtype, m_shape}));
+        .data({m_op, m_flags, m_nops, m_addr, m_base, m_dtype, m_shape, m_end}));
     stream_check #(.W(AW - 2 + 5), .NAME("mem_req")) u_check_req (
         .clk(clk), .rst(rst), .valid(mem_req_valid), .ready(mem_req_ready),
         .data({mem_req_addr, mem_req_len}));
