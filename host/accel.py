@@ -507,6 +507,7 @@ class Trainer:
         self.sdram = Sdram(self.prog)
         self.device = device or ModelDevice()
         self.master = master if master is not None else am.init_master(spec, seed)
+        self.trace = None       # a list: step() appends (command address, SDRAM image before it)
 
     def _write_tracked(self, name, x16):
         e, amax, finite = amax_exponent(x16)
@@ -516,6 +517,16 @@ class Trainer:
         self.sdram.write_scale(name, e, amax)
 
     def _run(self, start):
+        if self.trace is not None:          # one command at a time, keeping the image before each
+            addr = start
+            while struct.unpack_from("<I", self.sdram.mem, addr)[0] & 0xFF != OPS["STOP"]:
+                self.trace.append((addr, self.sdram.mem.copy()))
+                status, at = self.device.run(self.sdram, addr, max_commands=1)
+                if (status, at) != (ERR_OP, addr + CMD_BYTES):     # ran one command, then the watchdog
+                    raise DeviceError(status, f"device stopped with status {status} at command {at:#x}")
+                addr += CMD_BYTES
+            self.trace.append((addr, self.sdram.mem.copy()))
+            return
         status, addr = self.device.run(self.sdram, start)
         if status != OK:
             raise DeviceError(status, f"device stopped with status {status} at command {addr:#x}")
