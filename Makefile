@@ -62,10 +62,10 @@ lint: $(STAMP)
 	done; \
 	if [ $$fail = 0 ]; then echo "lint: $(words $(RTL_FILES)) files, 0 warnings"; else exit 1; fi
 
-# Benchmarks write JSON under reports/: make bench-<name> runs tb/bench_<name>.py.
+# Benchmarks write JSON under reports/: make bench-<name> runs bench/<name>.py.
 # REPORT_COMMAND: the command the report's provenance stamp names (tb/lib/provenance.py).
 bench-%: $(STAMP)
-	REPORT_COMMAND="make bench-$*" $(PY) -m tb.bench_$(subst -,_,$*)
+	REPORT_COMMAND="make bench-$*" $(PY) -m bench.$(subst -,_,$*)
 
 # Synthesis (Yosys + OpenSTA, NanGate45): make synth [BLOCK=<name>[,<name>...]] [SEARCH=1], make report.
 # SEARCH=1 tries every ABC target of a block, not only the winner of the last search.

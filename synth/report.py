@@ -17,17 +17,17 @@ SYNTH = REPORTS / "synth"
 PLANNED = [
     ("fp_add", "FP32 adder, LATENCY 3"), ("fp_add_l4", "FP32 adder, LATENCY 4"),
     ("fp_mul", "FP32 multiplier, LATENCY 3"), ("fp_mul_l4", "FP32 multiplier, LATENCY 4"),
-    ("neuron", "FP32 neuron lane of the MNIST engine: MUL_LAT 5, ADD_LAT 2, inputs and operands registered"),
-    ("neuron_l2", "FP32 neuron lane, MUL_LAT = ADD_LAT = 2 (Table I)"),
-    ("neuron_l3", "FP32 neuron lane, latency 3"), ("neuron_l4", "FP32 neuron lane, latency 4"),
-    ("mlp_3331", "3-3-3-1 network (P = 3)"),
-    ("mnist_mlp", "MNIST 784-100-100-10 datapath, P = 10, SRAM macros, 10 x neuron (hier.)"),
-    ("mnist_mlp_p100", "the same, P = 100 (hier., buffer trees; only with BLOCK=)"),
+    ("mlp_lane", "FP32 neuron lane of the MNIST engine: MUL_LAT 5, ADD_LAT 2, inputs and operands registered"),
+    ("mlp_lane_l2", "FP32 neuron lane, MUL_LAT = ADD_LAT = 2 (Table I)"),
+    ("mlp_lane_l3", "FP32 neuron lane, latency 3"), ("mlp_lane_l4", "FP32 neuron lane, latency 4"),
+    ("mlp_net_3331", "3-3-3-1 network (P = 3)"),
+    ("mlp_net_mnist", "MNIST 784-100-100-10 datapath, P = 10, SRAM macros, 10 x neuron (hier.)"),
+    ("mlp_net_mnist_p100", "the same, P = 100 (hier., buffer trees; only with BLOCK=)"),
     ("mem_dbuf_4x4x16", "double-buffer controller (4x4x16, flop SRAM)"),
     ("mem_unified", "unified-memory baseline"),
     ("pe", "one PE (3 INT8 MACs)"), ("pe_array", "16x32 PE array (hier.: glue + 512 x pe)"),
     ("pe_top", "pe_array + tiling controller + buffers (hier., SRAM macros; only with BLOCK=)"),
-    ("bn", "FP16 BN unit (synth -noshare)"),
+    ("bn_unit", "FP16 BN unit (synth -noshare)"),
 ]
 
 # Paper 000 (Table I and Sec. IV): clocks for one neuron iteration vs inputs, 4 ns clock.
@@ -120,7 +120,7 @@ def _plots(reps):
     if cyc.exists():
         rows = json.loads(cyc.read_text()).get("rows", [])
         pts = sorted((r["inputs"], r["cycles_lut"]) for r in rows if "cycles_lut" in r)
-        ours = reps.get("neuron_l2", {})
+        ours = reps.get("mlp_lane_l2", {})
         if ours.get("status") == "ok":
             mhz = 1000.0 / _op_clock(ours)
             how = f"at the lane's synthesized clock {mhz:.0f} MHz"
@@ -163,7 +163,7 @@ def _ok(reps, name):
 def _table1(reps):
     """Table I of paper 000: clocks per neuron iteration, and times."""
     cyc = REPORTS / "neuron_cycles.json"
-    lane = _ok(reps, "neuron_l2")          # bench-neuron's lane: MUL_LAT = ADD_LAT = 2
+    lane = _ok(reps, "mlp_lane_l2")          # bench-neuron's lane: MUL_LAT = ADD_LAT = 2
     if not cyc.exists():
         return ["reports/neuron_cycles.json missing (`make bench-neuron`)."]
     rows = json.loads(cyc.read_text()).get("rows", [])
@@ -198,7 +198,7 @@ def _find(d, key):
 
 
 def _mnist(reps):
-    lane, net = _ok(reps, "neuron"), _ok(reps, "mnist_mlp")
+    lane, net = _ok(reps, "mlp_lane"), _ok(reps, "mlp_net_mnist")
     mt = REPORTS / "mnist_training.json"
     if not (mt.exists() and net):
         return ["MNIST network not synthesized yet or reports/mnist_training.json missing."]
@@ -215,20 +215,20 @@ def _mnist(reps):
     p_w = net["power_mw"]["total"] * 1e-3
     out = [f"Cycles per training input {cpi:,.1f} (reports/mnist_training.json, measured on the RTL, "
            f"P = {p_lanes}, m = {json.loads(mt.read_text())['rtl'].get('m')}, steady state, loading "
-           f"overlapped) x 100,000 inputs x {t:.3f} ns (the slower of block `neuron`, the lane, and "
-           f"`mnist_mlp`); at the whole "
+           f"overlapped) x 100,000 inputs x {t:.3f} ns (the slower of block `mlp_lane`, the lane, and "
+           f"`mlp_net_mnist`); at the whole "
            f"datapath's own fmax ({net['fmax_mhz']:.0f} MHz) it is {secs_engine:.3f} s. Power of "
-           f"block `mnist_mlp` (logic + SRAM macros + {p_lanes} lanes) at {net['clock_ns']} ns with its "
+           f"block `mlp_net_mnist` (logic + SRAM macros + {p_lanes} lanes) at {net['clock_ns']} ns with its "
            f"simulated MNIST activity. The datapath's critical path: {net['critical_path']['start']} -> "
            f"{net['critical_path']['end']} ({net['critical_path_ns']:.3f} ns)."]
     p100 = (json.loads(mt.read_text()).get("rtl") or {}).get("P100")
-    eng = _ok(reps, "mnist_mlp_p100")
+    eng = _ok(reps, "mlp_net_mnist_p100")
     cols = [(f"P = {p_lanes}", secs, p_w, net)]
     if p100 and eng and p_lanes != 100:
         t100 = max(_op_clock(lane), _op_clock(eng)) if lane else _op_clock(eng)
         s100 = p100["steady_cycles_per_input"] * 1e5 * t100 * 1e-9
         cols.append(("P = 100", s100, eng["power_mw"]["total"] * 1e-3, eng))
-        out.append(f"P = 100 (block `mnist_mlp_p100`, with buffer trees): {p100['steady_cycles_per_input']:,.1f} "
+        out.append(f"P = 100 (block `mlp_net_mnist_p100`, with buffer trees): {p100['steady_cycles_per_input']:,.1f} "
                    f"clocks per input (RTL) x 100,000 x {t100:.3f} ns = {s100:.3f} s (goal 0.5 s); its datapath's "
                    f"own fmax {eng['fmax_mhz']:.0f} MHz ({p100['steady_cycles_per_input'] * 1e5 / (eng['fmax_mhz'] * 1e6):.3f} s), "
                    f"critical path {eng['critical_path']['start']} -> {eng['critical_path']['end']}.")
@@ -509,7 +509,7 @@ def main():
              "6T cell 0.346 um^2 (Intel 45 nm, IEDM 2007) / 0.5 array efficiency + 1500 um^2 periphery; "
              "10 pJ per 64-bit access of 8 KB, x2 per 4x capacity (Horowitz, ISSCC 2014, 45 nm); "
              "clock-to-Q 0.40 ns at 8 KB; leakage 20 pW/bit (assumed). "
-             "Hierarchical blocks (`pe_array`, `mnist_mlp`): the repeated sub-block (PE, lane) is "
+             "Hierarchical blocks (`pe_array`, `mlp_net_mnist`): the repeated sub-block (PE, lane) is "
              "synthesized once as its own block and is a blackbox in the parent whose stub carries its "
              "boundary timing (input-to-register, register-to-output, input-to-output, worst over its "
              "ports); area and power = glue + n x sub-block; fmax = the slower of the parent's STA over "
@@ -532,7 +532,7 @@ def main():
         lines.append(f"- **{r['block']}**: {r['activity_source']}")
     lines += ["", "### Goals", ""]
     for r in ok:
-        if r["block"].startswith(("fp_add", "fp_mul", "neuron")):
+        if r["block"].startswith(("fp_add", "fp_mul", "mlp_lane")):
             verdict = "meets" if r["fmax_mhz"] >= 600 else "misses"
             lines.append(f"- {r['block']}: fmax {r['fmax_mhz']:.0f} MHz (best of the ABC targets), "
                          f"{verdict} the 600 MHz FP32 neuron-datapath goal. Reported netlist (ABC target "
@@ -553,10 +553,10 @@ def main():
     lines += ["", "### Table I (paper 000): one neuron iteration", ""] + _table1(reps)
     lines += ["", "### Beside the papers", "", "| paper 000 (FP32 training neuron) | paper figure | this work |",
               "|---|---|---|"]
-    ours = {"neuron clock": reps.get("neuron"), "neuron area": reps.get("neuron"),
-            "neuron power": reps.get("neuron"), "3-3-3-1 network area": reps.get("mlp_3331"),
-            "3-3-3-1 network power": reps.get("mlp_3331"),
-            "MNIST 784-100-100-10, 100k inputs": reps.get("mnist_mlp")}
+    ours = {"neuron clock": reps.get("mlp_lane"), "neuron area": reps.get("mlp_lane"),
+            "neuron power": reps.get("mlp_lane"), "3-3-3-1 network area": reps.get("mlp_net_3331"),
+            "3-3-3-1 network power": reps.get("mlp_net_3331"),
+            "MNIST 784-100-100-10, 100k inputs": reps.get("mlp_net_mnist")}
     for k, v in PAPER_000:
         r = ours.get(k)
         if r is None or r.get("status") != "ok":

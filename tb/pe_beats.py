@@ -1,5 +1,5 @@
 """The PE array's result beats, shared by the array's and the top's
-testbenches (tb/test_pe_rtl.py, tb/test_pe_top.py): a tile's ROWS x COLS x 3
+testbenches (tb/test_pe_array.py, tb/test_pe_top.py): a tile's ROWS x COLS x 3
 INT32 lanes leave in GROUPS = ROWS / OUT_ROWS beats of OUT_ROWS x COLS x 3
 lanes, lane 0 in the low bits; and the controller's layer descriptor word
 (tb/test_pe_top.py, tb/test_pe_desc.py) and the bound on its check. Knows nothing of cocotb."""

@@ -53,7 +53,7 @@ UNITS = {
 }
 
 # What `make sim` runs with no TOPLEVEL: the project's main demonstration,
-# MNIST training on the RTL (registered in tb/units_neuron.py).
+# MNIST training on the RTL (registered in tb/units_mlp.py).
 MAIN_DEMO = ["mlp_demo"]
 
 

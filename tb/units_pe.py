@@ -2,7 +2,7 @@
 and a 4 x 8 array for fast sweeps; pe_top (tiling controller + buffers +
 array, tensors in) on a 4 x 8 and a 3 x 5 array. The cocotb modules read
 their shape and run configuration from the environment (see
-tb/test_pe_rtl.py, tb/test_pe_top.py)."""
+tb/test_pe_array.py, tb/test_pe_top.py, tb/test_pe.py)."""
 
 from tb.units import Unit
 
@@ -14,7 +14,7 @@ def pe_unit(rows=16, cols=32, out_rows=2, acc_w=32, **env):
     return Unit(
         toplevel="pe_array",
         sources=PE_SOURCES,
-        test_module="test_pe_rtl",
+        test_module="tb.test_pe_array",
         parameters={"ROWS": rows, "COLS": cols, "OUT_ROWS": out_rows, "ACC_W": acc_w},
         env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_OUT_ROWS": str(out_rows),
              "PE_ACC_W": str(acc_w), **{k: str(v) for k, v in env.items()}},
@@ -58,7 +58,7 @@ def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, 
     )
 
 
-# make bench-pe's pe_top buffers (tb/bench_pe.py; also synth block pe_top)
+# make bench-pe's pe_top buffers (bench/pe.py; also synth block pe_top)
 BENCH_IDEPTH, BENCH_WDEPTH = 12288, 2048
 
 # wide streams: 16 bytes / 6 kernel-row words (2 kernels) per beat
@@ -79,10 +79,10 @@ UNITS["pe_top_16x32"] = pe_top_unit(16, 32, idepth=BENCH_IDEPTH, wdepth=BENCH_WD
 
 # ONE PE on the beats the schedule gives PEs of the 16 x 32 array (conv 16->16 3x3 FP, BP, WG
 # on a 16 x 16 CIFAR-10 crop); the `pe` synthesis block's gate-level activity run (PE_IDLE=0)
-UNITS["pe_cifar"] = Unit(
+UNITS["pe"] = Unit(
     toplevel="pe",
     sources=("pe_array/pe.v",),
-    test_module="test_pe_unit",
+    test_module="tb.test_pe",
     parameters={"ACC_W": 32},
     env={"PE_ROWS": "16", "PE_COLS": "32", "PE_ACC_W": "32", "PE_SIDE": "16", "PE_N": "1",
          "PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_CELLS": "0,0;7,13;15,31",

@@ -142,11 +142,11 @@ def test_rtl_requant():
 
 
 @pytest.mark.timeout(900)
-def test_rtl_pe_unit():
+def test_rtl_pe():
     """ONE PE (pipelined, registered shadow) on the beats of PEs (0,0), (7,13),
     (15,31) of the 16 x 32 array, conv 16->16 FP/BP/WG on CIFAR-10, exact vs
     PyTorch, idle clocks; drain shift, overflow wrap, reset."""
-    tests, failed = run_unit(UNITS["pe_cifar"])
+    tests, failed = run_unit(UNITS["pe"])
     assert tests == 2 and failed == 0
 
 

@@ -9,7 +9,7 @@ from synth.config import Block
 from tb.units import UNITS
 
 BLOCKS = [
-    Block(name="bn", top="bn_unit", sources=UNITS["bn_unit"].sources, parameters={"NW": 24},
+    Block(name="bn_unit", top="bn_unit", sources=UNITS["bn_unit"].sources, parameters={"NW": 24},
           clock_ns=6.0, synth_opts="-noshare", unit="bn_unit", testcase="test_feature_maps",
           activity_level="rtl",
           activity_doc="cocotb test_feature_maps (tb/test_bn_unit.py): CIFAR-10 conv1 feature maps, "
@@ -23,7 +23,7 @@ BLOCKS = [
 # First run (pyosys 0.70, ABC at 2.7/2.16/1.62 ns): 29,472 um2, fmax 375.5 MHz (worst path: the
 # 81-bit product shift and negate of the lane pipeline, shp1_q -> vp2_q), 23.2 mW at 2.7 ns.
 BLOCKS.append(
-    Block(name="bn_stat", top="bn_stat_exact",
+    Block(name="bn_stat_exact", top="bn_stat_exact",
           sources=UNITS["bn_stat_exact"].sources,
           parameters={"LANES": 4, "NW": 24}, clock_ns=2.7, unit="bn_stat_exact",
           testcase="test_feature_maps", activity_level="rtl",

@@ -7,9 +7,9 @@ registered, so the stub has no input-to-output arc. Area and power = glue +
 512 x PE; fmax from the glue's STA (paths into and out of the PE stubs
 included); the array's clock is the lower of that and the PE's fmax.
 Activity: the PE from a zero-delay gate-level simulation of its netlist under
-tb/test_pe_unit.py (the beats of three PEs of the 16 x 32 array, conv 16->16
+tb/test_pe.py (the beats of three PEs of the 16 x 32 array, conv 16->16
 3x3 FP/BP/WG on a real CIFAR-10 image); the glue from the RTL SAIF of the
-array's cocotb test_layers (tb/test_pe_rtl.py, same layer, 16 x 16 crop).
+array's cocotb test_layers (tb/test_pe_array.py, same layer, 16 x 16 crop).
 pe_array alone takes about 19 min here (load 3-5 on 2 cores: Yosys 13 min, STA
 40 s, the RTL activity run the rest): the full run starts it (after `pe`) first."""
 
@@ -31,18 +31,18 @@ TOP_SOURCES = UNITS["pe_top_4x8"].sources    # owner: tb/units_pe.py
 TOP = {**ARRAY, "IDEPTH": BENCH_IDEPTH, "WDEPTH": BENCH_WDEPTH, "ACT_BYTES": 16, "WGT_WORDS": 12, "WALK": 4}
 ENV = {"PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_SIDE": "16", "PE_N": "1",
        "PE_STALL": "0", "PE_IDLE": "0", "COCOTB_TEST_FILTER": r"\.test_layers$"}
-DOC = ("cocotb test_layers (tb/test_pe_rtl.py) of the 16x32 array: conv 16->16 3x3 FP, BP and WG on a "
+DOC = ("cocotb test_layers (tb/test_pe_array.py) of the 16x32 array: conv 16->16 3x3 FP, BP and WG on a "
        "real CIFAR-10 image (16x16 crop), source always valid, sink always ready")
 
 PE_ENV = {"PE_IDLE": "0", "PE_IDLE_RANDOM": "0"}
-PE_DOC = ("cocotb test_cifar_beats (tb/test_pe_unit.py) of ONE PE: the beats the schedule gives PEs (0,0), "
+PE_DOC = ("cocotb test_cifar_beats (tb/test_pe.py) of ONE PE: the beats the schedule gives PEs (0,0), "
           "(7,13) and (15,31) of the 16x32 array for conv 16->16 3x3 FP, BP and WG on a real CIFAR-10 image "
           "(16x16 crop), one beat per clock, 4 idle clocks after each tile (operands held) and a shadow "
           "shift check every 7th tile; partial sums checked against PyTorch")
 
 BLOCKS = [
-    Block(name="pe", top="pe", sources=("pe_array/pe.v",), parameters={"ACC_W": 32}, clock_ns=1.4,
-          synth_opts=BOOTH, unit="pe_cifar", testcase="test_cifar_beats", env=PE_ENV,
+    Block(name="pe", top="pe", sources=UNITS["pe"].sources, parameters={"ACC_W": 32}, clock_ns=1.4,
+          synth_opts=BOOTH, unit="pe", testcase="test_cifar_beats", env=PE_ENV,
           activity_level="gate", activity_doc=PE_DOC,
           op_signal="en", op_name="INT8 MAC", ops_per_valid=3, abc_quick=(0.6,),  # the search's winner
           paper="004: 3-MAC PE"),

@@ -20,6 +20,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from models.mlp_hw import MlpHw, init_weights  # noqa: E402
 from models.sigmoid_hw import SEGMENTS, X_SAT, sigmoid_alu, sigmoid_lut  # noqa: E402
 from tb.lib import provenance  # noqa: E402
 from tb.units import REPO, run_unit  # noqa: E402
-from tb.units_neuron import FAST_LANE, mlp_unit  # noqa: E402
+from tb.units_mlp import FAST_LANE, mlp_unit  # noqa: E402
 
 PAPER_TABLE_II = {100000: 0.9720, 200000: 0.9748, 300000: 0.9755, 400000: 0.9778, 500000: 0.9788}
 PAPER_SECONDS_100K = 6.43
@@ -57,7 +58,7 @@ def alpha_at(seen, budget, alpha0, schedule):
     after `seen` inputs: constant, or "wsd": constant for the first half of the
     run's budget, then a linear decay towards 0 in steps of 1% of the budget,
     so the host rewrites alpha 50 times per run (a reconfiguration between
-    mini-batches, which drains the engine once: tb/test_mlp.py test_mnist_batches
+    mini-batches, which drains the engine once: tb/test_mlp_net.py test_mnist_batches
     checks it)."""
     if schedule == "const":
         return np.float32(alpha0)
@@ -113,7 +114,7 @@ def rtl_cycles(lanes=(10, 100), m=5, batches=2):
     weight checked bit for bit against the model. Steady state = clocks between
     the last two batch_done pulses / m (forward, backprop and Delta of m
     samples, 1/m scaling and the weight update). The engine runs the fast lane
-    configuration (tb.units_neuron.FAST_LANE), whose clock is block `neuron`'s
+    configuration (tb.units_mlp.FAST_LANE), whose clock is block `mlp_lane`'s
     fmax. -> the report's "rtl" field."""
     lane = {"MUL_LAT": FAST_LANE["mul_lat"], "ADD_LAT": FAST_LANE["add_lat"],
             "IN_REG": FAST_LANE["in_reg"], "OP_REG": FAST_LANE["op_reg"]}
@@ -132,8 +133,8 @@ def rtl_cycles(lanes=(10, 100), m=5, batches=2):
     for p in lanes:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "cycles.json"
-            unit = mlp_unit("bench_mnist", p=p, max_sizes=(784, 100, 100, 10), MLP_M=m, MLP_BATCHES=batches,
-                            **FAST_LANE)
+            unit = replace(mlp_unit("bench_mnist", p=p, max_sizes=(784, 100, 100, 10), MLP_M=m,
+                                    MLP_BATCHES=batches, **FAST_LANE), test_module="bench.mlp_sim")
             t0 = time.time()
             tests, failed = run_unit(unit, extra_env={"BENCH_OUT": str(out)})
             if failed or not out.exists():
@@ -163,12 +164,12 @@ def rtl_cycles(lanes=(10, 100), m=5, batches=2):
 
 def engine_time(entry, lane):
     """The whole engine (controller, bank crossbars, P lanes) runs at the slower of
-    its lanes and its own paths: its synthesis report's fmax (block mnist_mlp at
-    P = 10, mnist_mlp_p100 at P = 100), if synthesized with this lane
+    its lanes and its own paths: its synthesis report's fmax (block mlp_net_mnist at
+    P = 10, mlp_net_mnist_p100 at P = 100), if synthesized with this lane
     configuration -> the entry's engine_fmax_* and projected seconds at it."""
     for k in [k for k in entry if k.startswith("engine_fmax") or k.endswith("_at_engine_fmax")]:
         del entry[k]
-    name = {10: "mnist_mlp", 100: "mnist_mlp_p100"}.get(entry["lanes_P"])
+    name = {10: "mlp_net_mnist", 100: "mlp_net_mnist_p100"}.get(entry["lanes_P"])
     path = REPO / "reports" / "synth" / f"{name}.json"
     eng = json.loads(path.read_text()) if name and path.exists() else {}
     ep = eng.get("parameters", {})
@@ -184,13 +185,13 @@ def engine_time(entry, lane):
 
 def synth_clock(lane):
     """The synthesized clock of the MLP lane in configuration `lane` (block
-    `neuron`), if `make synth` has run it at that configuration."""
-    path = REPO / "reports" / "synth" / "neuron.json"
+    `mlp_lane`), if `make synth` has run it at that configuration."""
+    path = REPO / "reports" / "synth" / "mlp_lane.json"
     if path.exists():
         rep = json.loads(path.read_text())
         got = {k: rep.get("parameters", {}).get(k) for k in lane}
         if rep.get("fmax_mhz") and got == lane:
-            return 1000.0 / rep["fmax_mhz"], (f"fmax of block neuron (mlp_lane, {lane}) from "
+            return 1000.0 / rep["fmax_mhz"], (f"fmax of block mlp_lane ({lane}) from "
                                               f"{provenance.cite(path, rep)}")
         if rep.get("fmax_mhz"):
             return 2.0, (f"assumed 500 MHz: {provenance.cite(path, rep)} is another lane configuration ({got})")

@@ -1,29 +1,29 @@
 """MLP training engine (rtl/neuron): one neuron lane (FP32 multiplier + adder,
-operand muxes, sigmoid LUT). `neuron` is the MNIST engine's lane: lane inputs
+operand muxes, sigmoid LUT). `mlp_lane` is the MNIST engine's lane: lane inputs
 and selected operands registered (IN_REG = OP_REG = 1), MUL_LAT = 5, ADD_LAT =
-2 (R = 2 partial sums: the summation order of the accuracy runs). `neuron_l2`
-is Table I's lane (MUL_LAT = ADD_LAT = 2, no extra registers), `neuron_l3`,
-`neuron_l4` the plain lane at latency 3 and 4 (another summation order). The
-3-3-3-1 network (P = 3, its RAMs are a few words: flip-flops); the MNIST
-784-100-100-10 datapath (P = 10, the fast lane): its weight, gradient,
-activation and delta RAMs are SRAM macros, the 10 lanes are block `neuron`
+2 (R = 2 partial sums: the summation order of the accuracy runs). `mlp_lane_l2`
+is Table I's lane (MUL_LAT = ADD_LAT = 2, no extra registers), `mlp_lane_l3`,
+`mlp_lane_l4` the plain lane at latency 3 and 4 (another summation order). The
+3-3-3-1 network (`mlp_net_3331`, P = 3, its RAMs are a few words: flip-flops); the MNIST
+784-100-100-10 datapath (`mlp_net_mnist`, P = 10, the fast lane): its weight, gradient,
+activation and delta RAMs are SRAM macros, the 10 lanes are block `mlp_lane`
 synthesized once (synth/macros.py: area and power = glue + 10 x lane).
 
 Activity: RTL SAIF of the 10-lane engine on real MNIST (cocotb
-test_mnist_batches of tb/test_mlp.py); a lane is the average of the engine's
-10 lanes: `neuron` and `mnist_mlp` from the fast engine's run, the plain lanes
+test_mnist_batches of tb/test_mlp_net.py); a lane is the average of the engine's
+10 lanes: `mlp_lane` and `mlp_net_mnist` from the fast engine's run, the plain lanes
 from the MUL_LAT = ADD_LAT = 2 engine's run (one simulation each). The 3-3-3-1
 network: RTL SAIF of its own test (red/not-red training)."""
 
 from synth.config import Block
 from tb.units import COMMON_FP, UNITS
-from tb.units_neuron import FAST_LANE
+from tb.units_mlp import FAST_LANE
 
-NEURON_SOURCES = UNITS["mlp_mnist"].sources    # what the engine is built from (owner: tb/units_neuron.py)
+MLP_SOURCES = UNITS["mlp_mnist"].sources    # what the engine is built from (owner: tb/units_mlp.py)
 
 LANE_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "neuron/sigmoid_lut_rom.v", "neuron/mlp_lane.v")
 MNIST_ENV = {"MLP_M": "2", "MLP_BATCHES": "1"}
-MNIST_DOC = "cocotb test_mnist_batches (tb/test_mlp.py): 784-100-100-10 training on 2 real MNIST images"
+MNIST_DOC = "cocotb test_mnist_batches (tb/test_mlp_net.py): 784-100-100-10 training on 2 real MNIST images"
 MNIST_MAX = {"MAX_S0": 784, "MAX_S1": 100, "MAX_S2": 100, "MAX_S3": 10, "MAX_OUT": 10, "SIGMOID": 0}
 FAST = {"MUL_LAT": FAST_LANE["mul_lat"], "ADD_LAT": FAST_LANE["add_lat"], "IN_REG": FAST_LANE["in_reg"],
         "OP_REG": FAST_LANE["op_reg"]}
@@ -49,32 +49,32 @@ def plain(lat):
 
 PLAIN_DOC = "MUL_LAT = ADD_LAT = 2, no extra lane registers"
 BLOCKS = [
-    lane("neuron", FAST, 1.6, "mlp_mnist", "the same lane configuration"),
-    lane("neuron_l2", plain(2), 2.4, "mlp_mnist_l2", PLAIN_DOC),
-    lane("neuron_l3", plain(3), 1.8, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
-    lane("neuron_l4", plain(4), 1.6, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
-    Block(name="mlp_3331", top="mlp_net", sources=NEURON_SOURCES,
+    lane("mlp_lane", FAST, 1.6, "mlp_mnist", "the same lane configuration"),
+    lane("mlp_lane_l2", plain(2), 2.4, "mlp_mnist_l2", PLAIN_DOC),
+    lane("mlp_lane_l3", plain(3), 1.8, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
+    lane("mlp_lane_l4", plain(4), 1.6, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
+    Block(name="mlp_net_3331", top="mlp_net", sources=MLP_SOURCES,
           parameters={"P": 3, "MUL_LAT": 2, "ADD_LAT": 2, **PLAIN, "MAX_S0": 3, "MAX_S1": 3, "MAX_S2": 3,
                       "MAX_S3": 1, "MAX_OUT": 1, "SIGMOID": 0},
           clock_ns=2.4, macros=(), unit="mlp_rednet", env={"MLP_F64_EVERY": "50"},
           activity_level="rtl",
-          activity_doc="cocotb test_red_not_red (tb/test_mlp.py): the 3-3-3-1 network trained on the "
+          activity_doc="cocotb test_red_not_red (tb/test_mlp_net.py): the 3-3-3-1 network trained on the "
                        "red / not-red colour set",
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=3, abc_quick=(0.6,),
           paper="000: 3-3-3-1 network, 248.44 area, 23.88 mW + 1.31 mW"),
-    Block(name="mnist_mlp", top="mlp_net", sources=NEURON_SOURCES,
+    Block(name="mlp_net_mnist", top="mlp_net", sources=MLP_SOURCES,
           parameters={"P": 10, **FAST, **MNIST_MAX}, clock_ns=1.8,
-          submodules={"mlp_lane": "neuron"}, abc_targets=(1.0,), max_fanout=16, unit="mlp_mnist", env=MNIST_ENV,
+          submodules={"mlp_lane": "mlp_lane"}, abc_targets=(1.0,), max_fanout=16, unit="mlp_mnist", env=MNIST_ENV,
           activity_level="rtl", activity_doc=MNIST_DOC + " (the fast lane configuration)",
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=10,
           paper="000: MNIST 784-100-100-10, 100k inputs in 6.43 s, 5.37 W"),
     # one lane per hidden neuron: the engine that meets the 0.5 s goal; its
     # operand and control registers drive 100 lanes (up to 1,000 loads), so both
     # engines get buffer trees (max_fanout); the activity simulation builds the
-    # 100-lane engine (about 15 min), so only `make synth BLOCK=mnist_mlp_p100` runs it
-    Block(name="mnist_mlp_p100", top="mlp_net", sources=NEURON_SOURCES,
+    # 100-lane engine (about 15 min), so only `make synth BLOCK=mlp_net_mnist_p100` runs it
+    Block(name="mlp_net_mnist_p100", top="mlp_net", sources=MLP_SOURCES,
           parameters={"P": 100, **FAST, **MNIST_MAX}, clock_ns=1.8,
-          submodules={"mlp_lane": "neuron"}, abc_targets=(1.0,), max_fanout=16, unit="mlp_mnist_p100",
+          submodules={"mlp_lane": "mlp_lane"}, abc_targets=(1.0,), max_fanout=16, unit="mlp_mnist_p100",
           env=MNIST_ENV,
           activity_level="rtl", activity_doc=MNIST_DOC + " on 100 lanes (the fast lane configuration)",
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=100, in_all=False,

@@ -1,4 +1,4 @@
-"""cocotb side of `make bench-memory` (tb/bench_memory.py drives it).
+"""cocotb side of `make bench-memory` (bench/memory.py drives it).
 
 A compute-side model asks for a vector (m_ready high), takes its VEC_WORDS
 words (VEC_WORDS / MEM_RD_WORDS beats), then computes for MEM_BENCH_COMPUTE clocks with m_ready low: one
@@ -86,7 +86,7 @@ async def _iterate(dut, vectors, vector_bound):
 
 
 @cocotb.test(timeout_time=2 * RUN_CLOCKS * PERIOD_NS, timeout_unit="ns")
-async def bench(dut):
+async def bench_access_time(dut):
     vectors = mnist_vectors(N_VECS, VEC_WORDS)
     start_clock(dut.clk, PERIOD_NS)
     dut.start.value = 0

@@ -4,13 +4,16 @@ of paper 000), LUT and ALU sigmoid, measured on the RTL -> reports/neuron_cycles
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tb.lib import provenance  # noqa: E402
 from tb.units import REPO, run_unit  # noqa: E402
-from tb.units_neuron import mlp_unit  # noqa: E402
+from tb.units_mlp import mlp_unit  # noqa: E402
+
+SIM = "bench.mlp_sim"    # the cocotb half
 
 PAPER_TABLE_I = {2: 152, 4: 225, 8: 368, 16: 661, 32: 1192, 64: 2325, 128: 4647}
 
@@ -18,7 +21,7 @@ PAPER_TABLE_I = {2: 152, 4: 225, 8: 368, 16: 661, 32: 1192, 64: 2325, 128: 4647}
 def measure(sigmoid):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cycles.json"
-        unit = mlp_unit("bench_cycles", sigmoid=sigmoid)
+        unit = replace(mlp_unit("bench_cycles", sigmoid=sigmoid), test_module=SIM)
         tests, failed = run_unit(unit, extra_env={"BENCH_OUT": str(out)})
         if failed or not out.exists():
             sys.exit(f"benchmark run failed ({failed} of {tests} tests)")

@@ -15,7 +15,7 @@ SDRAM whatever the width. Clocks become ns at the slowest synthesized clock of
 fp_add and the memory blocks (reports/synth/), else at an assumed 3.0 ns; the
 JSON says which.
 
-    python -m tb.bench_memory [--vecs 16] [--compute-clocks 2392] [--quick]
+    python -m bench.memory [--vecs 16] [--compute-clocks 2392] [--quick]
 """
 
 import argparse
@@ -75,7 +75,7 @@ def run_config(name, cfg, points, vecs, compute):
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         out.unlink()
-    unit = mem_unit(vec_words=VEC_WORDS, burst=BURST, test_module="test_memory_bench", **cfg)
+    unit = mem_unit(vec_words=VEC_WORDS, burst=BURST, test_module="bench.memory_sim", **cfg)
     env = {"MEM_BENCH_POINTS": json.dumps(points), "MEM_BENCH_VECS": str(vecs),
            "MEM_BENCH_COMPUTE": str(compute), "MEM_BENCH_OUT": str(out)}
     t0 = time.time()
@@ -103,7 +103,7 @@ def access_formula(rd_words, sdram, vec_words=VEC_WORDS):
 
 ACCESS_FORMULA = ("distributed = vector words / rd_words; unified = latency + vector words / bandwidth x "
                   "refresh_interval / (refresh_interval - refresh_clocks); ratio = unified / distributed "
-                  "(tb/bench_memory.access_formula)")
+                  "(bench/memory.access_formula)")
 
 
 def summarize(r, clk):

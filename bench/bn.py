@@ -3,7 +3,7 @@ layer of ResNet-20 on CIFAR-10, FP and BP, measured on the RTL (Verilator).
 Writes reports/bn.json. Layers with the same shape (channels, elements per
 channel) are simulated once: the unit's schedule does not depend on the data.
 
-    python -m tb.bench_bn [--batch 128]
+    python -m bench.bn [--batch 128]
 """
 
 import argparse
@@ -26,7 +26,7 @@ def main(argv=None):
     layers = bn_layer_shapes(args.batch)
     shapes = sorted({(c, n) for _, c, n in layers})
     jobs = [[c, n, mode] for c, n in shapes for mode in (0, 1)]
-    unit = replace(UNITS["bn_unit"], test_module="test_bn_bench")
+    unit = replace(UNITS["bn_unit"], test_module="bench.bn_sim")
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.json"
@@ -61,7 +61,7 @@ def main(argv=None):
                     "element once although it is streamed twice",
         "checked": "per layer, every output beat counted (channels x elements) and every channel result "
                    "compared with models/bn_ref.py; channel 0 on random binary16 data, each output beat "
-                   "compared with bn_ref (tb/test_bn_bench.py)",
+                   "compared with bn_ref (bench/bn_sim.py)",
         "layers": rows,
         "total": {"fp_cycles": tot["fp"], "bp_cycles": tot["bp"], "elements": tot["elements"],
                   "fp_elements_per_clock": round(tot["elements"] / tot["fp"], 4),

@@ -125,7 +125,7 @@ async def channel0(dut, beats, n):
 
 
 @cocotb.test(timeout_time=2 * RUN_CLOCKS * PERIOD_NS, timeout_unit="ns")
-async def test_bench_layers(dut):
+async def bench_layers(dut):
     start_clock(dut.clk, PERIOD_NS)
     out_beats = HighClocks(dut.m_valid)
     results = []

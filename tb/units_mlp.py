@@ -1,24 +1,18 @@
 """Units of the MLP training engine (rtl/neuron)."""
 
 from tb.units import COMMON_FP, Unit
+from tb.units_memory import MEM_SOURCES
 
-NEURON_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "common/ram_1r1w.v", "common/int_recip.v",
+MLP_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "common/ram_1r1w.v", "common/int_recip.v",
                   "common/rot_mod.v", "neuron/sigmoid_lut_rom.v", "neuron/sigmoid_alu_ucode.v", "neuron/mlp_lane.v",
                   "neuron/mlp_net.v")
 
-
-SCENARIO_TESTS = {
-    "neuron": "test_neuron|test_sigmoid_segments|test_alpha_special|test_bad_config|test_frame_errors|test_nan_inf|test_reset_mid_sample",
-    "rednet": "test_red_not_red", "mnist": "test_mnist_batches", "demo": "test_mnist_demo",
-    "bench_cycles": "test_bench_cycles", "bench_mnist": "test_bench_mnist_cycles",
-    "lanes": "test_overlap_stream|test_reset_during_load", "trainer": "test_trainer_stream",
-}
-MEMORY_SOURCES = ("common/stream_check.v", "memory/mem_sram.v", "memory/mem_run_ctl.v", "memory/mem_dbuf.v", "memory/mem_unified.v", "memory/mem_ctrl.v",
-                  "neuron/mlp_trainer.v")
+# mlp_trainer: the engine behind the training-vector memory (rtl/memory, tb/units_memory.py)
+TRAINER_SOURCES = tuple(s for s in MEM_SOURCES if s not in MLP_SOURCES) + ("neuron/mlp_trainer.v",)
 
 
 # The lane pipeline of the MNIST engine: the lane's fast configuration (lane
-# inputs and operands registered, a 4-stage multiplier; synth block `neuron`).
+# inputs and operands registered, a 4-stage multiplier; synth block `mlp_lane`).
 # ADD_LAT = 2 keeps the summation order (R = 2) of the accuracy runs in
 # reports/mnist_training.json; MUL_LAT, IN_REG and OP_REG change no result bit.
 FAST_LANE = {"mul_lat": 5, "add_lat": 2, "in_reg": 1, "op_reg": 1}
@@ -36,19 +30,19 @@ def mlp_unit(scenario, p=1, max_sizes=(128, 100, 100, 10), max_out=10, mul_lat=2
         params.update({"SLOTS": 4, "VECS_PER_SLOT": vecs_per_slot, "VEC_WORDS": sizes[0] + sizes[-1]})
     return Unit(
         toplevel="mlp_trainer" if system else "mlp_net",
-        sources=NEURON_SOURCES + (MEMORY_SOURCES if system else ()),
-        test_module="test_mlp",
+        sources=MLP_SOURCES + (TRAINER_SOURCES if system else ()),
+        test_module="tb.test_mlp_net",
         parameters=params,
         env={"MLP_P": str(p), "MLP_MAX": ",".join(map(str, max_sizes)), "MLP_ADD_LAT": str(add_lat),
              "MLP_SCENARIO": scenario, "MLP_SIGMOID": str(sigmoid),
-             "COCOTB_TEST_FILTER": rf"\.({SCENARIO_TESTS[scenario]})(/.*)?$", **{k: str(v) for k, v in env.items()}},
+             **{k: str(v) for k, v in env.items()}},
         doc=f"MLP engine, {scenario}",
     )
 
 
 UNITS = {
-    "neuron": mlp_unit("neuron"),
-    "neuron_alu": mlp_unit("neuron", sigmoid=1),
+    "mlp_net": mlp_unit("neuron"),
+    "mlp_net_alu": mlp_unit("neuron", sigmoid=1),
     "mlp_rednet": mlp_unit("rednet", p=3, max_sizes=(3, 3, 3, 1), max_out=1, MLP_F64_EVERY=50),
     "mlp_mnist": mlp_unit("mnist", p=10, max_sizes=(784, 100, 100, 10), **FAST_LANE),
     # the same MNIST batches on the Table I lane (MUL_LAT = ADD_LAT = 2, no extra registers)
@@ -63,6 +57,6 @@ UNITS = {
     # one lane per hidden neuron, the output layer on 10 of the 100 lanes; the
     # benchmark's build (its Verilator build takes several minutes: not in make test)
     "mlp_p100": mlp_unit("lanes", p=100, max_sizes=(784, 100, 100, 10), MLP_SIZES="20,100,37,10", **FAST_LANE),
-    # the MNIST batches on 100 lanes: the activity of synth block mnist_mlp_p100 (not in make test)
+    # the MNIST batches on 100 lanes: the activity of synth block mlp_net_mnist_p100 (not in make test)
     "mlp_mnist_p100": mlp_unit("mnist", p=100, max_sizes=(784, 100, 100, 10), **FAST_LANE),
 }
