@@ -73,7 +73,7 @@ BLOCK ?=
 synth: $(STAMP) synth-tools
 	$(if $(SEARCH),SYNTH_SEARCH=1) $(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
 
-# The results page reports/REPORT.md from the bench and synthesis reports.
+# The results page docs/results.md (plots in docs/results/) from the committed JSON reports.
 report: $(STAMP)
 	REPORT_COMMAND="make report" $(PY) -m synth.report
 
@@ -93,8 +93,9 @@ train-resnet20: $(STAMP)
 data: $(STAMP)
 	$(PY) -m models.get_data
 
+# reports/*.json and reports/synth/*.json are committed records: clean keeps them.
 clean:
-	rm -rf build reports/*.json reports/synth
+	rm -rf build
 
 distclean: clean
 	rm -rf $(VENV)

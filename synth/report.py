@@ -1,5 +1,6 @@
-"""make report: the results page reports/REPORT.md (and PNG plots) from the
-bench reports (reports/*.json) and the synthesis reports (reports/synth/*.json),
+"""make report: the results page docs/results.md (and its PNG plots under
+docs/results/) from the bench reports (reports/*.json) and the synthesis
+reports (reports/synth/*.json), both committed,
 beside the papers' figures (000: FP32 training neuron, 45 nm-class ASIC at
 250 MHz; 004: INT8/FP16 training accelerator on a Virtex-7 at 200 MHz). Every
 figure names the report it comes from and that report's commit."""
@@ -12,11 +13,22 @@ from tb.lib import provenance
 
 REPORTS = REPO / "reports"
 SYNTH = REPORTS / "synth"
+# the bench each report comes from (`make bench-<name>`)
+BENCH_OF = {"mnist_training.json": "mnist", "memory.json": "memory", "pe_array.json": "pe", "bn.json": "bn",
+            "neuron_cycles.json": "neuron"}
+PAGE = REPO / "docs" / "results.md"          # the page; its plots in PAGE's folder under results/
+PLOT_DIR = "results"
+
+
+def _ref(name):
+    """`reports/<name>` as a link from the page (docs/) to the committed report."""
+    return f"[`reports/{name}`](../reports/{name})"
 
 # Blocks the issue asks for, in report order: (report name, what it is).
 PLANNED = [
     ("fp_add", "FP32 adder, LATENCY 3"), ("fp_add_l4", "FP32 adder, LATENCY 4"),
     ("fp_mul", "FP32 multiplier, LATENCY 3"), ("fp_mul_l4", "FP32 multiplier, LATENCY 4"),
+    ("fp_mul_l5", "FP32 multiplier, LATENCY 5"),
     ("mlp_lane", "FP32 neuron lane of the MNIST engine: MUL_LAT 5, ADD_LAT 2, inputs and operands registered"),
     ("mlp_lane_l2", "FP32 neuron lane, MUL_LAT = ADD_LAT = 2 (Table I)"),
     ("mlp_lane_l3", "FP32 neuron lane, latency 3"), ("mlp_lane_l4", "FP32 neuron lane, latency 4"),
@@ -28,6 +40,7 @@ PLANNED = [
     ("pe", "one PE (3 INT8 MACs)"), ("pe_array", "16x32 PE array (hier.: glue + 512 x pe)"),
     ("pe_top", "pe_array + tiling controller + buffers (hier., SRAM macros; only with BLOCK=)"),
     ("bn_unit", "FP16 BN unit (synth -noshare)"),
+    ("bn_stat_exact", "exact BN STAT, 4 lanes, 24-bit count"),
 ]
 
 # Paper 000 (Table I and Sec. IV): clocks for one neuron iteration vs inputs, 4 ns clock.
@@ -110,7 +123,7 @@ def _plots(reps):
             a.tick_params(axis="x", rotation=45)
             a.set_yscale("log")              # the PE array is 1000x an FP adder
         fig.tight_layout()
-        fig.savefig(REPORTS / "synth_area_power.png", dpi=120)
+        fig.savefig(PAGE.parent / PLOT_DIR / "synth_area_power.png", dpi=120)
         plt.close(fig)
         files.append("synth_area_power.png")
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -136,7 +149,7 @@ def _plots(reps):
     ax.set_title("One neuron iteration vs inputs (Fig. 5 style)")
     ax.legend(loc="upper left", fontsize=7)
     fig.tight_layout()
-    fig.savefig(REPORTS / "neuron_iteration_time.png", dpi=120)
+    fig.savefig(PAGE.parent / PLOT_DIR / "neuron_iteration_time.png", dpi=120)
     plt.close(fig)
     files.append("neuron_iteration_time.png")
     return files
@@ -168,7 +181,7 @@ def _table1(reps):
         return ["reports/neuron_cycles.json missing (`make bench-neuron`)."]
     rows = json.loads(cyc.read_text()).get("rows", [])
     t = _op_clock(lane) if lane else None
-    out = [f"Clocks from `reports/neuron_cycles.json` (RTL, `make bench-neuron`, commit "
+    out = [f"Clocks from {_ref('neuron_cycles.json')} (RTL, `make bench-neuron`, commit "
            f"{provenance.short(provenance.of(json.loads(cyc.read_text())))}); time at the lane's "
            + (f"synthesized clock {t:.3f} ns ({_synth_cite(lane)})" if lane else "clock: lane not synthesized")
            + ", paper at 4 ns.", "",
@@ -236,7 +249,7 @@ def _mnist(reps):
         out.append(f"With P = 100 lanes (not synthesized) the RTL takes {p100['steady_cycles_per_input']:,.1f} "
                    f"clocks per input: {p100['steady_cycles_per_input'] * 1e5 * t * 1e-9:.3f} s per 100k "
                    f"inputs at that clock (goal 0.5 s).")
-    out.append("Sources: " + "; ".join([f"`reports/mnist_training.json`, commit "
+    out.append("Sources: " + "; ".join([f"{_ref('mnist_training.json')}, commit "
                                         f"{provenance.short(provenance.of(json.loads(mt.read_text())))}"]
                                        + [_synth_cite(c[3]) for c in cols] + ([_synth_cite(lane)] if lane else [])) + ".")
     return out + ["",
@@ -317,7 +330,7 @@ def _pe_array(reps):
     top = _ok(reps, "pe_top")
     lines.insert(0, "Sources: " + "; ".join(
         [_synth_cite(arr)] + ([_synth_cite(top)] if top else [])
-        + ([f"`reports/pe_array.json`, commit {provenance.short(provenance.of(json.loads(pj.read_text())))}"]
+        + ([f"{_ref('pe_array.json')}, commit {provenance.short(provenance.of(json.loads(pj.read_text())))}"]
            if pj.exists() else [])) + ".")
     if top:
         lines.append(f"| with controller and buffers (`pe_top`): clock | - | fmax {top['fmax_mhz']:.0f} MHz | - |")
@@ -338,12 +351,12 @@ def _bench(name):
     """A bench report and the line that cites it, or (None, why not)."""
     path = REPORTS / name
     if not path.exists():
-        return None, f"`reports/{name}` missing (`make bench-{name.split('_')[0].split('.')[0]}`)."
+        return None, f"`reports/{name}` missing (`make bench-{BENCH_OF.get(name, name.split('.')[0])}`)."
     try:
         rep = json.loads(path.read_text())
     except json.JSONDecodeError as e:
-        return None, f"`reports/{name}` unreadable ({e})."
-    return rep, f"Source: `reports/{name}`, commit {provenance.short(provenance.of(rep))}."
+        return None, f"{_ref(name)} unreadable ({e})."
+    return rep, f"Source: {_ref(name)}, commit {provenance.short(provenance.of(rep))}."
 
 
 def _carried_note(entry):
@@ -353,7 +366,7 @@ def _carried_note(entry):
 
 
 def _synth_cite(r):
-    return f"`reports/synth/{r['block']}.json`, commit {provenance.short(provenance.of(r))}"
+    return f"{_ref('synth/' + r['block'] + '.json')}, commit {provenance.short(provenance.of(r))}"
 
 
 def _mnist_accuracy():
@@ -470,7 +483,7 @@ def _sources(reps):
         except (json.JSONDecodeError, AttributeError):
             continue
         c = pv.get("commit", "unknown")
-        out.append(f"| `{provenance.rel(f)}` | {c[:10]}{' (dirty)' if pv.get('dirty') else ''} | "
+        out.append(f"| {_ref(str(f.relative_to(REPORTS)))} | {c[:10]}{' (dirty)' if pv.get('dirty') else ''} | "
                    f"{pv.get('date', '-')} | `{pv.get('command', pv.get('note', '-'))}` |")
     return out
 
@@ -478,22 +491,26 @@ def _sources(reps):
 def main():
     reps = _load()
     page = provenance.stamp()
-    REPORTS.mkdir(parents=True, exist_ok=True)
+    (PAGE.parent / PLOT_DIR).mkdir(parents=True, exist_ok=True)
     files = _plots(reps)
     ok = [r for r in reps.values() if r.get("status") == "ok"]
     lines = ["# Results", "",
-             "Generated by `make report` from the reports the benches (`make bench-<name>`: "
+             "<!-- generated by `make report` (synth/report.py): do not edit -->", "",
+             "Generated by `make report` from the committed reports the benches (`make bench-<name>`: "
              "`reports/*.json`) and the synthesis flow (`make synth`: `reports/synth/*.json`) wrote; "
              "nothing here is typed by hand. Each section names the report files it quotes and their "
              "commits (`(dirty)`: the working tree differed from that commit when the report was written; "
              "its `provenance.dirty_files` says where). An entry a report kept from an earlier run says "
              "so, with that run's commit.", "", f"This page: commit {provenance.short(page)}, `{page['command']}`.", ""]
-    lines += ["## MNIST training accuracy (paper 000 Table II)", ""] + _mnist_accuracy()
-    lines += ["", "## MNIST engine: clocks per training input on the RTL", ""] + _mnist_rtl()
-    lines += ["", "## Training-vector memory: distributed vs unified (paper 000 III-C)", ""] + _memory()
-    lines += ["", "## PE array: cycles and utilization on ResNet-20 layers (paper 004)", ""] + _pe_bench()
-    lines += ["", "## FP16 batch-norm unit: cycles per ResNet-20 BN layer", ""] + _bn_bench()
-    lines += ["", "## Synthesis (Yosys + OpenSTA, NanGate45 typical, 1.1 V, 25 C)", "",
+    lines += ["## MNIST training accuracy", "", "784-100-100-10 (`mlp_net`, docs/mlp_net.md) beside paper 000's "
+              "Table II.", ""] + _mnist_accuracy()
+    lines += ["", "## MNIST engine clocks", "", "Clocks per training input of 784-100-100-10 on the RTL.", ""] + _mnist_rtl()
+    lines += ["", "## Training-vector memory", "", "`mem_ctrl` (docs/memory.md), distributed vs unified, "
+              "paper 000 III-C.", ""] + _memory()
+    lines += ["", "## PE array", "", "Cycles and utilization on ResNet-20 layers (`pe_array`, `pe_top`, "
+              "docs/pe_array.md; paper 004).", ""] + _pe_bench()
+    lines += ["", "## BN unit", "", "`bn_unit` (docs/bn_unit.md): cycles per ResNet-20 BN layer.", ""] + _bn_bench()
+    lines += ["", "## Synthesis", "", "Yosys + OpenSTA, NanGate45 typical, 1.1 V, 25 C (docs/synth.md).", "",
              "From `reports/synth/*.json` (`make synth`; each row's commit in the last column). Area is the sum "
              "of standard-cell areas (no placement, no clock tree) plus SRAM macros and hierarchical "
              "sub-blocks where listed. Timing: OpenSTA on the mapped "
@@ -550,8 +567,8 @@ def main():
                      + (f" ({arr['fmax_limited_by']}; its own paths {arr['fmax_glue_mhz']:.0f} MHz)"
                         if arr.get("fmax_limited_by") else "") + ", "
                      f"{'meets' if arr['fmax_mhz'] >= 700 else 'misses'} the 700 MHz goal; TOPS and TOPS/W below.")
-    lines += ["", "### Table I (paper 000): one neuron iteration", ""] + _table1(reps)
-    lines += ["", "### Beside the papers", "", "| paper 000 (FP32 training neuron) | paper figure | this work |",
+    lines += ["", "## Beside paper 000", "", "### Table I: one neuron iteration", ""] + _table1(reps)
+    lines += ["", "### Figures", "", "| paper 000 (FP32 training neuron) | paper figure | this work |",
               "|---|---|---|"]
     ours = {"neuron clock": reps.get("mlp_lane"), "neuron area": reps.get("mlp_lane"),
             "neuron power": reps.get("mlp_lane"), "3-3-3-1 network area": reps.get("mlp_net_3331"),
@@ -572,12 +589,13 @@ def main():
             mine = (f"{p['internal'] + p['switching']:.2f} mW dynamic + {p['leakage']:.3f} mW leakage "
                     f"at {r['clock_ns']} ns")
         lines.append(f"| {k} | {v} | {mine} |")
-    lines += ["", "#### MNIST training time and energy", ""] + _mnist(reps)
-    lines += ["", "#### PE array (paper 004)", ""] + _pe_array(reps)
-    lines += ["", "## Plots", ""] + [f"![{f}]({f})" for f in files]
+    lines += ["", "### MNIST training time and energy", ""] + _mnist(reps)
+    lines += ["", "## Beside paper 004", "", "### PE array", ""] + _pe_array(reps)
+    lines += ["", "## Plots", ""] + [f"![{f}]({PLOT_DIR}/{f})" for f in files]
     lines += ["", "## Reports read", ""] + _sources(reps) + [""]
-    (REPORTS / "REPORT.md").write_text("\n".join(lines))
-    print(f"wrote the results page {REPORTS / 'REPORT.md'} ({len(ok)} blocks synthesized) and {', '.join(files)}")
+    PAGE.write_text("\n".join(lines))
+    print(f"wrote the results page {provenance.rel(PAGE)} ({len(ok)} blocks synthesized) and "
+          f"{', '.join(PLOT_DIR + '/' + f for f in files)}")
 
 
 if __name__ == "__main__":

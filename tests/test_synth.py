@@ -475,6 +475,7 @@ def test_results_page(tmp_path, monkeypatch):
     from synth import report
     monkeypatch.setattr(report, "REPORTS", tmp_path)
     monkeypatch.setattr(report, "SYNTH", tmp_path / "synth")
+    monkeypatch.setattr(report, "PAGE", tmp_path / "docs" / "results.md")
     prov = lambda c: {"commit": c * 40, "dirty": c == "b", "date": "2026-01-02T00:00:00+00:00", "command": "make x"}
     (tmp_path / "mnist_training.json").write_text(json.dumps({
         "provenance": prov("a"), "test_set": "test split of mnist.npz, 10000 images", "batch_m": 5,
@@ -496,11 +497,15 @@ def test_results_page(tmp_path, monkeypatch):
                     "bp_cycles": 65712, "fp_elements_per_clock": 0.4983}],
         "total": {"elements": 32768, "fp_cycles": 65760, "bp_cycles": 65712, "fp_elements_per_clock": 0.4983}}))
     report.main()
-    page = (tmp_path / "REPORT.md").read_text()
-    assert "Source: `reports/mnist_training.json`, commit aaaaaaaaaa, 2026-01-02" in page
+    page = (tmp_path / "docs" / "results.md").read_text()
+    assert "Source: [`reports/mnist_training.json`](../reports/mnist_training.json), commit aaaaaaaaaa, 2026-01-02" in page
     assert "carried over from reports/mnist_training.json, commit cccccccccc" in page
     assert "| meets the paper | yes | no paper row |" in page
-    assert "Source: `reports/memory.json`, commit bbbbbbbbbb (dirty)" in page
+    assert "Source: [`reports/memory.json`](../reports/memory.json), commit bbbbbbbbbb (dirty)" in page
     assert "| 1 | 784.0 / 1,615.0 | 784.0 / 1,612.5 | 2.06x | 2.06x | 2.87x | no |" in page
-    assert "Source: `reports/bn.json`, commit dddddddddd" in page and "| bn1 | 16 | 2,048 | 65,760 |" in page
-    assert "`reports/pe_array.json` missing" in page
+    assert "Source: [`reports/bn.json`](../reports/bn.json), commit dddddddddd" in page and "| bn1 | 16 | 2,048 | 65,760 |" in page
+    assert "`reports/pe_array.json` missing (`make bench-pe`)" in page
+    assert (tmp_path / "docs" / "results" / "neuron_iteration_time.png").exists()
+    for section in ("MNIST training accuracy", "MNIST engine clocks", "Training-vector memory", "PE array",
+                    "BN unit", "Synthesis", "Beside paper 000", "Beside paper 004"):
+        assert f"\n## {section}\n" in page     # README.md links to these anchors
