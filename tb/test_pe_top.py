@@ -22,7 +22,16 @@ PE_IDEPTH, PE_WDEPTH, PE_ACT_BYTES, PE_WGT_WORDS (HDL parameters), PE_SIDE, PE_N
 probability), PE_REPORT (JSON path for the measured cycles of test_layers),
 PE_B2B=1 (test_layers also runs each case twice back to back and reports the
 second one's cycles, b2b_cycles), TB_TIMEOUT_SCALE (the tests' sim-time
-backstops, sized for pe_top_4x8, times this).
+backstops, sized for pe_top_4x8, times this), PE_PLACE=1 (run only
+test_placement, tb/units_pe_place.py).
+
+Placement (docs/pe_array_results.md): every result beat of every layer run
+here also has its side band (m_pos_col / m_pos_cv / m_pos_row / m_pos_rv)
+checked against the schedule's tile.idx, lane by lane, and the results are
+placed into the output tensor by the side band alone (as a host or a DMA
+engine would, without the schedule): the tensor equals the reference and
+every element is written exactly once (BP 1x1 stride 2: the elements off the
+stride grid are never written; they are zero).
 """
 
 import json
@@ -60,10 +69,62 @@ STALL = float(os.environ.get("PE_STALL", "0.3"))
 IDLE = float(os.environ.get("PE_IDLE", "0.1"))
 REPORT = os.environ.get("PE_REPORT", "")
 B2B_REPORT = os.environ.get("PE_B2B", "0") == "1"
+PLACE = os.environ.get("PE_PLACE", "0") == "1"
 
 BEATS = ResultBeats(ROWS, COLS, OUT_ROWS, ACC_W)
 GROUPS = BEATS.groups
 PHASE = {"fp": 0, "bp": 1, "wg": 2}
+
+
+POS_LANES = OUT_ROWS * 3
+POS_FIELDS = ["pos_col", "pos_cv", "pos_row", "pos_rv"]
+
+
+def _fields(value, n, width):
+    """n unsigned fields of `width` bits, field 0 in the low bits."""
+    return np.array([(value >> (width * i)) & ((1 << width) - 1) for i in range(n)], np.int64)
+
+
+def side_band(pos):
+    """One result beat's side band -> (element index, placed) per lane, both
+    (OUT_ROWS, COLS, 3): index = m_pos_row[3i + j] + m_pos_col[c] (mod 2^32),
+    placed = m_pos_rv[3i + j] and m_pos_cv[c] (docs/pe_array_results.md)."""
+    col = _fields(pos["pos_col"], COLS, 32)
+    cv = _fields(pos["pos_cv"], COLS, 1).astype(bool)
+    row = _fields(pos["pos_row"], POS_LANES, 32).reshape(OUT_ROWS, 1, 3)
+    rv = _fields(pos["pos_rv"], POS_LANES, 1).astype(bool).reshape(OUT_ROWS, 1, 3)
+    idx = (row + col.reshape(1, COLS, 1)) & 0xFFFFFFFF
+    return idx, rv & cv.reshape(1, COLS, 1)
+
+
+def place(size, beats, pos):
+    """The result beats placed by their side bands alone (no schedule): the
+    flat result tensor and how often each element was written."""
+    out = np.zeros(size, np.int64)
+    cnt = np.zeros(size, np.int64)
+    for b, p in zip(beats, pos):
+        idx, ok = side_band(p)
+        assert (idx[ok] < size).all(), f"a placed index {int(idx[ok].max())} beyond the tensor ({size})"
+        lanes = BEATS.unpack(b["data"]).reshape(OUT_ROWS, COLS, 3)
+        out[idx[ok]] = lanes[ok]
+        np.add.at(cnt, idx[ok], 1)
+    return out, cnt
+
+
+def check_side_band(prog, pos, context):
+    """Each result beat's side band against the schedule's map, every lane:
+    placed exactly where tile.idx >= 0, at tile.idx."""
+    for k, t in enumerate(prog.tiles):
+        for g in range(GROUPS):
+            idx, ok = side_band(pos[k * GROUPS + g])
+            exp = t.idx[g * OUT_ROWS:(g + 1) * OUT_ROWS]
+            bad = ok != (exp >= 0)
+            assert not bad.any(), f"{context}: tile {k} group {g}: {int(bad.sum())} lanes placed != schedule " \
+                                  f"(first at (row, col, lane) {tuple(int(v) for v in np.argwhere(bad)[0])})"
+            wrong = ok & (idx != exp)
+            assert not wrong.any(), f"{context}: tile {k} group {g}: {int(wrong.sum())} lanes at another index " \
+                                    f"(first {tuple(int(v) for v in np.argwhere(wrong)[0])}: " \
+                                    f"{int(idx[wrong][0])}, schedule {int(exp[wrong][0])})"
 
 
 def layer_descriptor(layer, phase, rq=0, shift=0):
@@ -155,10 +216,14 @@ class PeTopTB:
         self.got = []
         self.got_at = []
         self.out_mon.add_callback(self._on_out)
+        self.pos = []          # the side band of every result beat (docs/pe_array_results.md)
+        self.pos_mon = StreamMonitor(dut, "m", dut.clk, POS_FIELDS, reset=dut.rst)
+        self.pos_mon.add_callback(self.pos.append)
         self.beat_at = []      # clocks at which the array took a beat
         self.beat_mon = StreamMonitor(dut.u_arr, "s", dut.clk, ["first"], reset=dut.rst)
         self.beat_mon.add_callback(lambda _: self.beat_at.append(self.clock))
         self.expected = []
+        self.placed = []       # (context, elements placed) of every layer checked
         self.scoreboard = CheckScoreboard(dut)
         self.scoreboard.add_interface(self.out_mon, self.expected)
 
@@ -264,6 +329,16 @@ class PeTopTB:
                 assert cycles["cycles_compute"] == cycles["cycles_model"], f"{ctx}: {cycles}"
             if prev is not None:
                 cycles["cycles_since_prev"] = end - prev
+            # placement by the side band alone: the reference, every element once
+            assert len(self.pos) == len(self.got), f"{ctx}: {len(self.pos)} side bands, {len(self.got)} beats"
+            check_side_band(prog, self.pos[o:o + n], ctx)
+            placed, cnt = place(ref_flat.size, self.got[o:o + n], self.pos[o:o + n])
+            assert (cnt <= 1).all(), f"{ctx}: {int((cnt > 1).sum())} elements placed twice"
+            assert (cnt == 1).all() or (layer.k == 1 and phase == "bp" and layer.stride == 2), \
+                f"{ctx}: {int((cnt == 0).sum())} elements never placed"
+            assert np.array_equal(placed, ref_flat), f"{ctx}: placed by the side band, " \
+                                                     f"{int((placed != ref_flat).sum())} elements differ"
+            self.placed.append((ctx, int(cnt.sum())))
             results.append((out.reshape(prog.out_shape), ref_flat.reshape(prog.out_shape), cycles))
             o, b, prev = o + n, b + prog.beats, end
         return results
@@ -273,7 +348,7 @@ def _data(seed=1):
     return pa.layer_tensors(n=N, side=SIDE, seed=seed)
 
 
-@cocotb.test(timeout_time=backstop_us(2_000_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(2_000_000), timeout_unit="us")
 async def test_layers(dut):
     """Each configured layer kind and phase, tensors in, INT32 results exact
     against PyTorch, result beats in the schedule's order; random idle
@@ -300,7 +375,7 @@ async def test_layers(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_requant(dut):
     """FP and BP (stride 1 and 2, 3x3 and 1x1) outputs requantized to INT8
     (models/quant.requantize on the PyTorch result), with a shift that
@@ -331,7 +406,7 @@ WG_SHAPES = [
 ]
 
 
-@cocotb.test(timeout_time=backstop_us(500_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(500_000), timeout_unit="us")
 async def test_wg_shapes(dut):
     """WG 3x3 (stride 1: CONV over position triples; stride 2: x or dout on
     the rows) on odd shapes cropped from real CIFAR-10 activations and
@@ -369,7 +444,7 @@ BAD = [
 ]
 
 
-@cocotb.test(timeout_time=backstop_us(300_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(300_000), timeout_unit="us")
 async def test_bad_descriptors(dut):
     """Every illegal or unsupported descriptor is rejected with its error
     code once the descriptor check ends (bounded): no data taken, no result, ready for the next
@@ -398,7 +473,7 @@ async def test_bad_descriptors(dut):
     assert tb.scoreboard.result
 
 
-@cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_reset_mid_layer(dut):
     """Reset while loading, while computing (results pending), and while
     computing one layer with the next one loading into the other buffer half
@@ -449,7 +524,7 @@ B2B = ["conv_16_16_3x3_s1:fp", "conv_16_16_3x3_s1:bp", "conv_16_32_3x3_s2:wg", "
        "conv_32_64_3x3_s2:fp", "fc_64_10:bp", "conv1_3x3_s1:fp", "conv_16_32_3x3_s2:bp", "shortcut_16_32_1x1_s2:wg"]
 
 
-@cocotb.test(timeout_time=backstop_us(2_000_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(2_000_000), timeout_unit="us")
 async def test_back_to_back(dut):
     """Several descriptors and their streams queued at once: each layer's
     results exact against PyTorch, in descriptor order, under output
@@ -498,7 +573,7 @@ def _late(items):
     return _no_last(items) + [{"data": items[0]["data"], "last": 1}]
 
 
-@cocotb.test(timeout_time=backstop_us(3_000_000), timeout_unit="us")
+@cocotb.test(skip=PLACE, timeout_time=backstop_us(3_000_000), timeout_unit="us")
 async def test_stream_last(dut):
     """s_act_last / s_wgt_last misplaced: err_code 2 and the layer still runs
     and ends. Early (the stream cut short, layer computed alone after a correct
@@ -543,4 +618,69 @@ async def test_stream_last(dut):
         for j, (got, exp, _) in zip(jobs, results):
             assert np.array_equal(got, exp), f"{j['context']}: {(got != exp).sum()} differ"
     watcher.cancel()
+    assert tb.scoreboard.result
+
+
+# placement shapes: (kind, phase, N, C, M, H, W, K, stride) cropped from real CIFAR-10 tensors;
+# partial row blocks and BC lane groups (C or M not a multiple of 3 or of 3 x ROWS), several
+# images, partial column tiles, every mode pe_ctrl runs
+PLACE_SHAPES = [
+    ("conv", "fp", 3, 2, 5, 3, 5, 3, 1),     # FP 3x3 s1: CONV, two row blocks, images across tiles
+    ("conv", "fp", 2, 3, 6, 6, 4, 3, 2),     # FP 3x3 s2
+    ("conv", "bp", 2, 5, 3, 3, 4, 3, 1),     # BP 3x3 s1: rotated kernels
+    ("conv", "bp", 2, 6, 3, 4, 6, 3, 2),     # BP 3x3 s2: EO, both row parities, lanes 0 and 1
+    ("conv", "bp", 1, 5, 2, 2, 2, 3, 2),     # EO: one output pair per row
+    ("conv", "fp", 2, 5, 7, 3, 5, 1, 1),     # FP 1x1 s1: BC, M = 7: the last lane group part-filled
+    ("conv", "fp", 1, 4, 14, 6, 2, 1, 2),    # FP 1x1 s2: two row blocks
+    ("conv", "bp", 2, 13, 5, 3, 3, 1, 1),    # BP 1x1 s1: C = 13, two row blocks, 1 lane in the second
+    ("conv", "bp", 2, 7, 4, 4, 6, 1, 2),     # BP 1x1 s2: only the stride grid is written
+    ("conv", "wg", 2, 5, 13, 3, 3, 1, 1),    # WG 1x1 s1: BC, M = 13
+    ("conv", "wg", 2, 5, 4, 4, 4, 1, 2),     # WG 1x1 s2
+    ("fc", "fp", 3, 7, 13, 1, 1, 1, 1),      # FC FP
+    ("fc", "bp", 3, 7, 13, 1, 1, 1, 1),      # FC BP
+    ("fc", "wg", 3, 7, 13, 1, 1, 1, 1),      # FC WG
+    ("conv", "wg", 2, 3, 5, 3, 4, 3, 1),     # WG 3x3 s1: CONV over position triples
+    ("conv", "wg", 2, 6, 3, 4, 4, 3, 2),     # WG 3x3 s2, dout on the rows (WB)
+    ("conv", "wg", 1, 7, 10, 4, 4, 3, 2),    # WB, several row and column tiles
+    ("conv", "wg", 3, 5, 7, 2, 6, 3, 2),     # WG 3x3 s2, x on the rows (BC)
+    ("conv", "wg", 1, 3, 9, 6, 2, 3, 2),     # BC, several column tiles
+]
+
+
+@cocotb.test(skip=not PLACE, timeout_time=backstop_us(1_000_000), timeout_unit="us")
+async def test_placement(dut):
+    """The result side band (m_pos_*) on every mode pe_ctrl runs (PLACE_SHAPES):
+    each beat's side band equals the schedule's tile.idx, every lane; the
+    results placed by the side band alone equal PyTorch's tensor, every
+    element written once; random idle input and output backpressure. Then a
+    few of the shapes back to back (a new layer's tiles behind the previous
+    one's in the array)."""
+    tb = PeTopTB(dut, seed=21)
+    await tb.reset()
+    _, xs, ws, ds = pa.layer_tensors(n=3, side=8, seed=5)["conv_16_16_3x3_s1"]
+    modes = set()
+    jobs = []
+    for kind, phase, n, c, m, h, w, k, s in PLACE_SHAPES:
+        pad = 1 if k == 3 else 0
+        layer = pa.Layer(f"{kind}_{phase}_{n}x{c}x{m}x{h}x{w}_k{k}s{s}", kind, n, c, m, h, w, k, s, pad)
+        if kind == "fc":
+            x = np.ascontiguousarray(xs[:n, :c, 0, 0])
+            wt = np.ascontiguousarray(ws[:m, :c, 1, 1])
+            d = np.ascontiguousarray(ds[:n, :m, 0, 0])
+        else:
+            x = np.ascontiguousarray(xs[:n, :c, :h, :w])
+            wt = np.ascontiguousarray(ws[:m, :c, :k, :k] if k == 3 else ws[:m, :c, 1:2, 1:2])
+            d = np.ascontiguousarray(ds[:n, :m, :layer.ho, :layer.wo])
+        prog = schedule(layer, phase, x, wt, d)
+        modes.add((phase, k, s, pa.MODE_NAMES[prog.tiles[0].mode]))
+        got, exp, _ = await tb.run_layer(layer, phase, x, wt, d, context=layer.name)
+        assert np.count_nonzero(exp) > 0, f"{layer.name}: reference all zero"
+        assert np.array_equal(got, exp), f"{layer.name}: {(got != exp).sum()} of {exp.size} differ"
+        jobs.append(dict(layer=layer, phase=phase, x=x, w=wt, d=d, context=f"{layer.name} back to back"))
+    dut._log.info("modes covered (phase, K, stride, PE mode): %s", sorted(modes))
+    assert {"conv", "eo", "wb", "bc"} <= {mm for *_, mm in modes}
+    for got, exp, _ in await tb.run_layers(jobs[3:9] + jobs[14:]):
+        assert np.array_equal(got, exp)
+    for ctx, count in tb.placed:
+        dut._log.info("%s: %d elements placed by the side band", ctx, count)
     assert tb.scoreboard.result

@@ -99,6 +99,18 @@ module pe_ctrl #(
     output wire                 a_last,
     output wire                 a_rq,
     output wire [4:0]           a_shift,
+    // result placement of a tile, given when its last beat issues (pe_top keeps it
+    // with the tile's result beats; docs/pe_array_results.md): output element
+    // (PE row r, column c, lane j) = pl_rb + r*pl_rs + j*pl_ls + column c's
+    // pl_col, when pl_cv[c], j < 3 with pl_nl[j] and 3r + j < pl_lrem
+    output wire                 pl_valid,
+    output wire [COLS*32-1:0]   pl_col,
+    output wire [COLS-1:0]      pl_cv,
+    output wire [31:0]          pl_rb,
+    output wire [31:0]          pl_rs,
+    output wire [31:0]          pl_ls,
+    output wire [17:0]          pl_lrem,
+    output wire [2:0]           pl_nl,
     // status
     output wire                 busy,
     output wire                 err,       // sticky until reset
@@ -201,6 +213,12 @@ module pe_ctrl #(
     reg [15:0]   n_n_q, cx_n_q, rows_n_q, hx_q, wx_q, ho_n_q, wo_n_q;
     reg [QW+1:0] k_w_q, k_2w_q, k_w1_q, k_2w1_q, k_hw_q, k_chw_q, k_s_q, k_sw_q;
     reg [WAW-1:0] c1_q;                                  // kernel slots per row block
+    // result placement (flat output element indices, 32 bits): the column walk's
+    // steps per x, y and image (q_xs, q_ys, q_ns), a row item's and a lane's step,
+    // EO's odd-row offset W, the row-lane limit and the lanes a tile fills
+    reg [31:0]   q_xs_q, q_ys_q, q_ns_q, q_rs_q, q_ls_q, q_pw_q, q_rblk_q;
+    reg [17:0]   q_l0_q;
+    reg [2:0]    q_nl_q;
 
     assign ib_ld_start = start;
     assign ib_ld_count = chk_count_q;
@@ -211,6 +229,43 @@ module pe_ctrl #(
     assign wb_ld_m = chk_m_q;
     assign wb_ld_c = chk_c_q;
     assign wb_ld_base = ld_half ? HS : {WAW{1'b0}};
+
+    // ---- placement constants. The output image's size (FP: M*Ho*Wo, BP: C*H*W) is
+    // the only product; its two halves are registered from the pending layer
+    // (stable from the clock it is loaded until R_SETUP ends, at least 2 clocks)
+    wire        d_s2  = dsel[5:4] == 2'd2;
+    wire        d_1x1 = d_k == 2'd1;
+    wire [31:0] hw32  = {{(32-QW){1'b0}}, hw};
+    // one output map: FP Ho*Wo (column tensor x: H*W, /4 at stride 2), BP H*W (dout: Ho*Wo, *4)
+    wire [31:0] rs1   = d_bp ? (d_s2 ? {hw32[29:0], 2'b00} : hw32) : (d_s2 ? {2'b00, hw32[31:2]} : hw32);
+    wire [15:0] mfa   = d_bp ? d_c : d_m;
+    wire [31:0] c32   = {16'd0, d_c};
+    wire [31:0] c9    = {c32[28:0], 3'b000} + c32;
+    wire [31:0] c3x   = {c32[30:0], 1'b0} + c32;
+    wire [31:0] w32   = {16'd0, d_w};
+    reg  [31:0] mlo_q;
+    reg  [23:0] mhi_q;
+    always @(posedge clk) begin
+        mlo_q <= rs1 * {24'd0, mfa[7:0]};
+        mhi_q <= rs1[23:0] * {16'd0, mfa[15:8]};
+    end
+    wire [31:0] img_out = mlo_q + {mhi_q, 8'd0};
+    localparam integer ROWS3_I = 3 * ROWS;
+    localparam [17:0]  ROWS3   = ROWS3_I[17:0];
+    localparam [31:0]  ROWS32  = ROWS_I;
+    always @(posedge clk) begin
+        if (r_setup) begin
+            q_ns_q <= d_wg ? (d_1x1 ? 32'd1 : 32'd9) : img_out;
+            q_ys_q <= d_wg ? 32'd3 : d_bp ? (d_s2 ? {w32[30:0], 1'b0} : w32) : {16'd0, wo_d};
+            q_xs_q <= d_wgt ? c9 : (d_bp && d_s2) ? 32'd2 : 32'd1;
+            q_rs_q <= d_wgt ? 32'd3 : d_w3 ? c9 : d_wg ? c3x : d_1x1 ? {rs1[30:0], 1'b0} + rs1 : rs1;
+            q_ls_q <= d_w3 ? 32'd1 : d_wg ? c32 : d_1x1 ? rs1 : 32'd1;
+            q_pw_q <= w32;
+            q_nl_q <= d_eo ? 3'b011 : (d_wgc || !d_bc) ? 3'b001 : 3'b111;
+            q_l0_q <= d_1x1 ? {2'b00, d_rows} : {1'b0, (d_bc ? g_d : d_rows), 1'b0} + {2'b00, (d_bc ? g_d : d_rows)};
+        end
+        if (r_state_q == R_PREP) q_rblk_q <= q_rs_q * ROWS32;
+    end
 
     always @(posedge clk) begin
         if (take) begin
@@ -282,6 +337,12 @@ module pe_ctrl #(
     wire [WS*(WALK+1)-1:0] w_chain;
     wire [WALK*(QW+9)-1:0] w_ent;                  // {valid, mask, base} per step
     assign w_chain[WS-1:0] = w_q;
+    // placement: the column part of each position {col, row start, image start}, walked alongside
+    // (one variable per step: the steps do not form one vector that feeds itself)
+    reg  [95:0]          wp_q;
+    wire [95:0]          wp_d;
+    wire [WALK*32-1:0]   p_ent;
+    reg  [COLS*32-1:0]   nx_pos_q, cu_pos_q;
 
     genvar i;
     generate
@@ -306,17 +367,36 @@ module pe_ctrl #(
                 else             nxt = {1'b1, st[WS-2:0]};
             end
             assign w_chain[(i+1)*WS +: WS] = nxt;
+            wire [95:0]   ps;
+            if (i == 0) begin : gen_p0
+                assign ps = wp_q;
+            end else begin : gen_pi
+                assign ps = gen_walk[i-1].pnx;
+            end
+            wire [31:0]   pc = ps[95:64], pr = ps[63:32], pn = ps[31:0];
+            wire [31:0]   pr_y = pr + q_ys_q, pn_n = pn + q_ns_q;
+            reg  [95:0]   pnx;
+            always @(*) begin
+                if (e)           pnx = ps;
+                else if (!xwrap) pnx = {pc + q_xs_q, pr, pn};
+                else if (!ywrap) pnx = {pr_y, pr_y, pn};
+                else if (!nwrap) pnx = {pn_n, pn_n, pn_n};
+                else             pnx = ps;
+            end
+            assign p_ent[i*32 +: 32] = pc;
             assign w_ent[i*(QW+9) +: QW+9] = {!e, xs + 16'd1 < wx_q, 1'b1, xs != 16'd0,
                                               ys + 16'd1 < hx_q, 1'b1, ys != 16'd0, base};
         end
     endgenerate
     wire w_end_d = w_chain[(WALK+1)*WS-1];
+    assign wp_d = gen_walk[WALK-1].pnx;
 
     integer j;
     wire [31:0] w_k32 = {{(32-KW){1'b0}}, w_k_q};
     always @(posedge clk) begin
         if (rst || !r_run) begin
             w_q        <= {WS{1'b0}};
+            wp_q       <= 96'd0;
             w_k_q      <= {KW{1'b0}};
             nx_full_q  <= 1'b0;
             nx_lastq_q <= 1'b0;
@@ -326,6 +406,7 @@ module pe_ctrl #(
                     nx_base_q[(w_k32 + j)*(QW+2) +: QW+2] <= w_ent[j*(QW+9) +: QW+2];
                     nx_msk_q[(w_k32 + j)*6 +: 6]          <= w_ent[j*(QW+9)+QW+2 +: 6];
                     nx_v_q[w_k32 + j]                     <= w_ent[j*(QW+9)+QW+8];
+                    nx_pos_q[(w_k32 + j)*32 +: 32]        <= p_ent[j*32 +: 32];
                 end
                 w_k_q <= w_tend ? {KW{1'b0}} : w_k_q + WALK_K;
                 if (w_tend) begin
@@ -334,6 +415,7 @@ module pe_ctrl #(
                 end
                 // positions start again after the tile that ran out of them
                 w_q <= (w_tend && w_end_d) ? {WS{1'b0}} : w_chain[WALK*WS +: WS];
+                wp_q <= (w_tend && w_end_d) ? 96'd0 : wp_d;
             end
             if (take_next) nx_full_q <= 1'b0;
         end
@@ -476,6 +558,29 @@ module pe_ctrl #(
             if (take_next) tile_q <= 1'b1;
         end
     end
+    // ---- placement of the tile whose last beat issues: its row block's base
+    // (r0 * row step, EO's odd rows + W) and the lanes left below the rows' end
+    reg  [31:0] rb_q;
+    reg  [17:0] lrem_q;
+    wire        r_adv = issue && t_last && cu_lastq_q && (!eo_q || par_q);
+    always @(posedge clk) begin
+        if (rst || !r_run) begin
+            rb_q   <= 32'd0;
+            lrem_q <= q_l0_q;
+        end else if (r_adv) begin
+            rb_q   <= rb_q + q_rblk_q;
+            lrem_q <= lrem_q - ROWS3;
+        end
+    end
+    assign pl_valid = issue && t_last;
+    assign pl_col   = cu_pos_q;
+    assign pl_cv    = cu_v_q;
+    assign pl_rb    = rb_q + ((eo_q && par_q) ? q_pw_q : 32'd0);
+    assign pl_rs    = q_rs_q;
+    assign pl_ls    = q_ls_q;
+    assign pl_lrem  = lrem_q;
+    assign pl_nl    = q_nl_q;
+
     // the running half's byte offset goes into the column bases here, off the read-address path
     wire [QW+1:0] half_b = run_half_q ? {{(QW-IAW){1'b0}}, HB} : {(QW+2){1'b0}};
     integer jc;
@@ -484,6 +589,7 @@ module pe_ctrl #(
             for (jc = 0; jc < COLS; jc = jc + 1)
                 cu_base_q[jc*(QW+2) +: QW+2] <= nx_base_q[jc*(QW+2) +: QW+2] + half_b;
             cu_msk_q   <= nx_msk_q;
+            cu_pos_q   <= nx_pos_q;
             cu_v_q     <= nx_v_q;
             cu_lastq_q <= nx_lastq_q;
         end
