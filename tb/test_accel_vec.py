@@ -1,0 +1,303 @@
+"""cocotb tests of the accelerator's vector engine (rtl/accel/accel_vec.v:
+ops 2 ADD_RELU_FP, 3 POOL_FP, 6 POOL_BP, 7 ADD_RELU_BP, 9 ADD) and, through
+it, the DMA blocks accel_rd, accel_rd_arb and accel_wr_arb.
+
+Stimulus: the small network's real training iteration, host/accel's
+compile_iteration(NetSpec.small(), 4, 16, 16) with models/accel.init_master's
+weights on 4 CIFAR-10 test images (as tests/test_accel_host.py loads them),
+run by a Trainer whose device steps ModelDevice through the FP and the BP
+list one command at a time (ModelDevice.run(max_commands=1)). For each
+command with a vector op the SDRAM image before and after it is kept: 3 in
+the FP list (ADD_RELU_FP without and with the option-A stride-2 shortcut,
+POOL_FP), 5 in BP (POOL_BP, ADD_RELU_BP with and without the shortcut, ADD
+twice).
+
+Per command: the image before it goes into the SDRAM models, the engine gets
+the command's decoded fields (op, flags, each operand's base, dtype and
+shape from the tensor-table entries, packed as accel_cmd's m port), and after
+done (bounded) the WHOLE memory image must equal ModelDevice's image after
+the command, byte for byte (every byte it writes, and nothing outside the
+output regions changed), with status 0.
+
+SDRAM: tb/lib/sdram.py's SdramModel serves the read port (random latency,
+jitter, half bandwidth, burst gaps, refresh in the noisy tests); the write
+port is served by VecWriter below (random ready), writing with strobes into
+the same word array. The lead's SdramWriter had not landed in tb/lib/sdram.py
+when this bench was written, hence the local one.
+
+Tests: each command on a fast SDRAM (clocks per command logged); on a noisy
+SDRAM with write backpressure (two seeds); a reset in the middle of every
+command at a random clock, then the same command again (exact), and the
+engine idle right after the reset.
+"""
+
+import random
+import struct
+import types
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+
+from host import accel as ha
+from models import accel as am
+from tb.lib.clock_reset import start_clock
+from tb.lib.sdram import SdramModel
+from tb.lib.waits import backstop_us
+
+MAX_OPS = 12
+VEC_OPS = ("ADD_RELU_FP", "POOL_FP", "POOL_BP", "ADD_RELU_BP", "ADD")
+SDRAM_FAST = dict(latency=2, jitter=0, bandwidth=1.0, burst_len=16, burst_gap=0, refresh_interval=0,
+                  refresh_clocks=0, max_outstanding=4, max_request=16)
+SDRAM_NOISY = dict(latency=6, jitter=20, bandwidth=0.5, burst_len=8, burst_gap=2, refresh_interval=500,
+                   refresh_clocks=12, max_outstanding=2, max_request=16)
+
+
+# ---------------------------------------------------------------- the reference
+class _Recorder:
+    """A device that runs ModelDevice one command at a time and keeps, for each
+    vector command, (address, op, flags, operand entries, image before, after)."""
+
+    def __init__(self):
+        self.cmds = []
+
+    def run(self, sdram, start):
+        addr = start
+        while True:
+            words = struct.unpack_from("<16I", sdram.mem, addr)
+            op, flags = ha.OP_NAMES[words[0] & 0xFF], (words[0] >> 8) & 0xFF
+            if op == "STOP":
+                return ha.OK, addr
+            before = sdram.mem.copy()
+            status, nxt = ha.ModelDevice().run(sdram, addr, max_commands=1)
+            if nxt != addr + ha.CMD_BYTES:
+                return status, nxt
+            if op in VEC_OPS:
+                ids = words[1:1 + ha.n_operands(op, flags)]
+                self.cmds.append(dict(addr=addr, op=op, flags=flags, ents=[sdram.entry(t) for t in ids],
+                                      before=before, after=sdram.mem.copy()))
+            addr += ha.CMD_BYTES
+
+
+_CACHE = {}
+
+
+def vector_commands():
+    if "cmds" not in _CACHE:
+        from models.datasets import cifar_float, load_cifar10
+        spec = am.NetSpec.small()
+        imgs, labels = load_cifar10("test", indices=np.arange(4) * 1000 + 3)
+        x = cifar_float(imgs)[:, :, :16, :16]
+        rec = _Recorder()
+        tr = ha.Trainer(spec, batch=4, height=16, width=16, device=rec, master=am.init_master(spec, seed=0))
+        tr.step(x, labels.astype(np.int64), lr=0.1)
+        _CACHE["cmds"] = rec.cmds
+    return _CACHE["cmds"]
+
+
+def fields(c):
+    """The cmd port's values (accel_cmd's m_* packing) for a recorded command."""
+    base = dtype = shape = 0
+    for k, (b, dt, (n, ch, h, w)) in enumerate(c["ents"]):
+        base |= b << (32 * k)
+        dtype |= dt << (3 * k)
+        shape |= (n << 48 | ch << 32 | h << 16 | w) << (64 * k)
+    return ha.OPS[c["op"]], c["flags"], base, dtype, shape
+
+
+def words(mem):
+    return np.frombuffer(np.asarray(mem, np.uint8).tobytes(), "<u4").astype(np.uint64)
+
+
+def image(word_mem):
+    return np.asarray(word_mem, np.uint64).astype("<u4").view(np.uint8)
+
+
+def describe(c):
+    return f"{c['op']} flags {c['flags']} at {c['addr']:#x}"
+
+
+# ---------------------------------------------------------------- SDRAM write port
+class VecWriter:
+    """The SDRAM's write port: wr_valid/ready, wr_addr (word), wr_data, wr_strb;
+    a beat taken at a clock edge is written into `memory` (the SdramModel's
+    word array) at once. wr_ready is high with probability ready_prob per
+    clock. Reset (rst high) takes nothing."""
+
+    def __init__(self, dut, clock, model, reset=None, ready_prob=1.0, seed=0):
+        self.dut, self.clock, self.model, self.reset = dut, clock, model, reset
+        self.ready_prob = ready_prob
+        self.rng = random.Random(seed)
+        self.writes = 0
+        dut.wr_ready.value = 1
+
+    async def run(self):
+        d = self.dut
+        while True:
+            await ReadOnly()
+            in_reset = self.reset is not None and bool(self.reset.value)
+            fire = bool(d.wr_valid.value) and bool(d.wr_ready.value) and not in_reset
+            if fire:
+                addr, data, strb = int(d.wr_addr.value), int(d.wr_data.value), int(d.wr_strb.value)
+            await RisingEdge(self.clock)
+            if fire:
+                mem = self.model.mem
+                assert 0 <= addr < len(mem), f"write outside the SDRAM: word {addr:#x}"
+                old = int(mem[addr])
+                for j in range(4):
+                    if strb >> j & 1:
+                        old = (old & ~(0xFF << 8 * j)) | (data & (0xFF << 8 * j))
+                mem[addr] = old
+                self.writes += 1
+            d.wr_ready.value = int(self.ready_prob >= 1.0 or self.rng.random() < self.ready_prob)
+
+
+# ---------------------------------------------------------------- bench
+class VecTB:
+    def __init__(self, dut, timing, ready_prob=1.0, seed=0):
+        self.dut = dut
+        start_clock(dut.clk)
+        dut.rst.value = 1
+        dut.cmd_valid.value = 0
+        dut.cmd_op.value = 0
+        dut.cmd_flags.value = 0
+        dut.cmd_base.value = 0
+        dut.cmd_dtype.value = 0
+        dut.cmd_shape.value = 0
+        # the engine's read port is rd_req_* / rd_valid, rd_ready, rd_data: SdramModel's names
+        # {prefix}_req_* / {prefix}_rd_* through a renaming view
+        port = types.SimpleNamespace(p_req_valid=dut.rd_req_valid, p_req_ready=dut.rd_req_ready,
+                                     p_req_addr=dut.rd_req_addr, p_req_len=dut.rd_req_len,
+                                     p_rd_valid=dut.rd_valid, p_rd_ready=dut.rd_ready, p_rd_data=dut.rd_data)
+        self.mem = SdramModel(port, dut.clk, np.zeros(16, np.uint64), prefix="p", reset=dut.rst, seed=seed,
+                              **timing)
+        cocotb.start_soon(self.mem.run())
+        self.wr = VecWriter(dut, dut.clk, self.mem, reset=dut.rst, ready_prob=ready_prob, seed=seed + 7)
+        cocotb.start_soon(self.wr.run())
+
+    def load(self, mem_bytes):
+        self.mem.mem = words(mem_bytes)
+
+    async def reset(self, clocks=3):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, clocks)
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+
+    async def issue(self, c, gap=0):
+        """Drives the command until the engine takes it; returns after that edge."""
+        d = self.dut
+        for _ in range(gap):
+            await RisingEdge(d.clk)
+        d.cmd_op.value, d.cmd_flags.value, d.cmd_base.value, d.cmd_dtype.value, d.cmd_shape.value = fields(c)
+        d.cmd_valid.value = 1
+        for _ in range(1000):
+            await ReadOnly()
+            fired = bool(d.cmd_ready.value)
+            await RisingEdge(d.clk)
+            if fired:
+                d.cmd_valid.value = 0
+                return
+        raise AssertionError("cmd_ready never rose")
+
+    async def wait_done(self, bound, what):
+        """Clocks from the command's acceptance to done; checks status 0."""
+        d = self.dut
+        for n in range(1, bound + 1):
+            await ReadOnly()
+            if d.done.value:
+                status = int(d.status.value)
+                await RisingEdge(d.clk)
+                assert status == ha.OK, f"{what}: status {status}"
+                return n
+            await RisingEdge(d.clk)
+        raise AssertionError(f"{what}: no done within {bound} clocks (state {int(d.state_q.value)})")
+
+    async def run_command(self, c, gap=0):
+        self.load(c["before"])
+        await self.issue(c, gap)
+        n = await self.wait_done(self.bound(c), describe(c))
+        await ClockCycles(self.dut.clk, 5)           # a late write would show in the compare
+        self.compare(c)
+        return n
+
+    @staticmethod
+    def bound(c):
+        count = max(int(np.prod(s)) for _, _, s in c["ents"])
+        return 40 * count + 5000
+
+    def compare(self, c):
+        got, exp = image(self.mem.mem), c["after"]
+        bad = np.flatnonzero(got != exp)
+        if len(bad):
+            before = c["before"]
+            where = ", ".join(f"{a:#x}: got {got[a]:#04x} expected {exp[a]:#04x} before {before[a]:#04x}"
+                              for a in bad[:8])
+            regions = [(b, b + ha.TensorDesc(0, "", dt, s).span) for b, dt, s in c["ents"]]
+            raise AssertionError(f"{describe(c)}: {len(bad)} bytes differ ({where}); operand regions "
+                                 + ", ".join(f"[{lo:#x}, {hi:#x})" for lo, hi in regions))
+
+
+# ---------------------------------------------------------------- tests
+TIMEOUT = backstop_us(3_000_000)
+
+
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+async def test_commands_fast(dut):
+    """Every vector command of the small net's iteration on a fast SDRAM
+    (1 word per clock, always ready), whole image exact; clocks logged."""
+    cmds = vector_commands()
+    assert [c["op"] for c in cmds].count("ADD") == 2 and len(cmds) == 8, [c["op"] for c in cmds]
+    tb = VecTB(dut, SDRAM_FAST)
+    await tb.reset()
+    for c in cmds:
+        n = await tb.run_command(c)
+        count = max(int(np.prod(s)) for _, _, s in c["ents"])
+        dut._log.info(f"{describe(c)}: {n} clocks (largest operand {count} elements, "
+                      f"{n / count:.2f} clocks per element)")
+
+
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+async def test_commands_noisy(dut):
+    """The same commands with random SDRAM latency, jitter, half read bandwidth,
+    burst gaps, refresh and write backpressure (ready 60 %), two seeds, gaps
+    between commands."""
+    cmds = vector_commands()
+    tb = VecTB(dut, dict(SDRAM_NOISY), ready_prob=0.6, seed=11)
+    await tb.reset()
+    for seed in (11, 23):
+        tb.mem.rng, tb.wr.rng = random.Random(seed), random.Random(seed + 7)
+        rng = random.Random(seed)
+        for c in cmds:
+            await tb.run_command(c, gap=rng.randint(0, 5))
+
+
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+async def test_reset_mid_command(dut):
+    """A reset at a random clock inside each command: no done, idle (cmd_ready)
+    right after; then the same command again runs exactly, on the memory its
+    interrupted run left."""
+    cmds = vector_commands()
+    tb = VecTB(dut, dict(SDRAM_NOISY), ready_prob=0.7, seed=5)
+    await tb.reset()
+    rng = random.Random(5)
+    for c in cmds:
+        tb.load(c["before"])
+        await tb.issue(c)
+        count = max(int(np.prod(s)) for _, _, s in c["ents"])
+        for _ in range(rng.randint(1, count // 2)):       # at most 1 element per clock: mid-command
+            await ReadOnly()
+            assert not dut.done.value, f"{describe(c)}: done before it could have finished"
+            await RisingEdge(dut.clk)
+        dut.rst.value = 1
+        await RisingEdge(dut.clk)
+        await RisingEdge(dut.clk)
+        dut.rst.value = 0
+        await ReadOnly()
+        assert dut.cmd_ready.value and not dut.done.value and not dut.wr_valid.value \
+            and not dut.rd_req_valid.value, f"{describe(c)}: not idle after the reset"
+        await RisingEdge(dut.clk)
+        await tb.issue(c, gap=rng.randint(0, 3))
+        await tb.wait_done(tb.bound(c), describe(c) + " after a reset")
+        await ClockCycles(dut.clk, 5)
+        tb.compare(c)
