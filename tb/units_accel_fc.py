@@ -5,7 +5,7 @@ the whole SDRAM image byte for byte."""
 from tb.units import Unit
 
 ACCEL_FC = ("common/stream_check.v", "common/lzc.v", "common/pipe_stage.v", "accel/i32_to_f16.v",
-            "accel/f16_to_i8.v", "accel/amax_track.v", "accel/accel_fc.v")
+            "accel/f16_to_i8.v", "accel/amax_track.v", "accel/accel_rd.v", "accel/accel_fc.v")
 
 UNITS = {
     "accel_fc": Unit(

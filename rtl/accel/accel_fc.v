@@ -13,20 +13,24 @@
 //
 // Sequence of a command: the fit check (N <= MAX_N, C <= MAX_C,
 // K <= MAX_K, else done with status 3 and nothing read or written); per input
-// tensor (FC_FP: x, w; FC_BP: g, w, x) one 1-word read of the word holding its
-// exponent byte, then the tensor's words in requests of up to 16 words (all
-// of them issued back to back, rd_ready paces the words), unpacked one
-// element per clock, FP16 elements through f16_to_i8 into the on-chip
-// buffers; an inf or NaN in an FP16 input: done with status 4, nothing
-// written. Then the products on LANES INT8 MACs: FC_FP as dot products of
-// LANES features per clock (one logit per ceil(C/LANES) clocks); FC_BP's
-// dfeat (n, LANES features; sum over k) and dW (k, LANES features; sum over
-// n) with one g element broadcast to LANES weights / features per clock.
-// Results leave one element per clock in memory order: INT32 words, or FP16
-// through i32_to_f16 (LANES 1) paired into words (byte strobes for an odd
-// count), amax_track watching them. Each output's scale word is written after
-// its data (strobes where it falls mid-word: an odd FP16 count). Every byte
-// written lies in the command's output regions [base, base + span).
+// tensor (FC_FP: x, w; FC_BP: g, w, x) the word holding its exponent byte (a
+// 1-word read), then the tensor's words, both through one accel_rd (credit
+// based requests of up to 16 words, FIFO of 32 words: rd_ready never drops
+// for a stall here), unpacked one element per clock, FP16 elements through
+// f16_to_i8 (LANES 1) into the on-chip buffers (rows of LANES bytes: qx
+// MAX_N x MAX_C, qw MAX_K x MAX_C, qg MAX_N x MAX_K); an inf or NaN in an
+// FP16 input: done with status 4 after the loads, nothing written. Then the
+// products on LANES INT8 MACs (a 3-stage pipeline: buffer read, products,
+// accumulate): FC_FP as dot products of LANES features per clock (one logit
+// per ceil(C/LANES) clocks, lanes past C masked); FC_BP's dfeat (n, LANES
+// features; sum over k) and dW (k, LANES features; sum over n) with one g
+// element broadcast to LANES weights / features per clock. Results leave one
+// element per clock in memory order: INT32 words, or FP16 through i32_to_f16
+// (LANES 1, k = eg + ew exact in 10 bits) paired into words (strobes 0011 for
+// a lone last element), amax_track watching them. Each output's scale word is
+// written after its data (an odd FP16 count puts it mid-word: strobes 1100,
+// then 0011 in the next word). Every byte written lies in the command's
+// output regions [base, base + span).
 //
 // Ports:
 //   clk, rst           synchronous reset, active high: drops the command in
@@ -47,11 +51,13 @@
 //   rd_valid/ready/data  the requested words in order
 //   wr_valid/ready, wr_addr (word address), wr_data, wr_strb (byte k when bit k)
 //
-// Clocks per command (SDRAM of latency L0 clocks at one word per clock):
-// about 3 (L0 + 2) for the exponent reads, + N*C/2 + K*C/4 (+ N*K/2) for the
-// inputs, + FC_FP N*K*(ceil(C/LANES)) (+ one per output), FC_BP
-// N*ceil(C/LANES)*K + K*ceil(C/LANES)*N (+ the pipeline per pass). One
-// command at a time.
+// Clocks per command (cmd accepted -> done, LANES 4, SDRAM of latency 2 at a
+// word per clock, no write backpressure; tb/test_accel_fc.py logs them):
+// about 3 x (latency + 8) for the exponent reads, + one clock per input
+// element (N*C + K*C, FC_BP also N*K), + FC_FP N*K*ceil(C/LANES), FC_BP
+// N*ceil(C/LANES)*K + K*ceil(C/LANES)*N (+ a clock per output group and the
+// pipelines). Small net (N 4, C 16, K 10): FC_FP 429, FC_BP 702; ResNet-20
+// (N 8, C 64, K 10): FC_FP 2477, FC_BP 3871. Throughput: one command at a time.
 //
 // Parameters must satisfy: LANES a power of two 2..16; MAX_C, MAX_K powers of
 // two >= 2*LANES; MAX_N >= 1; MAX_N*MAX_C, MAX_N*MAX_K, MAX_K*MAX_C < 65536.
@@ -112,7 +118,7 @@ module accel_fc #(
     end
 
     localparam [3:0] S_IDLE = 4'd0, S_SETUP = 4'd1, S_EREQ = 4'd2, S_EWAIT = 4'd3, S_DATA = 4'd4,
-                     S_CHECK = 4'd5, S_RUN = 4'd6, S_SCALE = 4'd7, S_FIN = 4'd8;
+                     S_CHECK = 4'd5, S_RUN = 4'd6, S_SCALE = 4'd7, S_FIN = 4'd8, S_DREQ = 4'd9;
     localparam [1:0] J_FP = 2'd0, J_DF = 2'd1, J_DW = 2'd2;     // output jobs
     localparam [1:0] B_X = 2'd0, B_W = 2'd1, B_G = 2'd2;        // buffers
     localparam integer MAX_N_I = MAX_N, MAX_C_I = MAX_C, MAX_K_I = MAX_K, LANES_I = LANES,
@@ -158,8 +164,6 @@ module accel_fc #(
     wire [32:0] ld_eaddr = ld_base + {1'b0, ld_bytes};
     wire [31:0] ld_words = (ld_bytes + 32'd3) >> 2;
 
-    reg [AW-3:0] rq_addr_q;           // next word to request
-    reg [15:0]   rq_left_q;           // words not yet requested
     reg [1:0]    elane_q;             // byte of the exponent in its word
     reg [31:0]   uw_q;                // word being unpacked
     reg          uw_v_q;
@@ -167,21 +171,28 @@ module accel_fc #(
     reg [15:0]   el_q;                // elements emitted
     reg [15:0]   row_q, col_q;        // buffer position of the next element
 
-    wire [15:0] rq_len16 = (rq_left_q > 16'd16) ? 16'd16 : rq_left_q;
-    assign rd_req_valid = (state_q == S_EREQ) || (state_q == S_DATA && rq_left_q != 16'd0);
-    assign rd_req_addr  = (state_q == S_EREQ) ? ld_eaddr[AW-1:2] : rq_addr_q;
-    assign rd_req_len   = (state_q == S_EREQ) ? 5'd1 : rq_len16[4:0];
-    wire   rq_fire      = rd_req_valid && rd_req_ready;
+    // the tensor reader (accel_rd): the exponent's word, then the tensor's words
+    wire          rs_busy, rs_v, rs_last;
+    wire [31:0]   rs_d;
+    wire          rs_ready;
+    wire          rs_start = (state_q == S_EREQ || state_q == S_DREQ) && !rs_busy;
+    wire [AW-1:0] rs_base  = (state_q == S_EREQ) ? {ld_eaddr[AW-1:2], 2'b00} : ld_base[AW-1:0];
+    wire [AW-3:0] rs_words = (state_q == S_EREQ) ? {{(AW-3){1'b0}}, 1'b1} : ld_words[AW-3:0];
+    accel_rd #(.AW(AW), .FIFO_WORDS(32), .MAX_LEN(16)) u_rd (
+        .clk(clk), .rst(rst), .start(rs_start), .base(rs_base), .nwords(rs_words), .busy(rs_busy),
+        .req_valid(rd_req_valid), .req_ready(rd_req_ready), .req_addr(rd_req_addr), .req_len(rd_req_len),
+        .rd_valid(rd_valid), .rd_ready(rd_ready), .rd_data(rd_data),
+        .m_valid(rs_v), .m_ready(rs_ready), .m_data(rs_d), .m_last(rs_last));
 
     wire        emit     = (state_q == S_DATA) && uw_v_q;
     wire        el_final = (el_q == ld_cnt - ONE);
     wire        w_end    = ld_f16 ? up_q[0] : (up_q == 2'd3);
     wire        uw_drop  = emit && (w_end || el_final);
-    assign rd_ready = (state_q == S_EWAIT) || (state_q == S_DATA && (!uw_v_q || uw_drop));
-    wire   rd_fire  = rd_valid && rd_ready;
+    assign rs_ready = (state_q == S_EWAIT) || (state_q == S_DATA && (!uw_v_q || uw_drop));
+    wire   rd_fire  = rs_v && rs_ready;
     wire [15:0] el16 = up_q[0] ? uw_q[31:16] : uw_q[15:0];
     wire [7:0]  el8  = uw_q[8*up_q +: 8];
-    wire [7:0]  e_byte = rd_data[8*elane_q +: 8];
+    wire [7:0]  e_byte = rs_d[8*elane_q +: 8];
     // buffer byte address of the element: row * MAX_C (MAX_K for g) + col
     wire [31:0] el_ba = ((ld_buf == B_G) ? ({16'd0, row_q} << KB) : ({16'd0, row_q} << CB)) + {16'd0, col_q};
 
@@ -415,10 +426,8 @@ module accel_fc #(
                         state_q  <= S_IDLE;
                     end else state_q <= S_EREQ;
                 end
-                S_EREQ: if (rq_fire) begin
+                S_EREQ: if (rs_start) begin
                     elane_q   <= ld_eaddr[1:0];
-                    rq_addr_q <= ld_base[AW-1:2];
-                    rq_left_q <= ld_words[15:0];
                     el_q      <= 16'd0;
                     up_q      <= 2'd0;
                     row_q     <= 16'd0;
@@ -429,13 +438,10 @@ module accel_fc #(
                     if (ld_buf == B_X) ex_q <= e_byte;
                     if (ld_buf == B_W) ew_q <= e_byte;
                     if (ld_buf == B_G) eg_q <= e_byte;
-                    state_q <= S_DATA;
+                    state_q <= S_DREQ;
                 end
+                S_DREQ: if (rs_start) state_q <= S_DATA;
                 S_DATA: begin
-                    if (rq_fire) begin
-                        rq_addr_q <= rq_addr_q + {{(AW-7){1'b0}}, rd_req_len};
-                        rq_left_q <= rq_left_q - rq_len16;
-                    end
                     if (emit) begin
                         el_q <= el_q + ONE;
                         up_q <= uw_drop ? 2'd0 : up_q + 2'd1;
@@ -445,7 +451,7 @@ module accel_fc #(
                         end else col_q <= col_q + ONE;
                     end
                     if (rd_fire) begin
-                        uw_q   <= rd_data;
+                        uw_q   <= rs_d;
                         uw_v_q <= 1'b1;
                     end
                     else if (uw_drop) uw_v_q <= 1'b0;
@@ -566,9 +572,9 @@ module accel_fc #(
 
     wire unused_ok = &{1'b0, cmd_flags, cmd_dtype, q_sready, tr_sready, tr_nf, cv_ovf, cv_sticky,
                        x_ra_w[31:XA], w_ra_w[31:WA], g_ra_w[31:GA], st_row[31:XA], crem[15:NLW],
-                       ld_eaddr[32:AW], ld_words[31:16], ld_base[32:AW], ld_base[1:0], cmd_base, cmd_shape,
+                       ld_eaddr[32:AW], ld_eaddr[1:0], ld_words[31:AW-2], ld_base[32:AW], ld_base[1:0], cmd_base, cmd_shape,
                        o_iaddr[32:AW-2], o_paddr[32:AW-2], sc_addr[32:AW-2],
-                       rq_len16[15:5], o_base[1:0], 1'b0};
+                       rs_last, o_base[1:0], 1'b0};
 
 `ifndef SYNTHESIS
     // ---------------------------------------------------------------- protocol checks
