@@ -301,3 +301,103 @@ async def test_reset_mid_command(dut):
         await tb.wait_done(tb.bound(c), describe(c) + " after a reset")
         await ClockCycles(dut.clk, 5)
         tb.compare(c)
+
+
+# ---------------------------------------------------------------- odd shapes, random data
+def _one_command(tensors, op, flags, names, seed):
+    """A Program of its own: `tensors` [(name, dtype, shape)], one command and
+    STOP; the data area filled with random bytes first (so a stray write shows),
+    then each input tensor written with random data (FP16: normal values of
+    mixed magnitude, zeros of both signs, subnormals, a few near the top of the
+    range so that sums overflow; masks random bits; inputs' scale words as the
+    host writes them). Returns the recorded command (ModelDevice's image after)."""
+    rng = np.random.default_rng(seed)
+    prog = ha.Program()
+    for name, dtype, shape in tensors:
+        prog.tensors[name] = ha.TensorDesc(len(prog.tensors) + 1, name, dtype, tuple(shape))
+    prog.fp = ha._align(ha.ENTRY_BYTES * (len(tensors) + 1))
+    data = addr = ha._align(prog.fp + 2 * ha.CMD_BYTES)
+    for d in prog.tensors.values():
+        d.base = addr
+        addr = ha._align(addr + d.span + int(rng.integers(0, 3)) * 64)
+    prog.size = addr + 64
+    prog.commands = [(prog.fp, op, flags, names), (prog.fp + ha.CMD_BYTES, "STOP", 0, ())]
+    sdram = ha.Sdram(prog)
+    sdram.mem[data:] = rng.integers(0, 256, prog.size - data, dtype=np.uint8)
+    n_in = ha.SIGNATURE[op][0]
+    for name in names[:n_in]:
+        d = prog.tensors[name]
+        if d.dtype == ha.MASK:
+            sdram.write(name, rng.integers(0, 2, d.shape))
+            continue
+        x = rng.standard_normal(d.count) * np.exp2(rng.integers(-20, 10, d.count))
+        pick = rng.random(d.count)
+        x[pick < 0.05] = 0.0
+        x[(pick >= 0.05) & (pick < 0.08)] = -0.0
+        x[(pick >= 0.08) & (pick < 0.10)] = rng.choice([65504.0, -65504.0, 40000.0], int(((pick >= 0.08) & (pick < 0.10)).sum()))
+        x[(pick >= 0.10) & (pick < 0.13)] *= 2.0 ** -16            # subnormals
+        x16 = x.astype(np.float16).reshape(d.shape)
+        e, amax, _ = ha.amax_exponent(x16)
+        sdram.write(name, x16)
+        sdram.write_scale(name, e, amax)
+    words_ = struct.unpack_from("<16I", sdram.mem, prog.fp)
+    ids = words_[1:1 + ha.n_operands(op, flags)]
+    before = sdram.mem.copy()
+    status, nxt = ha.ModelDevice().run(sdram, prog.fp, max_commands=1)
+    assert nxt == prog.fp + ha.CMD_BYTES, (op, status)
+    return dict(addr=prog.fp, op=op, flags=flags, ents=[sdram.entry(t) for t in ids], before=before,
+                after=sdram.mem.copy())
+
+
+F16, MSK = ha.FP16, ha.MASK
+SC2, SC1 = ha.F_SHORTCUT_A | ha.F_STRIDE2, ha.F_SHORTCUT_A
+
+
+def odd_cases():
+    """(what, tensors, op, flags, names): odd element counts (a partial last word,
+    the scale word at a 2-byte offset, a mask's partial last byte), odd H and W
+    under the stride-2 shortcut, an odd channel padding (split 1 + 2), pools
+    with H W = 25, 35, 32, 64 and 20000 (RNE16(1/(H W)) subnormal)."""
+    s = (1, 3, 5, 5)
+    return [
+        ("ADD odd", [("a", F16, s), ("b", F16, s), ("o", F16, s)], "ADD", 0, ("a", "b", "o")),
+        ("ADD_RELU_FP odd", [("b", F16, s), ("h", F16, s), ("o", F16, s), ("m", MSK, s)],
+         "ADD_RELU_FP", 0, ("b", "h", "o", "m")),
+        ("ADD_RELU_FP shortcut stride 2, odd H W, pad 1 + 2",
+         [("b", F16, (2, 6, 4, 3)), ("h", F16, (2, 3, 7, 5)), ("o", F16, (2, 6, 4, 3)), ("m", MSK, (2, 6, 4, 3))],
+         "ADD_RELU_FP", SC2, ("b", "h", "o", "m")),
+        ("ADD_RELU_FP shortcut stride 1",
+         [("b", F16, (1, 5, 3, 3)), ("h", F16, (1, 2, 3, 3)), ("o", F16, (1, 5, 3, 3)), ("m", MSK, (1, 5, 3, 3))],
+         "ADD_RELU_FP", SC1, ("b", "h", "o", "m")),
+        ("ADD_RELU_BP odd", [("d", F16, s), ("m", MSK, s), ("ds", F16, s), ("dsc", F16, s)],
+         "ADD_RELU_BP", 0, ("d", "m", "ds", "dsc")),
+        ("ADD_RELU_BP shortcut stride 2, odd H W, pad 1 + 2",
+         [("d", F16, (2, 6, 4, 3)), ("m", MSK, (2, 6, 4, 3)), ("ds", F16, (2, 6, 4, 3)), ("dsc", F16, (2, 3, 7, 5))],
+         "ADD_RELU_BP", SC2, ("d", "m", "ds", "dsc")),
+        ("ADD_RELU_BP shortcut stride 1",
+         [("d", F16, (1, 5, 3, 3)), ("m", MSK, (1, 5, 3, 3)), ("ds", F16, (1, 5, 3, 3)), ("dsc", F16, (1, 2, 3, 3))],
+         "ADD_RELU_BP", SC1, ("d", "m", "ds", "dsc")),
+        ("POOL_FP HW 35", [("x", F16, (1, 3, 5, 7)), ("f", F16, (1, 3, 1, 1))], "POOL_FP", 0, ("x", "f")),
+        ("POOL_FP HW 32", [("x", F16, (1, 2, 4, 8)), ("f", F16, (1, 2, 1, 1))], "POOL_FP", 0, ("x", "f")),
+        ("POOL_FP HW 20000", [("x", F16, (1, 1, 200, 100)), ("f", F16, (1, 1, 1, 1))], "POOL_FP", 0, ("x", "f")),
+        ("POOL_BP HW 25", [("d", F16, (1, 3, 1, 1)), ("o", F16, (1, 3, 5, 5))], "POOL_BP", 0, ("d", "o")),
+        ("POOL_BP HW 64", [("d", F16, (2, 2, 1, 1)), ("o", F16, (2, 2, 8, 8))], "POOL_BP", 0, ("d", "o")),
+        ("POOL_BP HW 20000", [("d", F16, (1, 1, 1, 1)), ("o", F16, (1, 1, 200, 100))], "POOL_BP", 0, ("d", "o")),
+    ]
+
+
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+async def test_odd_shapes(dut):
+    """The cases of odd_cases() on random data in a randomly filled SDRAM,
+    three data seeds each, on the noisy SDRAM with write backpressure: whole
+    image exact against ModelDevice."""
+    tb = VecTB(dut, dict(SDRAM_NOISY), ready_prob=0.6, seed=31)
+    await tb.reset()
+    for k, (what, tensors, op, flags, names) in enumerate(odd_cases()):
+        for seed in range(3):
+            c = _one_command(tensors, op, flags, names, seed=100 * k + seed)
+            c["what"] = what
+            try:
+                await tb.run_command(c, gap=seed)
+            except AssertionError as e:
+                raise AssertionError(f"{what}, seed {seed}: {e}") from None

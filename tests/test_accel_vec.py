@@ -11,4 +11,4 @@ from tb.units import UNITS, run_unit
 @pytest.mark.timeout(1800)
 def test_accel_vec():
     tests, failed = run_unit(UNITS["accel_vec"])
-    assert tests == 3 and failed == 0
+    assert tests == 4 and failed == 0
