@@ -22,6 +22,16 @@ class Unit:
     parameters: dict = field(default_factory=dict)
     env: dict = field(default_factory=dict)
     doc: str = ""
+    # HDL parameter -> the environment variable its testbench reads it from: `env` gets each
+    # from `parameters` (also in a copy made by dataclasses.replace with other parameters, as
+    # synthesis makes), so a parameter is declared once and the testbench checks the design
+    # that was built.
+    param_env: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        derived = {var: str(self.parameters[p]) for p, var in self.param_env.items() if p in self.parameters}
+        if derived:
+            object.__setattr__(self, "env", {**self.env, **derived})
 
 
 COMMON_FP = ("common/fp_classify.v", "common/fp_round.v", "common/lzc.v", "common/pipe_stage.v",
@@ -36,7 +46,8 @@ def fp_unit(op, fmt="fp32", latency=3, vectors=200_000):
         sources=COMMON_FP + (f"common/fp_{op}.v",),
         test_module="test_fp_unit",
         parameters={"EXP_W": exp_w, "MAN_W": man_w, "LATENCY": latency},
-        env={"FP_OP": op, "FP_FORMAT": fmt, "FP_LATENCY": str(latency), "FP_VECTORS": str(vectors)},
+        env={"FP_OP": op, "FP_FORMAT": fmt, "FP_VECTORS": str(vectors)},
+        param_env={"LATENCY": "FP_LATENCY"},
         doc=f"IEEE {fmt} {op}, latency {latency}",
     )
 

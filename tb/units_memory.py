@@ -9,6 +9,11 @@ MEM_SOURCES = ("common/ram_1r1w.v", "common/stream_check.v", "memory/mem_sram.v"
 NO_TAG_TESTS = r"\.(test_stream|test_reset_midtransfer|test_bad_input)$"
 
 
+# the environment variable tb/test_memory_ctrl.py reads each HDL parameter from (tb.units.Unit.param_env)
+PARAM_ENV = {"UNIFIED": "MEM_UNIFIED", "SLOTS": "MEM_SLOTS", "VECS_PER_SLOT": "MEM_VPS", "VEC_WORDS": "MEM_VEC_WORDS",
+             "BURST_LEN": "MEM_BURST", "ADDR_W": "MEM_ADDR_W", "RD_WORDS": "MEM_RD_WORDS", "TAGS": "MEM_TAGS"}
+
+
 def mem_unit(unified=0, slots=4, vps=4, vec_words=16, burst=8, addr_w=24, rd_words=1, tags=1, vecs=2000,
              reset_vecs=300, test_module="test_memory_ctrl", env=None):
     params = {"UNIFIED": unified, "SLOTS": slots, "VECS_PER_SLOT": vps, "VEC_WORDS": vec_words,
@@ -19,10 +24,8 @@ def mem_unit(unified=0, slots=4, vps=4, vec_words=16, burst=8, addr_w=24, rd_wor
         sources=MEM_SOURCES,
         test_module=test_module,
         parameters=params,
-        env={"MEM_UNIFIED": str(unified), "MEM_SLOTS": str(slots), "MEM_VPS": str(vps),
-             "MEM_VEC_WORDS": str(vec_words), "MEM_BURST": str(burst), "MEM_ADDR_W": str(addr_w),
-             "MEM_RD_WORDS": str(rd_words), "MEM_TAGS": str(tags),
-             "MEM_VECS": str(vecs), "MEM_RESET_VECS": str(reset_vecs), **filt, **(env or {})},
+        param_env=PARAM_ENV,
+        env={"MEM_VECS": str(vecs), "MEM_RESET_VECS": str(reset_vecs), **filt, **(env or {})},
         doc=("unified" if unified else f"distributed {slots}x{vps}") + f" x {vec_words} words, burst {burst}, "
             f"{rd_words} word(s) per beat, tags {'on' if tags else 'off'}",
     )

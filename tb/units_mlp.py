@@ -18,6 +18,10 @@ TRAINER_SOURCES = tuple(s for s in MEM_SOURCES if s not in MLP_SOURCES) + ("neur
 FAST_LANE = {"mul_lat": 5, "add_lat": 2, "in_reg": 1, "op_reg": 1}
 
 
+# the HDL parameters tb/test_mlp_net.py reads, each as MLP_<NAME> (tb.units.Unit.param_env)
+PARAM_ENV = {k: f"MLP_{k}" for k in ("P", "ADD_LAT", "SIGMOID", "MAX_S0", "MAX_S1", "MAX_S2", "MAX_S3")}
+
+
 def mlp_unit(scenario, p=1, max_sizes=(128, 100, 100, 10), max_out=10, mul_lat=2, add_lat=2, sigmoid=0,
              system=False, vecs_per_slot=64, in_reg=0, op_reg=0, **env):
     params = {"P": p, "MUL_LAT": mul_lat, "ADD_LAT": add_lat, "IN_REG": in_reg, "OP_REG": op_reg,
@@ -31,11 +35,10 @@ def mlp_unit(scenario, p=1, max_sizes=(128, 100, 100, 10), max_out=10, mul_lat=2
     return Unit(
         toplevel="mlp_trainer" if system else "mlp_net",
         sources=MLP_SOURCES + (TRAINER_SOURCES if system else ()),
-        test_module="tb.test_mlp_net",
+        test_module="tb.test_mlp_trainer" if system else "tb.test_mlp_net",
         parameters=params,
-        env={"MLP_P": str(p), "MLP_MAX": ",".join(map(str, max_sizes)), "MLP_ADD_LAT": str(add_lat),
-             "MLP_SCENARIO": scenario, "MLP_SIGMOID": str(sigmoid),
-             **{k: str(v) for k, v in env.items()}},
+        param_env=PARAM_ENV,
+        env={"MLP_SCENARIO": scenario, **{k: str(v) for k, v in env.items()}},
         doc=f"MLP engine, {scenario}",
     )
 

@@ -6,6 +6,11 @@ tb/test_pe_array.py, tb/test_pe_top.py, tb/test_pe.py)."""
 
 from tb.units import Unit
 
+
+def pe_env(params):
+    """Every HDL parameter reaches the testbench as PE_<NAME> (tb.units.Unit.param_env)."""
+    return {k: f"PE_{k}" for k in params}
+
 PE_SOURCES = ("pe_array/pe.v", "pe_array/pe_requant.v", "pe_array/pe_array.v")
 
 
@@ -16,8 +21,8 @@ def pe_unit(rows=16, cols=32, out_rows=2, acc_w=32, **env):
         sources=PE_SOURCES,
         test_module="tb.test_pe_array",
         parameters={"ROWS": rows, "COLS": cols, "OUT_ROWS": out_rows, "ACC_W": acc_w},
-        env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_OUT_ROWS": str(out_rows),
-             "PE_ACC_W": str(acc_w), **{k: str(v) for k, v in env.items()}},
+        param_env=pe_env(("ROWS", "COLS", "OUT_ROWS", "ACC_W")),
+        env={k: str(v) for k, v in env.items()},
         doc=f"{rows}x{cols} 3-MAC PE array, INT8 FP/BP/WG",
     )
 
@@ -51,9 +56,8 @@ def pe_top_unit(rows=4, cols=8, out_rows=2, acc_w=32, idepth=1024, wdepth=2048, 
         parameters={"ROWS": rows, "COLS": cols, "OUT_ROWS": out_rows, "ACC_W": acc_w,
                     "IDEPTH": idepth, "WDEPTH": wdepth, "WALK": walk, "ACT_BYTES": act_bytes,
                     "WGT_WORDS": wgt_words},
-        env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_OUT_ROWS": str(out_rows),
-             "PE_ACC_W": str(acc_w), "PE_IDEPTH": str(idepth), "PE_WDEPTH": str(wdepth),
-             "PE_ACT_BYTES": str(act_bytes), "PE_WGT_WORDS": str(wgt_words), **{k: str(v) for k, v in env.items()}},
+        param_env=pe_env(("ROWS", "COLS", "OUT_ROWS", "ACC_W", "IDEPTH", "WDEPTH", "ACT_BYTES", "WGT_WORDS")),
+        env={k: str(v) for k, v in env.items()},
         doc=f"{rows}x{cols} PE array with tiling controller and buffers, {act_bytes} B / {wgt_words} words per beat",
     )
 
@@ -84,7 +88,9 @@ UNITS["pe"] = Unit(
     sources=("pe_array/pe.v",),
     test_module="tb.test_pe",
     parameters={"ACC_W": 32},
-    env={"PE_ROWS": "16", "PE_COLS": "32", "PE_ACC_W": "32", "PE_SIDE": "16", "PE_N": "1",
+    param_env=pe_env(("ACC_W",)),
+    # PE_ROWS x PE_COLS: the array whose schedule gives the beats (not parameters of the PE)
+    env={"PE_ROWS": "16", "PE_COLS": "32", "PE_SIDE": "16", "PE_N": "1",
          "PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_CELLS": "0,0;7,13;15,31",
          "PE_IDLE": "0.1"},
     doc="one 3-MAC PE on CIFAR-10 conv 16->16 beats (PEs (0,0), (7,13), (15,31) of 16x32)",
@@ -108,8 +114,8 @@ def pe_desc_unit(rows, cols, idepth, wdepth, **env):
         sources=("common/add_ks.v", "pe_array/pe_desc_dec.v", "pe_array/pe_desc.v"),
         test_module="test_pe_desc",
         parameters={"ROWS": rows, "COLS": cols, "IDEPTH": idepth, "WDEPTH": wdepth, "QW": qw},
-        env={"PE_ROWS": str(rows), "PE_COLS": str(cols), "PE_IDEPTH": str(idepth), "PE_WDEPTH": str(wdepth),
-             "PE_QW": str(qw), **{k: str(v) for k, v in env.items()}},
+        param_env=pe_env(("ROWS", "COLS", "IDEPTH", "WDEPTH", "QW")),
+        env={k: str(v) for k, v in env.items()},
         doc=f"pe_ctrl's descriptor check on {rows}x{cols}: counts, capacity and fit vs the integer model",
     )
 

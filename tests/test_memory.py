@@ -17,7 +17,7 @@ from tb.units_memory import MEM_SOURCES, UNITS
 def test_memory_unit(name):
     tests, failed = run_unit(UNITS[name])
     # test_reset_stale runs only where the unit has run tags
-    assert tests == (4 if UNITS[name].env["MEM_TAGS"] == "1" else 3) and failed == 0
+    assert tests == (4 if UNITS[name].parameters["TAGS"] == 1 else 3) and failed == 0
 
 
 ILLEGAL = {

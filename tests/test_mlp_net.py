@@ -6,7 +6,7 @@ on the RTL, 784-100-100-10 on real MNIST mini-batches, and 30-17-9-4 on 7 lanes
 while the engine computes, backpressure and resets during loading; the same
 network in mlp_trainer, its samples streamed from an SDRAM model through the
 SRAM double buffer, every frame the engine takes checked against the SDRAM
-image (tb.test_mlp_net.FrameCheck). The single
+image (tb/test_mlp_trainer.py, tb.test_mlp_net.FrameCheck). The single
 neuron and the 3-3-3-1 net run the plain lane (MUL_LAT = ADD_LAT = 2, Table I);
 MNIST and the 7-lane streaming run the MNIST engine's fast lane (inputs and
 operands registered, MUL_LAT = 5, ADD_LAT = 2: tb.units_mlp.FAST_LANE),

@@ -9,7 +9,7 @@ from synth.config import Block
 from tb.units import UNITS
 
 BLOCKS = [
-    Block(name="bn_unit", top="bn_unit", sources=UNITS["bn_unit"].sources, parameters={"NW": 24},
+    Block(name="bn_unit", top="bn_unit", sources=UNITS["bn_unit"].sources, parameters=dict(UNITS["bn_unit"].parameters),
           clock_ns=6.0, synth_opts="-noshare", unit="bn_unit", testcase="test_feature_maps",
           activity_level="rtl",
           activity_doc="cocotb test_feature_maps (tb/test_bn_unit.py): CIFAR-10 conv1 feature maps, "
@@ -25,7 +25,7 @@ BLOCKS = [
 BLOCKS.append(
     Block(name="bn_stat_exact", top="bn_stat_exact",
           sources=UNITS["bn_stat_exact"].sources,
-          parameters={"LANES": 4, "NW": 24}, clock_ns=2.7, unit="bn_stat_exact",
+          parameters=dict(UNITS["bn_stat_exact"].parameters), clock_ns=2.7, unit="bn_stat_exact",
           testcase="test_feature_maps", activity_level="rtl",
           activity_doc="cocotb test_feature_maps (tb/test_bn_stat.py): CIFAR-10 conv1 feature maps and "
                        "gradients, 5 FP and 5 BP channels of 300/512 elements",

@@ -24,7 +24,6 @@ MLP_SOURCES = UNITS["mlp_mnist"].sources    # what the engine is built from (own
 LANE_SOURCES = COMMON_FP + ("common/fp_add.v", "common/fp_mul.v", "neuron/sigmoid_lut_rom.v", "neuron/mlp_lane.v")
 MNIST_ENV = {"MLP_M": "2", "MLP_BATCHES": "1"}
 MNIST_DOC = "cocotb test_mnist_batches (tb/test_mlp_net.py): 784-100-100-10 training on 2 real MNIST images"
-MNIST_MAX = {"MAX_S0": 784, "MAX_S1": 100, "MAX_S2": 100, "MAX_S3": 10, "MAX_OUT": 10, "SIGMOID": 0}
 FAST = {"MUL_LAT": FAST_LANE["mul_lat"], "ADD_LAT": FAST_LANE["add_lat"], "IN_REG": FAST_LANE["in_reg"],
         "OP_REG": FAST_LANE["op_reg"]}
 PLAIN = {"IN_REG": 0, "OP_REG": 0}
@@ -37,7 +36,7 @@ def lane(name, lat, clock_ns, unit, doc, in_all=True):
         parameters={**lat, "IDX_W": 2, "SIGMOID": 0}, clock_ns=clock_ns,
         unit=unit, env=MNIST_ENV, activity_level="rtl",
         activity_scope="mlp_net/gen_lane[*]/u_lane",
-        unit_parameters={**UNITS[unit].parameters, **MNIST_MAX},
+        unit_parameters=dict(UNITS[unit].parameters),   # the engine the lanes are simulated in
         activity_doc=MNIST_DOC + " on the 10-lane engine (" + doc + ")",
         op_signal="r_valid", op_name="FP32 MAC (lane op: multiply + add)", paper=PAPER_LANE,
         abc_quick=(0.6,))          # the search's winner for the lanes (2026-11-22)
@@ -54,8 +53,7 @@ BLOCKS = [
     lane("mlp_lane_l3", plain(3), 1.8, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
     lane("mlp_lane_l4", plain(4), 1.6, "mlp_mnist_l2", PLAIN_DOC + "; this lane's extra pipeline registers by propagation", in_all=False),
     Block(name="mlp_net_3331", top="mlp_net", sources=MLP_SOURCES,
-          parameters={"P": 3, "MUL_LAT": 2, "ADD_LAT": 2, **PLAIN, "MAX_S0": 3, "MAX_S1": 3, "MAX_S2": 3,
-                      "MAX_S3": 1, "MAX_OUT": 1, "SIGMOID": 0},
+          parameters=dict(UNITS["mlp_rednet"].parameters),
           clock_ns=2.4, macros=(), unit="mlp_rednet", env={"MLP_F64_EVERY": "50"},
           activity_level="rtl",
           activity_doc="cocotb test_red_not_red (tb/test_mlp_net.py): the 3-3-3-1 network trained on the "
@@ -63,7 +61,7 @@ BLOCKS = [
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=3, abc_quick=(0.6,),
           paper="000: 3-3-3-1 network, 248.44 area, 23.88 mW + 1.31 mW"),
     Block(name="mlp_net_mnist", top="mlp_net", sources=MLP_SOURCES,
-          parameters={"P": 10, **FAST, **MNIST_MAX}, clock_ns=1.8,
+          parameters=dict(UNITS["mlp_mnist"].parameters), clock_ns=1.8,
           submodules={"mlp_lane": "mlp_lane"}, abc_targets=(1.0,), max_fanout=16, unit="mlp_mnist", env=MNIST_ENV,
           activity_level="rtl", activity_doc=MNIST_DOC + " (the fast lane configuration)",
           op_signal="r_valid_q", op_name="FP32 MAC (lane op)", ops_per_valid=10,
@@ -73,7 +71,7 @@ BLOCKS = [
     # engines get buffer trees (max_fanout); the activity simulation builds the
     # 100-lane engine (about 15 min), so only `make synth BLOCK=mlp_net_mnist_p100` runs it
     Block(name="mlp_net_mnist_p100", top="mlp_net", sources=MLP_SOURCES,
-          parameters={"P": 100, **FAST, **MNIST_MAX}, clock_ns=1.8,
+          parameters=dict(UNITS["mlp_mnist_p100"].parameters), clock_ns=1.8,
           submodules={"mlp_lane": "mlp_lane"}, abc_targets=(1.0,), max_fanout=16, unit="mlp_mnist_p100",
           env=MNIST_ENV,
           activity_level="rtl", activity_doc=MNIST_DOC + " on 100 lanes (the fast lane configuration)",

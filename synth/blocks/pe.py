@@ -18,7 +18,6 @@ import os
 
 from synth.config import Block
 from tb.units import UNITS
-from tb.units_pe import BENCH_IDEPTH, BENCH_WDEPTH
 
 # Booth multipliers (`synth -booth`, Yosys >= 0.27: pyosys) take the PE from 742.6 to
 # 785.2 MHz and 4,885 to 4,423 um^2 here; Debian's Yosys 0.23 has no -booth.
@@ -26,9 +25,9 @@ BOOTH = "-booth" if (importlib.util.find_spec("pyosys") is not None
                      and os.environ.get("SYNTH_YOSYS", "") != "debian") else ""
 
 PE_SOURCES = UNITS["pe_array"].sources       # owner: tb/units_pe.py
-ARRAY = {"ROWS": 16, "COLS": 32, "OUT_ROWS": 2, "ACC_W": 32}
+ARRAY = dict(UNITS["pe_array"].parameters)      # 16 x 32 (owner: tb/units_pe.py)
 TOP_SOURCES = UNITS["pe_top_4x8"].sources    # owner: tb/units_pe.py
-TOP = {**ARRAY, "IDEPTH": BENCH_IDEPTH, "WDEPTH": BENCH_WDEPTH, "ACT_BYTES": 16, "WGT_WORDS": 12, "WALK": 4}
+TOP = dict(UNITS["pe_top_16x32"].parameters)   # bench-pe's buffers and streams (owner: tb/units_pe.py)
 ENV = {"PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_SIDE": "16", "PE_N": "1",
        "PE_STALL": "0", "PE_IDLE": "0", "COCOTB_TEST_FILTER": r"\.test_layers$"}
 DOC = ("cocotb test_layers (tb/test_pe_array.py) of the 16x32 array: conv 16->16 3x3 FP, BP and WG on a "
@@ -41,7 +40,7 @@ PE_DOC = ("cocotb test_cifar_beats (tb/test_pe.py) of ONE PE: the beats the sche
           "shift check every 7th tile; partial sums checked against PyTorch")
 
 BLOCKS = [
-    Block(name="pe", top="pe", sources=UNITS["pe"].sources, parameters={"ACC_W": 32}, clock_ns=1.4,
+    Block(name="pe", top="pe", sources=UNITS["pe"].sources, parameters=dict(UNITS["pe"].parameters), clock_ns=1.4,
           synth_opts=BOOTH, unit="pe", testcase="test_cifar_beats", env=PE_ENV,
           activity_level="gate", activity_doc=PE_DOC,
           op_signal="en", op_name="INT8 MAC", ops_per_valid=3, abc_quick=(0.6,),  # the search's winner
