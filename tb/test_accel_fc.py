@@ -15,6 +15,8 @@ them), and after done the whole image must equal ModelDevice's after-image,
 and status its status; every byte written must lie in the command's output
 regions [base, base + span).
 
+Environment: FC_MAX_N, FC_MAX_C, FC_MAX_K (the unit's buffer parameters).
+
 Tests: the two real commands (SDRAM fast and noisy); inf/NaN in each FP16
 input (status 4, image unchanged); random shapes with odd counts (scale words
 mid-word, FP16 pairs with strobes) and a dfeat overflow (tracked NaN word); the
@@ -24,6 +26,7 @@ command runs again and gives the image exactly; random SDRAM latency,
 bandwidth, refresh and write backpressure throughout.
 """
 
+import os
 import random
 import struct
 
@@ -39,12 +42,23 @@ from tb.lib.sdram import SdramModel, SdramWriter
 from tb.lib.waits import backstop_us, wait_until
 
 MAX_OPS = 12
-MAX_N, MAX_C, MAX_K = 128, 64, 16
+# the unit's buffer sizes (its MAX_N, MAX_C, MAX_K parameters)
+MAX_N, MAX_C, MAX_K = (int(os.environ.get(f"FC_MAX_{x}", d)) for x, d in (("N", 128), ("C", 64), ("K", 16)))
 SDRAM_FAST = dict(latency=2, jitter=0, bandwidth=1.0, burst_len=16, burst_gap=0, refresh_interval=0,
                   refresh_clocks=0, max_outstanding=4, max_request=16)
 SDRAM_NOISY = dict(latency=6, jitter=14, bandwidth=0.5, burst_len=8, burst_gap=2, refresh_interval=300,
                    refresh_clocks=12, max_outstanding=2, max_request=16)
-CMD_CLOCKS = 60_000          # one command's bound (the largest here: ~10k clocks on a noisy SDRAM)
+CMD_CLOCKS = 60_000          # the bound of a small-net or ResNet-20 command (at most ~5k clocks seen)
+
+
+def cmd_bound(ents):
+    """Clocks a command may take: its elements at 20 clocks each (noisy SDRAM, write
+    backpressure) and its MACs at 3 per clock (both passes at LANES >= 2), plus 20k."""
+    if len(ents) == 3:                      # FC_FP: x (N, C), w (K, C)
+        (n, c), k = ents[0][2][:2], ents[1][2][0]
+    else:                                   # FC_BP: g (N, K), w, x (N, C)
+        (n, k), c = ents[0][2][:2], ents[2][2][1]
+    return 20_000 + 20 * (n * c + k * c + n * k) + 3 * n * k * c
 
 
 # ---------------------------------------------------------------- references
@@ -226,11 +240,11 @@ class FcTB:
         await RisingEdge(dut.clk)
         dut.cmd_valid.value = 0
 
-    async def wait_done(self):
+    async def wait_done(self, bound=CMD_CLOCKS):
         """Clocks from the command's acceptance to done; returns (clocks, status)."""
         dut = self.dut
         await ReadOnly()
-        clocks = await wait_until(dut.clk, lambda: bool(dut.done.value), CMD_CLOCKS, "done",
+        clocks = await wait_until(dut.clk, lambda: bool(dut.done.value), bound, "done",
                                   lambda: f"state {int(dut.state_q.value)}, {self.wr.writes} writes")
         status = int(dut.status.value)
         await RisingEdge(dut.clk)
@@ -247,7 +261,7 @@ class FcTB:
         writes0 = self.wr.writes
         await RisingEdge(self.dut.clk)
         await self.issue(op, flags, ents)
-        clocks, status = await self.wait_done()
+        clocks, status = await self.wait_done(cmd_bound(ents))
         await ClockCycles(self.dut.clk, 20)       # a write after done would show
         self.check(mem, addr, op, ents, status, st_ref, img_ref, self.wr.writes - writes0)
         return clocks, status
@@ -310,14 +324,16 @@ async def test_nonfinite(dut):
         await tb.run(mem, addr)
 
 
-@cocotb.test(timeout_time=backstop_us(40 * CMD_CLOCKS), timeout_unit="us")
+@cocotb.test(timeout_time=backstop_us(4_000_000), timeout_unit="us")
 async def test_random_shapes(dut):
     """Random N, C, K (odd counts: FP16 scale words mid-word, single FP16 elements
     with strobes, unaligned INT8 exponents), junk around the tensors, random
     SDRAM timing; one case where dfeat overflows to inf (tracked NaN word)."""
     tb = await _bench(dut, seed=11)
     rng = np.random.default_rng(11)
-    shapes = [(1, 1, 1), (3, 13, 7), (5, 9, 3), (2, 64, 16), (128, 3, 2), (7, 31, 11), (1, 64, 1), (4, 2, 16)]
+    shapes = [(1, 1, 1), (3, 13, 7), (5, 9, 3), (2, 64, 16), (128, 3, 2), (7, 31, 11), (1, 64, 1), (4, 2, 16),
+              (MAX_N, MAX_C, MAX_K)]
+    shapes = [s for s in shapes if s[0] <= MAX_N and s[1] <= MAX_C and s[2] <= MAX_K]
     for i, (n, c, k) in enumerate(shapes + [(3, 5, 5)]):
         big = i == len(shapes)
         mem, fp, bp = fc_image(n, c, k, rng, big=big)

@@ -9,6 +9,7 @@ from tb.units import UNITS, run_unit
 
 
 @pytest.mark.timeout(1200)
-def test_accel_fc():
-    tests, failed = run_unit(UNITS["accel_fc"])
+@pytest.mark.parametrize("unit", ["accel_fc", "accel_fc_l8"])
+def test_accel_fc(unit):
+    tests, failed = run_unit(UNITS[unit])
     assert tests == 6 and failed == 0
