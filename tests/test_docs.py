@@ -57,3 +57,14 @@ def test_every_unit_block_and_testbench_is_documented():
     missing += [f"testbench {p.relative_to(REPO / 'tb')}" for p in sorted((REPO / "tb").glob("test_*.py"))
                 if p.name not in named and f"tb/{p.name}" not in named]
     assert not missing, "not named in README.md or docs/*.md: " + ", ".join(missing)
+
+
+def test_results_page_is_current(tmp_path, monkeypatch):
+    """docs/results.md is what `make report` makes of the reports in reports/ now (its own
+    stamp line aside): no figure on it is typed by hand or left behind by a newer report."""
+    from synth import report
+    monkeypatch.setattr(report, "PAGE", tmp_path / "results.md")
+    report.main()
+    strip = lambda text: [line for line in text.splitlines() if not line.startswith("This page: commit")]
+    assert strip((tmp_path / "results.md").read_text()) == strip((REPO / "docs" / "results.md").read_text()), \
+        "docs/results.md is stale: run `make report` and commit it with the reports"
