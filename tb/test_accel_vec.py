@@ -25,12 +25,21 @@ port is served by VecWriter below (random ready), writing with strobes into
 the same word array. The lead's SdramWriter had not landed in tb/lib/sdram.py
 when this bench was written, hence the local one.
 
-Tests: each command on a fast SDRAM (clocks per command logged); on a noisy
-SDRAM with write backpressure (two seeds); a reset in the middle of every
-command at a random clock, then the same command again (exact), and the
-engine idle right after the reset.
+Tests (unit accel_vec): each command on a fast SDRAM (clocks per command
+logged); on a noisy SDRAM with write backpressure (two seeds); a reset in the
+middle of every command at a random clock, then the same command again
+(exact), and the engine idle right after the reset; test_odd_shapes: one-
+command programs on random data (odd counts, odd H and W under the stride-2
+shortcut, odd channel padding, pool sizes up to H W = 20000) against
+ModelDevice.
+
+Unit accel_dma (VEC_UNIT=dma, top rtl/accel/accel_vec_dma_harness.v): the DMA
+blocks alone, 3 readers and 3 write streams at once (test_dma_traffic:
+every word, m_last, the memory after the writes; the read throughput on a
+fast SDRAM) and resets in the middle of traffic (test_dma_reset).
 """
 
+import os
 import random
 import struct
 import types
@@ -46,6 +55,8 @@ from tb.lib.sdram import SdramModel
 from tb.lib.waits import backstop_us
 
 MAX_OPS = 12
+# one module serves two units: accel_vec (the engine) and accel_dma (the DMA harness)
+DMA = os.environ.get("VEC_UNIT", "vec") == "dma"
 VEC_OPS = ("ADD_RELU_FP", "POOL_FP", "POOL_BP", "ADD_RELU_BP", "ADD")
 SDRAM_FAST = dict(latency=2, jitter=0, bandwidth=1.0, burst_len=16, burst_gap=0, refresh_interval=0,
                   refresh_clocks=0, max_outstanding=4, max_request=16)
@@ -124,21 +135,23 @@ class VecWriter:
     word array) at once. wr_ready is high with probability ready_prob per
     clock. Reset (rst high) takes nothing."""
 
-    def __init__(self, dut, clock, model, reset=None, ready_prob=1.0, seed=0):
-        self.dut, self.clock, self.model, self.reset = dut, clock, model, reset
+    def __init__(self, dut, clock, model, reset=None, ready_prob=1.0, seed=0, prefix=""):
+        self.clock, self.model, self.reset = clock, model, reset
         self.ready_prob = ready_prob
         self.rng = random.Random(seed)
         self.writes = 0
-        dut.wr_ready.value = 1
+        s = lambda n: getattr(dut, f"{prefix}wr_{n}")  # noqa: E731
+        self.valid, self.ready, self.addr, self.data, self.strb = (s(n) for n in ("valid", "ready", "addr",
+                                                                                  "data", "strb"))
+        self.ready.value = 1
 
     async def run(self):
-        d = self.dut
         while True:
             await ReadOnly()
             in_reset = self.reset is not None and bool(self.reset.value)
-            fire = bool(d.wr_valid.value) and bool(d.wr_ready.value) and not in_reset
+            fire = bool(self.valid.value) and bool(self.ready.value) and not in_reset
             if fire:
-                addr, data, strb = int(d.wr_addr.value), int(d.wr_data.value), int(d.wr_strb.value)
+                addr, data, strb = int(self.addr.value), int(self.data.value), int(self.strb.value)
             await RisingEdge(self.clock)
             if fire:
                 mem = self.model.mem
@@ -149,7 +162,7 @@ class VecWriter:
                         old = (old & ~(0xFF << 8 * j)) | (data & (0xFF << 8 * j))
                 mem[addr] = old
                 self.writes += 1
-            d.wr_ready.value = int(self.ready_prob >= 1.0 or self.rng.random() < self.ready_prob)
+            self.ready.value = int(self.ready_prob >= 1.0 or self.rng.random() < self.ready_prob)
 
 
 # ---------------------------------------------------------------- bench
@@ -242,7 +255,7 @@ class VecTB:
 TIMEOUT = backstop_us(3_000_000)
 
 
-@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us", skip=DMA)
 async def test_commands_fast(dut):
     """Every vector command of the small net's iteration on a fast SDRAM
     (1 word per clock, always ready), whole image exact; clocks logged."""
@@ -257,7 +270,7 @@ async def test_commands_fast(dut):
                       f"{n / count:.2f} clocks per element)")
 
 
-@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us", skip=DMA)
 async def test_commands_noisy(dut):
     """The same commands with random SDRAM latency, jitter, half read bandwidth,
     burst gaps, refresh and write backpressure (ready 60 %), two seeds, gaps
@@ -272,7 +285,7 @@ async def test_commands_noisy(dut):
             await tb.run_command(c, gap=rng.randint(0, 5))
 
 
-@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us", skip=DMA)
 async def test_reset_mid_command(dut):
     """A reset at a random clock inside each command: no done, idle (cmd_ready)
     right after; then the same command again runs exactly, on the memory its
@@ -386,7 +399,7 @@ def odd_cases():
     ]
 
 
-@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us")
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us", skip=DMA)
 async def test_odd_shapes(dut):
     """The cases of odd_cases() on random data in a randomly filled SDRAM,
     three data seeds each, on the noisy SDRAM with write backpressure: whole
@@ -401,3 +414,166 @@ async def test_odd_shapes(dut):
                 await tb.run_command(c, gap=seed)
             except AssertionError as e:
                 raise AssertionError(f"{what}, seed {seed}: {e}") from None
+
+
+# ---------------------------------------------------------------- the DMA blocks alone (unit accel_dma)
+DMA_N = int(os.environ.get("DMA_N", "3"))
+DMA_MAX_LEN = int(os.environ.get("DMA_MAX_LEN", "8"))
+DMA_WORDS = 1 << 14                 # the SDRAM model's words; reads below DMA_WORDS / 2, writes above
+
+
+class DmaTB:
+    """N readers and N write streams of accel_vec_dma_harness, driven from one
+    clock loop: reader i runs transfers of random base and length with m_ready
+    high with probability ready[i], checking every word against the memory and
+    m_last on the final one only (a start pulsed while busy must be ignored);
+    write stream i writes random words with random strobes into its own slice
+    of the upper half, in order, with random valid gaps."""
+
+    def __init__(self, dut, seed, timing):
+        self.dut, self.rng = dut, random.Random(seed)
+        start_clock(dut.clk)
+        dut.rst.value = 1
+        for sig in ("start", "base", "nwords", "m_ready", "s_wr_valid", "s_wr_addr", "s_wr_data", "s_wr_strb"):
+            getattr(dut, sig).value = 0
+        init = np.array([self.rng.getrandbits(32) for _ in range(DMA_WORDS)], np.uint64)
+        self.mem = SdramModel(dut, dut.clk, init, prefix="mem", reset=dut.rst, seed=seed, **timing)
+        cocotb.start_soon(self.mem.run())
+        self.wr = VecWriter(dut, dut.clk, self.mem, reset=dut.rst, ready_prob=0.7, seed=seed + 1, prefix="mem_")
+        cocotb.start_soon(self.wr.run())
+        self.expect_mem = init.copy()
+        self.ready = [1.0, 0.5, 0.9][:DMA_N] + [0.8] * max(0, DMA_N - 3)
+        self.words_read = 0
+        self.clocks = 0
+
+    async def reset(self):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 3)
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+
+    async def run(self, transfers, writes, stop_after=None):
+        """Runs until every reader did `transfers` transfers and every stream
+        wrote `writes` words (or `stop_after` clocks: then returns False)."""
+        d, rng, n = self.dut, self.rng, DMA_N
+        aw2 = len(d.mem_req_addr)
+        aw = aw2 + 2
+        todo = [transfers] * n
+        exp = [None] * n                  # words still expected from reader i
+        wq = []
+        slice_w = DMA_WORDS // 2 // n
+        for i in range(n):
+            beats = []
+            for _ in range(writes):
+                a = DMA_WORDS // 2 + i * slice_w + rng.randrange(min(slice_w, 64))   # repeats: order matters
+                beats.append((a, rng.getrandbits(32), rng.choice([0xF, 0xF, 0x1, 0x6, 0x8, 0x3, 0xC, 0x0])))
+            wq.append(beats)
+        wcur = [None] * n                 # the beat on stream i
+        clocks = 0
+        while any(todo) or any(e is not None for e in exp) or any(wq) or any(w is not None for w in wcur) \
+                or self.mem.busy() or int(d.mem_wr_valid.value):
+            await ReadOnly()
+            busy, mv, ml = int(d.busy.value), int(d.m_valid.value), int(d.m_last.value)
+            mr, md = int(d.m_ready.value), int(d.m_data.value)
+            sv, sr = int(d.s_wr_valid.value), int(d.s_wr_ready.value)
+            await RisingEdge(d.clk)
+            clocks += 1
+            if stop_after is not None and clocks >= stop_after:
+                return False
+            start = base = nwords = 0
+            ready = 0
+            for i in range(n):
+                if mv >> i & 1 and mr >> i & 1:
+                    assert exp[i], f"reader {i}: a word with nothing expected"
+                    want = exp[i].pop(0)
+                    got = md >> (32 * i) & 0xFFFFFFFF
+                    assert got == want, f"reader {i}: {got:#010x}, expected {want:#010x}"
+                    assert bool(ml >> i & 1) == (not exp[i]), f"reader {i}: m_last wrong ({len(exp[i])} left)"
+                    self.words_read += 1
+                    if not exp[i]:
+                        exp[i] = None
+                if exp[i] is None and todo[i] and not busy >> i & 1 and rng.random() < 0.5:
+                    k = rng.choice([1, 2, DMA_MAX_LEN - 1, DMA_MAX_LEN, DMA_MAX_LEN + 1, 3 * DMA_MAX_LEN,
+                                    rng.randint(1, 300)])
+                    k = max(1, k)
+                    w0 = rng.randrange(DMA_WORDS // 2 - k)
+                    exp[i] = [int(x) for x in self.mem.mem[w0:w0 + k]]
+                    todo[i] -= 1
+                    start |= 1 << i
+                    base |= (4 * w0) << (aw * i)
+                    nwords |= k << (aw2 * i)
+                elif exp[i] is not None and len(exp[i]) > 2 and rng.random() < 0.02:
+                    start |= 1 << i                                  # ignored while busy
+                    base |= (4 * rng.randrange(DMA_WORDS // 2)) << (aw * i)
+                    nwords |= rng.randint(1, 5) << (aw2 * i)
+                if rng.random() < self.ready[i]:
+                    ready |= 1 << i
+                # write streams
+                if wcur[i] is not None and sv >> i & 1 and sr >> i & 1:
+                    a, v, s = wcur[i]
+                    old = int(self.expect_mem[a])
+                    for j in range(4):
+                        if s >> j & 1:
+                            old = (old & ~(0xFF << 8 * j)) | (v & (0xFF << 8 * j))
+                    self.expect_mem[a] = old
+                    wcur[i] = None
+                if wcur[i] is None and wq[i] and rng.random() < 0.7:
+                    wcur[i] = wq[i].pop(0)
+            d.start.value, d.base.value, d.nwords.value, d.m_ready.value = start, base, nwords, ready
+            sv = sa = sd = ss = 0
+            for i in range(n):
+                if wcur[i] is not None:
+                    a, v, s = wcur[i]
+                    sv |= 1 << i
+                    sa |= a << (aw2 * i)
+                    sd |= v << (32 * i)
+                    ss |= s << (4 * i)
+            d.s_wr_valid.value, d.s_wr_addr.value, d.s_wr_data.value, d.s_wr_strb.value = sv, sa, sd, ss
+            assert clocks < 400_000, "DMA run did not finish"
+        await ClockCycles(d.clk, 3)
+        assert np.array_equal(self.mem.mem, self.expect_mem), \
+            f"memory differs at words {np.flatnonzero(self.mem.mem != self.expect_mem)[:8]}"
+        self.clocks += clocks
+        return True
+
+
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us", skip=not DMA)
+async def test_dma_traffic(dut):
+    """N readers and N write streams at once on a noisy SDRAM (jitter, half
+    bandwidth, burst gaps, refresh, write ready 70 %): every word and m_last
+    exact, no request over MAX_LEN words (the model refuses one), the memory
+    after the writes exact; then a fast SDRAM with every m_ready high measures
+    the read throughput (words per clock over the transfers)."""
+    tb = DmaTB(dut, seed=3, timing=dict(SDRAM_NOISY, max_outstanding=3, max_request=DMA_MAX_LEN))
+    await tb.reset()
+    assert await tb.run(transfers=40, writes=400)
+    tb.mem.configure(**dict(SDRAM_FAST, max_request=DMA_MAX_LEN))
+    tb.wr.ready_prob = 1.0
+    tb.ready = [1.0] * DMA_N
+    tb.words_read, tb.clocks = 0, 0
+    assert await tb.run(transfers=20, writes=0)
+    dut._log.info(f"fast SDRAM: {tb.words_read} words in {tb.clocks} clocks "
+                  f"({tb.words_read / tb.clocks:.2f} words per clock on the shared read port)")
+
+
+@cocotb.test(timeout_time=TIMEOUT, timeout_unit="us", skip=not DMA)
+async def test_dma_reset(dut):
+    """A reset in the middle of traffic (several times, at random clocks):
+    busy, m_valid, mem_req_valid and mem_wr_valid low right after; the next
+    transfers and writes exact."""
+    tb = DmaTB(dut, seed=9, timing=dict(SDRAM_NOISY, max_outstanding=3, max_request=DMA_MAX_LEN))
+    await tb.reset()
+    rng = random.Random(9)
+    for _ in range(6):
+        await tb.run(transfers=10, writes=100, stop_after=rng.randint(5, 600))
+        dut.rst.value = 1
+        for sig in ("start", "m_ready", "s_wr_valid"):
+            getattr(dut, sig).value = 0
+        await ClockCycles(dut.clk, 2)
+        dut.rst.value = 0
+        await ReadOnly()
+        assert not (int(dut.busy.value) or int(dut.m_valid.value) or int(dut.mem_req_valid.value)
+                    or int(dut.mem_wr_valid.value)), "not idle after the reset"
+        await RisingEdge(dut.clk)
+        tb.expect_mem = tb.mem.mem.copy()          # writes before the reset: whatever landed
+        assert await tb.run(transfers=5, writes=50)

@@ -17,4 +17,14 @@ UNITS = {
         parameters={"AW": 32, "MAX_OPS": 12},
         doc="vector engine (ADD_RELU_FP, POOL_FP, POOL_BP, ADD_RELU_BP, ADD) + DMA readers/arbiters",
     ),
+    "accel_dma": Unit(
+        toplevel="accel_vec_dma_harness",
+        sources=("common/stream_check.v", "accel/accel_rd.v", "accel/accel_rd_arb.v", "accel/accel_wr_arb.v",
+                 "accel/accel_vec_dma_harness.v"),
+        test_module="tb.test_accel_vec",
+        # 3 readers and streams, AW 24, FIFO 16 words, requests of up to 8, 4 in flight
+        parameters={"N": 3, "AW": 24, "FIFO_WORDS": 16, "MAX_LEN": 8, "DEPTH": 4},
+        env={"VEC_UNIT": "dma", "DMA_N": "3", "DMA_MAX_LEN": "8"},
+        doc="DMA blocks: accel_rd x3 on accel_rd_arb, 3 streams on accel_wr_arb, noisy SDRAM, resets",
+    ),
 }

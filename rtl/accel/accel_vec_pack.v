@@ -13,7 +13,8 @@
 //   out_*        word writes (valid/ready, word address, data, strobes)
 //   busy         a word waits on out, or elements are held (no in_last yet)
 // Latency: a word is on out the clock after its last element is taken.
-// Throughput: one element per clock.
+// Throughput: one element per clock; a word waiting on out stalls only the
+//   element that would complete the next one.
 // Reset (rst, synchronous, active high): idle and empty on the next clock.
 module accel_vec_pack #(
     parameter AW = 32   // SDRAM byte-address bits, 8..32
@@ -55,7 +56,8 @@ module accel_vec_pack #(
     wire [3:0]  nstrb   = {npos > 6'd24, npos > 6'd16, npos > 6'd8, 1'b1};
     wire unused_base = &{1'b0, base[1:0], 1'b0};
 
-    assign in_ready  = !ov_q || out_ready;
+    // an element that completes no word is taken even while a word waits on out
+    assign in_ready  = !ov_q || out_ready || !(npos[5] || in_last);
     assign busy      = ov_q || (pos_q != 6'd0);
     assign out_valid = ov_q;
     assign out_addr  = oaddr_q;
