@@ -20,7 +20,17 @@ INT8_MIN, INT8_MAX = -128, 127
 
 def pow2_exponent(x, qmax=INT8_MAX):
     """Smallest integer e with max|x| <= qmax * 2^e (0 for an all-zero tensor)."""
-    return exponent_for_max(float(x.detach().abs().max()) if x.numel() else 0.0, qmax)
+    return exponent_for_max(max_abs(x), qmax)
+
+
+def max_abs(x):
+    """max|x| as a float (0.0 for an empty tensor, NaN if x holds a NaN), as
+    float(x.abs().max()) but in one pass over x (its min and max) without the
+    copy that x.abs() allocates."""
+    if not x.numel():
+        return 0.0
+    lo, hi = torch.aminmax(x.detach())
+    return float(torch.maximum(hi, -lo))     # NaN if either is; one device sync
 
 
 def exponent_for_max(m, qmax=INT8_MAX):
@@ -53,11 +63,25 @@ def requantize(acc, shift):
     return torch.clamp(acc, INT8_MIN, INT8_MAX).to(torch.int8)
 
 
+def quant_dequant(x, e):
+    """dequantize(quantize(x, e), e) bit for bit, without the int8 tensor:
+    round(x * 2^-e) is float32 already, an integer in [-128, 127] after the
+    clamp, exact in float32, and times 2^e the same float32 product as
+    dequantize's. Four in-place passes after one copy. (A NaN stays NaN here;
+    the int8 cast's result for it is unspecified.)"""
+    if x.dtype != torch.float32:
+        return dequantize(quantize(x, e), e)
+    y = x * (2.0 ** -e)
+    y.round_()
+    y.clamp_(INT8_MIN, INT8_MAX)
+    y.add_(0.0)                          # -0.0 -> +0.0, as through the int8 tensor
+    return y.mul_(2.0 ** e)
+
+
 class _FakeQuant(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        e = pow2_exponent(x)
-        return dequantize(quantize(x, e), e)
+        return quant_dequant(x, pow2_exponent(x))
 
     @staticmethod
     def backward(ctx, g):

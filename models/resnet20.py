@@ -78,7 +78,8 @@ def _stats16(a16, b16, n):
     """binary32 sums of a and a*b per channel (dims 0,2,3), means in FP16."""
     a32 = a16.float()
     s1 = a32.sum(dim=(0, 2, 3))
-    s2 = (a32 * b16.float()).sum(dim=(0, 2, 3))
+    b32 = a32 if b16 is a16 else b16.float()      # FP: a == b, one conversion
+    s2 = (b32.mul_(a32) if b32 is not a32 else a32 * a32).sum(dim=(0, 2, 3))
     inv = float(recip_f32(n))
     return s1, s2, (s1 * inv).half(), (s2 * inv).half()
 
