@@ -1,0 +1,14 @@
+"""The accelerator's system top (rtl/accel/accel_top.v) on Verilator: every chain of
+consecutive engine commands of one and of two training iterations of the small
+network on real CIFAR-10 images, byte for byte over the whole SDRAM against
+host/accel.ModelDevice; bad input and a reset mid-chain."""
+
+import pytest
+
+from tb.units import UNITS, run_unit
+
+
+@pytest.mark.timeout(1200)
+def test_accel_top():
+    tests, failed = run_unit(UNITS["accel_top"])
+    assert tests == 4 and failed == 0
