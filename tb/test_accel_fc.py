@@ -378,27 +378,66 @@ async def test_too_big(dut):
 
 @cocotb.test(timeout_time=backstop_us(40 * CMD_CLOCKS), timeout_unit="us")
 async def test_reset_midcommand(dut):
-    """A reset at a random clock of a command (loading, computing or writing): no
-    done afterwards; the command issued again gives ModelDevice's image exactly."""
+    """A reset at a random clock of a command (loading, computing or writing; the
+    engine must still be busy then): no done, read request or write afterwards;
+    the command issued again on the image the aborted one left gives
+    ModelDevice's image exactly."""
     sdram, cmds = small_iteration()
     tb = await _bench(dut, seed=41)
     rng = random.Random(41)
     tb.timing(SDRAM_NOISY, 0.7)
-    for trial in range(8):
+    full = {}
+    for op in (ha.OPS["FC_FP"], ha.OPS["FC_BP"]):
+        addr, before, after, status = cmds[op]
+        full[op], _ = await tb.run(before, addr, expect=(status, after))
+    states = []
+    for trial in range(12):
         op = (ha.OPS["FC_FP"], ha.OPS["FC_BP"])[trial % 2]
         addr, before, after, status = cmds[op]
         op_, flags, ents = decode(before, addr)
         tb.load(before)
         await RisingEdge(dut.clk)
         await tb.issue(op_, flags, ents)
-        await ClockCycles(dut.clk, rng.randint(1, 2500 if op == ha.OPS["FC_BP"] else 900))
+        # spread over the command: trial k in the k-th sixth of its uninterrupted clocks
+        span = int(full[op] * 0.95) // 6
+        await ClockCycles(dut.clk, 1 + span * (trial // 2) + rng.randrange(span))
         await ReadOnly()
-        assert not dut.done.value, "the command ended before the reset: pick earlier clocks"
+        state = int(dut.state_q.value)
+        assert state != 0, "the command ended before the reset: pick earlier clocks"
+        states.append(state)
         await tb.reset(rng.randint(1, 3))
         for _ in range(50):
             await RisingEdge(dut.clk)
             await ReadOnly()
             assert not dut.done.value and not dut.wr_valid.value and not dut.rd_req_valid.value
         # run again on the image as the aborted command left it
+        mem = tb.image().copy()
+        await tb.run(mem, addr, expect=(status, after))
+    dut._log.info(f"reset in states {states}")
+    assert {4, 6} <= set(states), f"resets did not reach loading and computing: {states}"
+    # the scale words (a clock or two): a reset the clock after the k-th S_SCALE is seen,
+    # with its write pending or the command's last write in flight (FC_BP: after
+    # dfeat's scale word, with dW still to come, and at the end)
+    for op, k in ((ha.OPS["FC_FP"], 1), (ha.OPS["FC_BP"], 1), (ha.OPS["FC_BP"], 2)):
+        addr, before, after, status = cmds[op]
+        op_, flags, ents = decode(before, addr)
+        tb.load(before)
+        await RisingEdge(dut.clk)
+        await tb.issue(op_, flags, ents)
+        seen, prev = 0, 0
+        for _ in range(cmd_bound(ents)):
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            state = int(dut.state_q.value)
+            seen += state == 7 and prev != 7
+            prev = state
+            if seen == k:
+                break
+        assert seen == k, f"S_SCALE seen {seen} times, not {k}"
+        await tb.reset(1)
+        for _ in range(50):
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            assert not dut.done.value and not dut.wr_valid.value and not dut.rd_req_valid.value
         mem = tb.image().copy()
         await tb.run(mem, addr, expect=(status, after))

@@ -16,7 +16,8 @@ def fc_unit(aw, lanes, max_n, max_c, max_k):
         # the package path: tests/test_accel_fc.py (the pytest) would shadow a bare name
         test_module="tb.test_accel_fc",
         parameters={"AW": aw, "MAX_OPS": 12, "LANES": lanes, "MAX_N": max_n, "MAX_C": max_c, "MAX_K": max_k},
-        env={"FC_MAX_N": str(max_n), "FC_MAX_C": str(max_c), "FC_MAX_K": str(max_k)},
+        # tb/test_accel_fc.py reads the buffer sizes from these (tb.units.Unit.param_env)
+        param_env={"MAX_N": "FC_MAX_N", "MAX_C": "FC_MAX_C", "MAX_K": "FC_MAX_K"},
         doc=f"FC engine, {lanes} MACs, buffers N {max_n} C {max_c} K {max_k}: FC_FP / FC_BP bit-exact vs "
             "ModelDevice, status 3 and 4, resets, SDRAM noise",
     )
