@@ -21,9 +21,8 @@ output regions changed), with status 0.
 
 SDRAM: tb/lib/sdram.py's SdramModel serves the read port (random latency,
 jitter, half bandwidth, burst gaps, refresh in the noisy tests); the write
-port is served by VecWriter below (random ready), writing with strobes into
-the same word array. The lead's SdramWriter had not landed in tb/lib/sdram.py
-when this bench was written, hence the local one.
+port by its SdramWriter (random ready), writing with strobes into the same
+word array.
 
 Tests (unit accel_vec): each command on a fast SDRAM (clocks per command
 logged); on a noisy SDRAM with write backpressure (two seeds); a reset in the
@@ -51,7 +50,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from host import accel as ha
 from models import accel as am
 from tb.lib.clock_reset import start_clock
-from tb.lib.sdram import SdramModel
+from tb.lib.sdram import SdramModel, SdramWriter
 from tb.lib.waits import backstop_us
 
 MAX_OPS = 12
@@ -128,43 +127,6 @@ def describe(c):
     return f"{c['op']} flags {c['flags']} at {c['addr']:#x}"
 
 
-# ---------------------------------------------------------------- SDRAM write port
-class VecWriter:
-    """The SDRAM's write port: wr_valid/ready, wr_addr (word), wr_data, wr_strb;
-    a beat taken at a clock edge is written into `memory` (the SdramModel's
-    word array) at once. wr_ready is high with probability ready_prob per
-    clock. Reset (rst high) takes nothing."""
-
-    def __init__(self, dut, clock, model, reset=None, ready_prob=1.0, seed=0, prefix=""):
-        self.clock, self.model, self.reset = clock, model, reset
-        self.ready_prob = ready_prob
-        self.rng = random.Random(seed)
-        self.writes = 0
-        s = lambda n: getattr(dut, f"{prefix}wr_{n}")  # noqa: E731
-        self.valid, self.ready, self.addr, self.data, self.strb = (s(n) for n in ("valid", "ready", "addr",
-                                                                                  "data", "strb"))
-        self.ready.value = 1
-
-    async def run(self):
-        while True:
-            await ReadOnly()
-            in_reset = self.reset is not None and bool(self.reset.value)
-            fire = bool(self.valid.value) and bool(self.ready.value) and not in_reset
-            if fire:
-                addr, data, strb = int(self.addr.value), int(self.data.value), int(self.strb.value)
-            await RisingEdge(self.clock)
-            if fire:
-                mem = self.model.mem
-                assert 0 <= addr < len(mem), f"write outside the SDRAM: word {addr:#x}"
-                old = int(mem[addr])
-                for j in range(4):
-                    if strb >> j & 1:
-                        old = (old & ~(0xFF << 8 * j)) | (data & (0xFF << 8 * j))
-                mem[addr] = old
-                self.writes += 1
-            self.ready.value = int(self.ready_prob >= 1.0 or self.rng.random() < self.ready_prob)
-
-
 # ---------------------------------------------------------------- bench
 class VecTB:
     def __init__(self, dut, timing, ready_prob=1.0, seed=0):
@@ -185,11 +147,14 @@ class VecTB:
         self.mem = SdramModel(port, dut.clk, np.zeros(16, np.uint64), prefix="p", reset=dut.rst, seed=seed,
                               **timing)
         cocotb.start_soon(self.mem.run())
-        self.wr = VecWriter(dut, dut.clk, self.mem, reset=dut.rst, ready_prob=ready_prob, seed=seed + 7)
+        wport = types.SimpleNamespace(p_wr_valid=dut.wr_valid, p_wr_ready=dut.wr_ready, p_wr_addr=dut.wr_addr,
+                                      p_wr_data=dut.wr_data, p_wr_strb=dut.wr_strb)
+        self.wr = SdramWriter(wport, dut.clk, self.mem.mem, prefix="p", reset=dut.rst, ready_prob=ready_prob,
+                              seed=seed + 7)
         cocotb.start_soon(self.wr.run())
 
     def load(self, mem_bytes):
-        self.mem.mem = words(mem_bytes)
+        self.mem.mem = self.wr.mem = words(mem_bytes)      # one word array for both ports
 
     async def reset(self, clocks=3):
         self.dut.rst.value = 1
@@ -439,7 +404,7 @@ class DmaTB:
         init = np.array([self.rng.getrandbits(32) for _ in range(DMA_WORDS)], np.uint64)
         self.mem = SdramModel(dut, dut.clk, init, prefix="mem", reset=dut.rst, seed=seed, **timing)
         cocotb.start_soon(self.mem.run())
-        self.wr = VecWriter(dut, dut.clk, self.mem, reset=dut.rst, ready_prob=0.7, seed=seed + 1, prefix="mem_")
+        self.wr = SdramWriter(dut, dut.clk, self.mem.mem, prefix="mem", reset=dut.rst, ready_prob=0.7, seed=seed + 1)
         cocotb.start_soon(self.wr.run())
         self.expect_mem = init.copy()
         self.ready = [1.0, 0.5, 0.9][:DMA_N] + [0.8] * max(0, DMA_N - 3)
@@ -548,7 +513,7 @@ async def test_dma_traffic(dut):
     await tb.reset()
     assert await tb.run(transfers=40, writes=400)
     tb.mem.configure(**dict(SDRAM_FAST, max_request=DMA_MAX_LEN))
-    tb.wr.ready_prob = 1.0
+    tb.wr.configure(ready_prob=1.0)
     tb.ready = [1.0] * DMA_N
     tb.words_read, tb.clocks = 0, 0
     assert await tb.run(transfers=20, writes=0)
