@@ -71,7 +71,8 @@ bench-%: $(STAMP)
 # SEARCH=1 tries every ABC target of a block, not only the winner of the last search.
 BLOCK ?=
 synth: $(STAMP) synth-tools
-	$(if $(SEARCH),SYNTH_SEARCH=1) $(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
+	$(if $(SEARCH),SYNTH_SEARCH=1) REPORT_COMMAND="make synth$(if $(BLOCK), BLOCK=$(BLOCK))$(if $(SEARCH), SEARCH=1)" \
+	    $(PY) -m synth.run $(if $(BLOCK),--block $(BLOCK))
 
 # The results page docs/results.md (plots in docs/results/) from the committed JSON reports.
 report: $(STAMP)
