@@ -32,7 +32,7 @@ from tb.lib.waits import backstop_us, wait_until
 
 F16 = np.float16
 EPS = F16(1e-5)
-# r_valid this many clocks after a channel's last st_ beat is taken (FP; BP 2 fewer)
+# r_valid this many clocks after a channel's last st_ beat is taken (FP; BP 3 fewer)
 R_LATENCY = 53
 M_LATENCY = 6
 ST_FIELDS = ["bp", "relu", "ch", "a", "b", "m", "keep", "last", "n"]
@@ -424,14 +424,15 @@ async def test_random_and_edges(dut):
 
 @cocotb.test(timeout_time=backstop_us(1_000_000), timeout_unit="us")
 async def test_throughput(dut):
-    """No idle, no backpressure: the statistics pass of 6 channels of 64
-    beats each takes one beat per clock (st_ready never low), and once the
-    statistics are in, the transform pass of those channels takes one beat
-    per clock and m_ gives one per clock, no bubble; latencies as documented."""
+    """No idle, no backpressure: the statistics pass of 7 channels (4 FP, 3 BP)
+    of 64 beats each takes one beat per clock (st_ready never low), and once
+    the statistics are in, the transform pass of those channels takes one beat
+    per clock and m_ gives one per clock, no bubble, across the FP/BP switch;
+    latencies as documented (r_: 53 clocks FP, 50 BP; m_: 6)."""
     tb = RowsTB(dut, seed=4)
     await tb.reset()
     rng = np.random.default_rng(9)
-    lanes, nch, beats = tb.lanes, 6, 64
+    lanes, nch_fp, nch, beats = tb.lanes, 4, 7, 64
     st_stall = [0]
     t_taken, m_cycles = [], []
     r_at, last_st_at = [], []
@@ -455,22 +456,27 @@ async def test_throughput(dut):
     w = cocotb.start_soon(watch())
     t_beats = []          # the transform waits until every channel's statistics are out
     for c in range(nch):
-        x = rand_f16(rng, lanes * beats)
-        tb.fp_channel(c, x, F16(1.5), F16(-0.25), True, "tput", st_split="packed", t_split="packed",
-                      t_queue=t_beats)
+        n = lanes * beats
+        if c < nch_fp:
+            tb.fp_channel(c, rand_f16(rng, n), F16(1.5), F16(-0.25), True, "tput", st_split="packed",
+                          t_split="packed", t_queue=t_beats)
+        else:
+            tb.bp_channel(c, rand_f16(rng, n), rand_f16(rng, n, 0), (rng.random(n) < 0.5).astype(np.uint8),
+                          F16(1.5), F16(0.75), True, "tput", st_split="packed", t_split="packed", t_queue=t_beats)
     await wait_until(dut.clk, lambda: len(tb.r_got) == nch, nch * (beats + 100) + 200, "statistics")
     for tr in t_beats:
         tb.tx.append(tr)
     await tb.drain()
     w.cancel()
     assert st_stall[0] == 0, f"st_ready low for {st_stall[0]} clocks in a stream of 64-beat channels"
-    assert r_at[0] - last_st_at[0] == R_LATENCY, (r_at[0], last_st_at[0])
+    lat = [r - s for r, s in zip(r_at, last_st_at)]
+    assert lat == [R_LATENCY] * nch_fp + [R_LATENCY - 3] * (nch - nch_fp), lat
     n_t = nch * beats
     assert len(t_taken) == n_t and t_taken[-1] - t_taken[0] == n_t - 1, "bubbles on t_"
     assert len(m_cycles) == n_t and m_cycles[-1] - m_cycles[0] == n_t - 1, "bubbles on m_"
     assert m_cycles[0] - t_taken[0] == M_LATENCY, (m_cycles[0], t_taken[0])
     dut._log.info("st: %d beats, no stall; t/m: %d beats in %d clocks; r latency %d, m latency %d",
-                  nch * beats, n_t, m_cycles[-1] - m_cycles[0] + 1, r_at[0] - last_st_at[0],
+                  nch * beats, n_t, m_cycles[-1] - m_cycles[0] + 1, lat[0],
                   m_cycles[0] - t_taken[0])
 
 

@@ -51,7 +51,7 @@
 //     (BP) is inf/NaN. Lanes t_keep leaves out give 0.
 // Latency: r_valid 53 clocks after the clock in which a channel's last st_
 //   beat is taken (bn_stat_exact 48, then capture, mu*mu, var, var+eps and
-//   lambda; BP 2 fewer); the channel's t_ beats may enter from the clock after
+//   lambda; BP 3 fewer); the channel's t_ beats may enter from the clock after
 //   the stats are written (the clock r_valid rises). m_valid 6 clocks after
 //   the clock in which a t_ beat is taken (input register, 5 core stages).
 // Throughput: st_ one beat (LANES elements) per clock (bn_stat_exact: channels
