@@ -40,9 +40,13 @@
 //   rd_req_*, rd_*       SDRAM read port (word addresses, 1..16-word requests,
 //                        the words in request order)
 //   wr_*                 SDRAM write port (word address, data, byte strobes)
-// Throughput: one element per clock in the loop (FP16: half a word per clock
-//   on each stream), 4 source elements per output element in ADD_RELU_FP's
-//   shortcut channels at stride 2 (the whole h tensor is read and filtered).
+// Throughput: one element per clock in the loop, two where the SDRAM ports
+//   allow more (POOL_FP reads, POOL_BP writes, ADD_RELU_BP's stride-2 dsc
+//   pass: one word per clock); ADD, ADD_RELU_FP and ADD_RELU_BP without the
+//   shortcut move one word per clock on the read or the write port at one
+//   element per clock already. ADD_RELU_FP's shortcut channels at stride 2
+//   take 4 source elements per output element (the whole h tensor is read and
+//   filtered, one element per clock).
 // Reset (rst, synchronous, active high): everything in flight is dropped
 //   (the SDRAM ports are reset with the engine); idle on the next clock.
 module accel_vec #(
@@ -224,6 +228,8 @@ module accel_vec #(
     wire [1:0]  rbusy, sbusy;
     wire [1:0]  e_v, e_r;
     wire [31:0] e_d;
+    wire        e_v2, e_take2, e1_v2;     // source 0's pair (POOL_FP reads two elements per clock)
+    wire [15:0] e_d2, e1_d2;
     wire [CNT_W-1:0] s_cnt0 = cnt_q[0];
     wire [CNT_W-1:0] s_cnt1 = cnt_q[1];
     wire [CNT_W-1:0] nw0 = (s_cnt0 + 1'b1) >> 1;
@@ -252,23 +258,33 @@ module accel_vec #(
         .filt(f_en_q && kind_q == K_SCAT), .cs(f_cs_q), .hs(f_hs_q), .ws(f_ws_q), .clo(f_clo_q),
         .chi(f_chi_q), .s2(f_s2_q), .busy(sbusy[0]),
         .w_valid(w_v[0]), .w_ready(w_r[0]), .w_data(w_d[0 +: 32]),
-        .o_valid(e_v[0]), .o_ready(e_r[0]), .o_data(e_d[0 +: 16]));
+        .o_valid(e_v[0]), .o_ready(e_r[0]), .o_data(e_d[0 +: 16]),
+        .o_valid2(e_v2), .o_take2(e_take2), .o_data2(e_d2));
     accel_vec_src #(.CNT_W(CNT_W)) u_src1 (
         .clk(clk), .rst(rst), .start(s_start && s1_en_q), .count(s_cnt1), .bit1(s1_bit_q),
         .filt(f_en_q), .cs(f_cs_q), .hs(f_hs_q), .ws(f_ws_q), .clo(f_clo_q),
         .chi(f_chi_q), .s2(f_s2_q), .busy(sbusy[1]),
         .w_valid(w_v[1]), .w_ready(w_r[1]), .w_data(w_d[32 +: 32]),
-        .o_valid(e_v[1]), .o_ready(e_r[1]), .o_data(e_d[16 +: 16]));
+        .o_valid(e_v[1]), .o_ready(e_r[1]), .o_data(e_d[16 +: 16]),
+        .o_valid2(e1_v2), .o_take2(1'b0), .o_data2(e1_d2));
+    wire unused_e1 = &{1'b0, e1_v2, e1_d2, 1'b0};
 
     // ---------------------------------------------------------------- the element loop
     reg  [15:0] ox_q, oy_q, oc_q;
     reg  [31:0] acc_q;             // POOL_FP: running binary32 sum
     reg  [15:0] held_q;            // POOL_BP: the plane's value
     wire        plane0   = (ox_q == 16'd0) && (oy_q == 16'd0);
-    wire        xend     = (ox_q == it_w_q - 16'd1);
+    // a pair: two output positions in one row at once where the ports allow
+    // more than one element per clock (POOL_FP: 2 inputs, one binary32 add
+    // after the other; POOL_BP: the plane's value twice; the stride-2
+    // shortcut pattern of ADD_RELU_BP: an element and a zero)
+    wire        pair_ok  = (kind_q == K_PFP) ? e_v2 : (kind_q == K_PBP) || (kind_q == K_SCAT && t_s2_q);
+    wire        pair     = pair_ok && (ox_q + 16'd1 < it_w_q)
+                         && (it_left_q > {{(CNT_W-2){1'b0}}, 2'd1});
+    wire        xend     = pair ? (ox_q + 16'd2 == it_w_q) : (ox_q == it_w_q - 16'd1);
     wire        yend     = (oy_q == it_h_q - 16'd1);
     wire        grp_end  = xend && yend;
-    wire        last_el  = (it_left_q == {{(CNT_W-1){1'b0}}, 1'b1});
+    wire        last_el  = (it_left_q == (pair ? {{(CNT_W-2){1'b0}}, 2'd2} : {{(CNT_W-1){1'b0}}, 1'b1}));
     wire        run_act  = (state_q == S_RUN) && (it_left_q != {CNT_W{1'b0}});
     wire        take     = (kind_q == K_SCAT) ? (!t_s2_q || (!oy_q[0] && !ox_q[0]))
                          : (!t_en_q || ((oc_q >= t_clo_q) && (oc_q < t_chi_q)));
@@ -280,6 +296,8 @@ module accel_vec #(
                          && (!push_a || (a_rdy && trk_rdy)) && (!b_en_q || b_rdy);
     assign e_r[0] = fire && need0;
     assign e_r[1] = fire && need1;
+    assign e_take2 = fire && pair && (kind_q == K_PFP);
+    wire   two_a  = pair && (kind_q != K_PFP);      // two elements to the FP16 output
 
     wire        sr_a16, sr_m16, sr_a32, sr_m32;
     wire [15:0] x0 = e_d[0 +: 16];
@@ -299,19 +317,26 @@ module accel_vec #(
         .clk(clk), .rst(rst), .s_valid(1'b1), .s_ready(sr_m16), .s_a(x0), .s_b(inv_q[15:0]),
         .m_valid(v_m16), .m_ready(1'b1), .m_result(prod16), .m_status(st_m16));
     // binary32 running sum and the scaled mean
-    wire [31:0] x32, sum32, mean32;
+    wire [31:0] x32, x32b, sum32a, sum32b, sum32, mean32;
+    wire [4:0]  st_a32b;
+    wire        v_a32b, sr_a32b;
     wire [15:0] mean16;
     wire [4:0]  st_a32, st_m32;
     wire        v_a32, v_m32, of16;
     bn_f16_to_f32 u_cvt_in (.a(x0), .y(x32));
+    bn_f16_to_f32 u_cvt_in2 (.a(e_d2), .y(x32b));
     fp_add #(.EXP_W(8), .MAN_W(23), .LATENCY(0)) u_add32 (
         .clk(clk), .rst(rst), .s_valid(1'b1), .s_ready(sr_a32), .s_a(acc_q), .s_b(x32),
-        .m_valid(v_a32), .m_ready(1'b1), .m_result(sum32), .m_status(st_a32));
+        .m_valid(v_a32), .m_ready(1'b1), .m_result(sum32a), .m_status(st_a32));
+    fp_add #(.EXP_W(8), .MAN_W(23), .LATENCY(0)) u_add32b (
+        .clk(clk), .rst(rst), .s_valid(1'b1), .s_ready(sr_a32b), .s_a(sum32a), .s_b(x32b),
+        .m_valid(v_a32b), .m_ready(1'b1), .m_result(sum32b), .m_status(st_a32b));
+    assign sum32 = pair ? sum32b : sum32a;
     fp_mul #(.EXP_W(8), .MAN_W(23), .LATENCY(0)) u_mul32 (
         .clk(clk), .rst(rst), .s_valid(1'b1), .s_ready(sr_m32), .s_a(sum32), .s_b(inv_q),
         .m_valid(v_m32), .m_ready(1'b1), .m_result(mean32), .m_status(st_m32));
     bn_f32_to_f16 u_cvt_out (.a(mean32), .y(mean16), .of(of16));
-    wire unused_fp = &{1'b0, sr_a16, sr_m16, sr_a32, sr_m32, st_a16, v_a16, st_m16, v_m16, st_a32, st_m32, v_a32, v_m32, of16, 1'b0};
+    wire unused_fp = &{1'b0, sr_a32b, v_a32b, st_a32b, sr_a16, sr_m16, sr_a32, sr_m32, st_a16, v_a16, st_m16, v_m16, st_a32, st_m32, v_a32, v_m32, of16, 1'b0};
 
     wire        relu_pos = !sum16[15] && (sum16[14:0] != 15'd0);
     wire [15:0] ds16     = x1[0] ? x0 : 16'h0000;
@@ -331,11 +356,14 @@ module accel_vec #(
     wire [7:0] trk_e;
     wire [15:0] trk_max;
     wire       in_a_v = (state_q == S_RUN) ? (fire && push_a) : (state_q == S_SC0) ? trk_v : (state_q == S_SC1);
-    wire [15:0] in_a_d = (state_q == S_RUN) ? val_a : (state_q == S_SC0) ? {8'd0, trk_e} : trk_max;
+    // the pair's second element: POOL_BP the same value, the shortcut pattern a zero
+    wire [15:0] val_a2 = (kind_q == K_PBP) ? val_a : 16'h0000;
+    wire [31:0] in_a_d = (state_q == S_RUN) ? {val_a2, val_a} : (state_q == S_SC0) ? {24'd0, trk_e}
+                                                                                    : {16'd0, trk_max};
     wire       in_a_l = (state_q == S_RUN) ? (last_el && !trk_en_q) : (state_q == S_SC1);
-    amax_track #(.LANES(1), .E_W(8)) u_trk (
+    amax_track #(.LANES(2), .E_W(8)) u_trk (
         .clk(clk), .rst(rst), .s_valid((state_q == S_RUN) && trk_en_q && fire && push_a), .s_ready(trk_rdy),
-        .s_x(val_a), .s_last(last_el), .m_valid(trk_v), .m_ready((state_q == S_SC1) && a_rdy),
+        .s_x({two_a ? val_a2 : 16'h0000, val_a}), .s_last(last_el), .m_valid(trk_v), .m_ready((state_q == S_SC1) && a_rdy),
         .m_e(trk_e), .m_max(trk_max), .m_nf(trk_nf));
     wire unused_trk = &{1'b0, trk_nf, 1'b0};
 
@@ -348,12 +376,13 @@ module accel_vec #(
     wire        a_busy, b_busy;
     accel_vec_pack #(.AW(AW)) u_pack_a (
         .clk(clk), .rst(rst), .start(s_start), .base(a_base_q[AW-1:0]), .bit1(1'b0), .busy(a_busy),
-        .in_valid(in_a_v), .in_ready(a_rdy), .in_data(in_a_d), .in_last(in_a_l),
+        .in_valid(in_a_v), .in_ready(a_rdy), .in_data(in_a_d), .in_two((state_q == S_RUN) && two_a),
+        .in_last(in_a_l),
         .out_valid(pw_v[0]), .out_ready(pw_r[0]), .out_addr(pw_a[0 +: AW-2]), .out_data(pw_d[0 +: 32]),
         .out_strb(pw_s[0 +: 4]));
     accel_vec_pack #(.AW(AW)) u_pack_b (
         .clk(clk), .rst(rst), .start(s_start && b_en_q), .base(b_base_q[AW-1:0]), .bit1(b_bit_q), .busy(b_busy),
-        .in_valid(fire && b_en_q), .in_ready(b_rdy), .in_data(val_b), .in_last(last_el),
+        .in_valid(fire && b_en_q), .in_ready(b_rdy), .in_data({16'd0, val_b}), .in_two(1'b0), .in_last(last_el),
         .out_valid(pw_v[1]), .out_ready(pw_r[1]), .out_addr(pw_a[AW-2 +: AW-2]), .out_data(pw_d[32 +: 32]),
         .out_strb(pw_s[4 +: 4]));
     accel_wr_arb #(.N(2), .AW(AW)) u_wr_arb (
@@ -448,7 +477,7 @@ module accel_vec #(
                 end
                 S_RUN: begin
                     if (fire) begin
-                        it_left_q <= it_left_q - 1'b1;
+                        it_left_q <= it_left_q - (pair ? {{(CNT_W-2){1'b0}}, 2'd2} : {{(CNT_W-1){1'b0}}, 1'b1});
                         if (xend) begin
                             ox_q <= 16'd0;
                             if (yend) begin
@@ -458,7 +487,7 @@ module accel_vec #(
                                 oy_q <= oy_q + 16'd1;
                             end
                         end else begin
-                            ox_q <= ox_q + 16'd1;
+                            ox_q <= ox_q + (pair ? 16'd2 : 16'd1);
                         end
                         acc_q <= grp_end ? 32'd0 : sum32;
                         if (plane0) held_q <= prod16;

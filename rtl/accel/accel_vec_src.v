@@ -13,9 +13,12 @@
 //                y and x are even (filt off: every element is kept)
 //   w_*          word stream in; o_* the kept elements (o_data: the element in
 //                bits 15:0, a mask bit in bit 0)
+//   o_valid2     (with o_valid) two elements are offered: o_data and o_data2,
+//                the two halves of one word (16-bit elements, no filter, the
+//                word's first element, >= 2 left); o_take2 with o_ready takes both
 //   busy         elements of the tensor are left (kept or not)
-// Throughput: one element (kept or dropped) per clock, the next word loads
-//   while the last element of the word leaves.
+// Throughput: one element (kept or dropped) per clock, or a pair with o_take2;
+//   the next word loads while the last element of the word leaves.
 // Reset (rst, synchronous, active high): idle on the next clock.
 module accel_vec_src #(
     parameter CNT_W = 36    // element count bits, >= 2
@@ -38,7 +41,10 @@ module accel_vec_src #(
     input  wire [31:0]      w_data,
     output wire             o_valid,
     input  wire             o_ready,
-    output wire [15:0]      o_data
+    output wire [15:0]      o_data,
+    output wire             o_valid2,
+    input  wire             o_take2,
+    output wire [15:0]      o_data2
 );
     initial begin
         if (CNT_W < 2) $fatal(1, "accel_vec_src: CNT_W must be >= 2");
@@ -57,13 +63,18 @@ module accel_vec_src #(
     wire u_valid = hv_q;
     wire u_ready = keep ? o_ready : 1'b1;
     wire u_fire  = u_valid && u_ready;
+    wire two     = u_fire && o_take2 && o_valid2;
     wire [4:0] idx_max = bit1_q ? 5'd31 : 5'd1;
-    wire wdone = u_fire && ((idx_q == idx_max) || (left_q == {{(CNT_W-1){1'b0}}, 1'b1}));
+    wire [CNT_W-1:0] left_after = left_q - (two ? {{(CNT_W-2){1'b0}}, 2'd2}
+                                                : {{(CNT_W-1){1'b0}}, u_fire});
+    wire wdone = u_fire && (two || (idx_q == idx_max) || (left_q == {{(CNT_W-1){1'b0}}, 1'b1}));
 
     assign busy    = (left_q != {CNT_W{1'b0}});
     assign o_valid = u_valid && keep;
     assign o_data  = elem;
-    assign w_ready = busy && (!hv_q || wdone) && !(wdone && left_q == {{(CNT_W-1){1'b0}}, 1'b1});
+    assign o_valid2 = hv_q && !bit1_q && !filt_q && (idx_q == 5'd0) && (left_q > {{(CNT_W-2){1'b0}}, 2'd1});
+    assign o_data2 = hold_q[31:16];
+    assign w_ready = busy && (!hv_q || wdone) && (left_after != {CNT_W{1'b0}});
     wire w_fire = w_valid && w_ready;
 
     always @(posedge clk) begin
@@ -87,7 +98,7 @@ module accel_vec_src #(
             cc_q   <= 16'd0;
         end else begin
             if (u_fire) begin
-                left_q <= left_q - 1'b1;
+                left_q <= left_after;
                 idx_q  <= idx_q + 5'd1;
                 if (xx_q == ws_q - 16'd1) begin
                     xx_q <= 16'd0;
@@ -112,8 +123,11 @@ module accel_vec_src #(
     end
 
 `ifndef SYNTHESIS
-    stream_check #(.W(16), .NAME("o")) u_check_o (
-        .clk(clk), .rst(rst), .valid(o_valid), .ready(o_ready), .data(o_data));
+    stream_check #(.W(33), .NAME("o")) u_check_o (
+        .clk(clk), .rst(rst), .valid(o_valid), .ready(o_ready), .data({o_valid2, o_data2, o_data}));
+    always @(posedge clk) begin
+        if (!rst) assert (!(o_take2 && o_ready && o_valid) || o_valid2) else $error("%m: o_take2 without a pair");
+    end
 `endif
 endmodule
 `default_nettype wire
