@@ -18,7 +18,8 @@ Bad input, each against ModelDevice.run on the same corrupted image (status,
 address, whole image: a failing command writes nothing): an unknown op, an
 operand region past the SDRAM's end, a wrong shape, an inf reaching FC_FP
 (status 4), and a command without an engine in this build (CONV_BN_FP: status
-5, nothing written). A reset in the middle of a chain: busy low the clock
+5, nothing written), and a write outside the command's regions (the top's
+error-injection register): status 2. A reset in the middle of a chain: busy low the clock
 after, then the chain run again gives the exact image.
 
 The SDRAM models: tb/lib/sdram.py's SdramModel (jittered latency, half
@@ -286,3 +287,45 @@ async def test_reset_mid_chain(dut):
         assert (status, end) == (ha.OK, stop)
         msg = _diff(tb.image(), with_stop(after, stop), prog)
         assert not msg, f"reset {i}: {msg}"
+
+
+@cocotb.test(timeout_time=backstop_us(4 * 2 * CHAIN_CLOCKS), timeout_unit="us")
+async def test_write_guard(dut):
+    """An engine that writes outside its command's output regions (here the
+    top's error-injection register moves the engine's write address out of
+    the SDRAM in the middle of ADD_RELU_FP): the word is not written (the
+    SDRAM model would refuse it), the list ends with status 2 at that
+    command, and no byte outside the command's output regions has changed."""
+    tr = traced_iterations(1)
+    prog = tr.prog
+    start, stop, before, _ = chains(tr.trace)[0]
+    mem = with_stop(before, stop)
+    tb = TopTB(dut, mem, seed=6)
+    await tb.reset()
+    await tb.start(start)
+    fired, _ = await wait_or_clocks(RisingEdge(dut.mem_wr_valid), dut.clk, CHAIN_CLOCKS)
+    assert fired, "no write"
+    await ClockCycles(dut.clk, 200)
+    await ReadOnly()
+    await RisingEdge(dut.clk)
+    # the RTL's error-injection register: the engine's next write address gets its top bit
+    # flipped, far outside every region of this small SDRAM image
+    dut.inject_wr_xor.value = 1 << 29
+    fired, _ = await wait_or_clocks(FallingEdge(dut.busy), dut.clk, CHAIN_CLOCKS)
+    dut.inject_wr_xor.value = 0
+    assert fired, "still busy after the write outside the regions"
+    await ReadOnly()
+    status, end = int(dut.err_code.value), int(dut.end_addr.value)
+    assert dut.err.value and (status, end) == (ha.ERR_REGION, start), f"status {status} at {end:#x}"
+    outputs = []
+    words = struct.unpack_from("<16I", mem, start)
+    for tid in words[1 + ha.SIGNATURE["ADD_RELU_FP"][0]:1 + ha.n_operands("ADD_RELU_FP", words[0] >> 8)]:
+        d = next(d for d in prog.tensors.values() if d.id == tid)
+        outputs.append((d.base, d.base + d.span))
+    got = tb.image()
+    inside = np.zeros(len(mem), bool)
+    for lo, hi in outputs:
+        inside[lo:hi] = True
+    changed = np.flatnonzero((got != mem) & ~inside)
+    assert not len(changed), f"{len(changed)} bytes outside the output regions changed, first at {changed[0]:#x}"
+    assert np.any((got != mem) & inside), "nothing written before the forced address (the test did not test)"

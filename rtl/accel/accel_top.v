@@ -188,7 +188,14 @@ module accel_top #(
     wire [AW-3:0] a_req_addr  = e_req_addr[(AW-2)*eng_q +: AW-2];
     wire [4:0]    a_req_len   = e_req_len[5*eng_q +: 5];
     wire          a_wr_valid  = e_wr_valid[eng_q];
-    wire [AW-3:0] a_wr_addr   = e_wr_addr[(AW-2)*eng_q +: AW-2];
+`ifndef SYNTHESIS
+    // error injection for the write guard's test (tb/test_accel_top.py sets it; nothing in
+    // the design drives it): flips bits of the running engine's write address
+    reg  [AW-3:0] inject_wr_xor = {(AW-2){1'b0}};
+`else
+    wire [AW-3:0] inject_wr_xor = {(AW-2){1'b0}};
+`endif
+    wire [AW-3:0] a_wr_addr   = e_wr_addr[(AW-2)*eng_q +: AW-2] ^ inject_wr_xor;
     wire [3:0]    a_wr_strb   = e_wr_strb[4*eng_q +: 4];
     wire          a_done      = e_done[eng_q];
     wire [2:0]    a_status    = e_status[3*eng_q +: 3];
