@@ -99,31 +99,43 @@ module fp_mul #(
     genvar gl, gg;
     generate
         if (CSA != 0) begin : gen_csa
-            // level l holds rows_after(P, l) rows of PW bits at rows[(l*P + r)*PW +: PW]
-            wire [(NLVL+1)*P*PW-1:0] rows;
+            // level l's rows in gen_lvl[l].q (rows_after(P, l + 1) rows of PW bits,
+            // the rest zero): one vector per level, as one array across the levels
+            // reads as a signal feeding itself (Verilator: UNOPTFLAT, wide copies)
+            wire [P*PW-1:0] rows0;
             for (gg = 0; gg < P; gg = gg + 1) begin : gen_row
                 wire [PW-1:0] row = {{P{1'b0}}, m1_a & {P{m1_b[gg]}}};
-                assign rows[gg*PW +: PW] = row << gg;
+                assign rows0[gg*PW +: PW] = row << gg;
             end
             for (gl = 0; gl < NLVL; gl = gl + 1) begin : gen_lvl
                 localparam N  = rows_after(P, gl);
                 localparam NO = rows_after(P, gl + 1);
+                wire [P*PW-1:0] d;
+                wire [P*PW-1:0] q;
+                if (gl == 0) begin : gen_in
+                    assign d = rows0;
+                end else begin : gen_prev
+                    assign d = gen_lvl[gl-1].q;
+                end
                 for (gg = 0; gg < N / 3; gg = gg + 1) begin : gen_fa
-                    wire [PW-1:0] x = rows[(gl*P + 3*gg)*PW +: PW];
-                    wire [PW-1:0] y = rows[(gl*P + 3*gg + 1)*PW +: PW];
-                    wire [PW-1:0] z = rows[(gl*P + 3*gg + 2)*PW +: PW];
+                    wire [PW-1:0] x = d[(3*gg)*PW +: PW];
+                    wire [PW-1:0] y = d[(3*gg + 1)*PW +: PW];
+                    wire [PW-1:0] z = d[(3*gg + 2)*PW +: PW];
                     wire [PW-2:0] cy = (x[PW-2:0] & y[PW-2:0]) | (x[PW-2:0] & z[PW-2:0]) | (y[PW-2:0] & z[PW-2:0]);
-                    assign rows[((gl+1)*P + 2*gg)*PW +: PW]     = x ^ y ^ z;
-                    assign rows[((gl+1)*P + 2*gg + 1)*PW +: PW] = {cy, 1'b0};
+                    assign q[(2*gg)*PW +: PW]     = x ^ y ^ z;
+                    assign q[(2*gg + 1)*PW +: PW] = {cy, 1'b0};
                 end
                 for (gg = 0; gg < N % 3; gg = gg + 1) begin : gen_pass
-                    assign rows[((gl+1)*P + 2*(N/3) + gg)*PW +: PW] = rows[(gl*P + 3*(N/3) + gg)*PW +: PW];
+                    assign q[(2*(N/3) + gg)*PW +: PW] = d[(3*(N/3) + gg)*PW +: PW];
                 end
-                assign rows[(gl+1)*P*PW + NO*PW +: (P-NO)*PW] = {((P-NO)*PW){1'b0}};
+                assign q[NO*PW +: (P-NO)*PW] = {((P-NO)*PW){1'b0}};
+                if (N < P) begin : gen_unused
+                    wire unused_d = &{1'b0, d[P*PW-1:N*PW], 1'b0};   // the zero rows above the level's count
+                end
             end
-            assign pp_a = rows[NLVL*P*PW +: PW];
-            assign pp_b = rows[(NLVL*P + 1)*PW +: PW];
-            wire unused_rows = &{1'b0, rows, 1'b0};   // the zero rows above each level's count
+            assign pp_a = gen_lvl[NLVL-1].q[0 +: PW];
+            assign pp_b = gen_lvl[NLVL-1].q[PW +: PW];
+            wire unused_q = &{1'b0, gen_lvl[NLVL-1].q[P*PW-1:2*PW], 1'b0};
         end else begin : gen_halves
             assign pp_a = m1_a * m1_b[PL-1:0];
             assign pp_b = m1_a * m1_b[P-1:PL];

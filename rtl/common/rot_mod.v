@@ -17,21 +17,27 @@ module rot_mod #(
 );
     initial begin
         if (N < 1 || W < 1) $fatal(1, "rot_mod: N and W must be >= 1");
-        if ((1 << AW) < N) $fatal(1, "rot_mod: 2^AW must be >= N");
+        if (AW < 1 || (1 << AW) < N) $fatal(1, "rot_mod: AW >= 1 and 2^AW >= N");
     end
 
-    wire [N*W-1:0] stage [0:AW];
-    assign stage[0] = in;
+    // one vector per stage (gen_stage[k].q): an array of stages reads as one
+    // signal feeding itself, which Verilator flags as circular (UNOPTFLAT)
     genvar k, u;
     generate
         for (k = 0; k < AW; k = k + 1) begin : gen_stage
             localparam integer S = (1 << k) % N;
+            wire [N*W-1:0] d;
+            wire [N*W-1:0] q;
+            if (k == 0) begin : gen_in
+                assign d = in;
+            end else begin : gen_prev
+                assign d = gen_stage[k-1].q;
+            end
             for (u = 0; u < N; u = u + 1) begin : gen_elem
-                assign stage[k+1][u*W +: W] = amt[u*AW + k] ? stage[k][((u + S) % N)*W +: W]
-                                                            : stage[k][u*W +: W];
+                assign q[u*W +: W] = amt[u*AW + k] ? d[((u + S) % N)*W +: W] : d[u*W +: W];
             end
         end
     endgenerate
-    assign out = stage[AW];
+    assign out = gen_stage[AW-1].q;
 endmodule
 `default_nettype wire
