@@ -532,6 +532,20 @@ class Trainer:
             raise DeviceError(status, f"device stopped with status {status} at command {addr:#x}")
 
     def step(self, x, labels, lr):
+        """One training iteration on the device; returns the loss."""
+        self.load_batch(x)
+        self._run(self.prog.fp)
+        loss = self.loss_and_gradient(labels)
+        self._run(self.prog.bp)
+        self.update(lr)
+        return loss
+
+    # The host's three parts of step(), for a device that runs the lists
+    # itself (an RTL simulation): load_batch, run prog.fp, loss_and_gradient,
+    # run prog.bp, update.
+    def load_batch(self, x):
+        """Writes the INT8 weights and exponents, gamma and beta (from the FP32
+        master copy) and the FP16 batch with its scale word."""
         p = am.ChipParams.from_master(self.spec, self.master)
         for name in p.qw:
             self.sdram.write(f"{name}.weight", p.qw[name].reshape(self.prog.tensors[f"{name}.weight"].shape),
@@ -540,15 +554,19 @@ class Trainer:
             self.sdram.write(f"{name}.gamma", p.gamma[name])
             self.sdram.write(f"{name}.beta", p.beta[name])
         self._write_tracked("input", np.asarray(x).astype(np.float16))
-        self._run(self.prog.fp)
+
+    def loss_and_gradient(self, labels):
+        """After the FP list: reads the logits, writes the FP16 loss gradient; returns the loss."""
         t = {"fc.logits": self.sdram.read("fc.logits").reshape(len(labels), -1),
              "fc.logits_e": self.sdram.exponent("fc.logits")}
-        loss, d32, d16 = am.host_loss_grad(t, self.master["fc.bias"], np.asarray(labels))
+        loss, self._dlogits32, d16 = am.host_loss_grad(t, self.master["fc.bias"], np.asarray(labels))
         self._write_tracked("fc.dout", d16)
-        self._run(self.prog.bp)
-        for k, v in self.gradients(d32).items():
-            self.master[k] -= np.float32(lr) * v
         return loss
+
+    def update(self, lr):
+        """After the BP list: SGD on the FP32 master weights from the gradients in SDRAM."""
+        for k, v in self.gradients(self._dlogits32).items():
+            self.master[k] -= np.float32(lr) * v
 
     def gradients(self, dlogits32):
         """float32 gradients by parameter name, from the weight gradients in SDRAM."""
