@@ -366,7 +366,8 @@ async def test_random_and_edges(dut):
     lambda), in random lane patterns in both passes, and the edge cases: N = 1
     (var 0: VZ, lambda = rsqrt(eps)), N = 2, a channel with a NaN, one with an
     inf, one whose values overflow mu*mu and the sums (NF), a wrong
-    commanded N (ERR), x = const (var 0), m2 - mu*mu < 0 (clamped to +0). Channel ids wrap around MAX_C."""
+    commanded N (ERR), x = const (var 0), m2 - mu*mu < 0 (clamped to +0),
+    y = -0 before the ReLU (+0 out, mask 0). Channel ids wrap around MAX_C."""
     tb = RowsTB(dut, idle_prob=0.3, stall_prob=0.4, seed=3)
     await tb.reset()
     rng = np.random.default_rng(7)
@@ -379,7 +380,7 @@ async def test_random_and_edges(dut):
         n = int(rng.choice([1, 2, 3, 5, 17, 64, 100, 257, 500]))
         cases.append(("rand", n, None))
     cases += [("n1", 1, None), ("nan", 40, "nan"), ("inf", 33, "inf"), ("big", 50, "big"),
-              ("const", 30, "const"), ("errn", 20, "errn"), ("negvar", 4, "negvar")]
+              ("const", 30, "const"), ("errn", 20, "errn"), ("negvar", 4, "negvar"), ("negzero", 9, "negzero")]
     ch = int(rng.integers(0, tb.max_c))
     for k, (tag, n, kind) in enumerate(cases):
         x = rand_f16(rng, n)
@@ -396,7 +397,11 @@ async def test_random_and_edges(dut):
         n_cmd = n + 1 if kind == "errn" else None
         relu = bool(k % 2)
         split = "random" if k % 3 else "packed"
-        tb.fp_channel(await tb.use(ch), x, rf(), rf(), relu, f"{tag}", t_split=split, n_cmd=n_cmd)
+        gamma, beta = rf(), rf()
+        if kind == "negzero":             # x = mu: +0 * -gamma + -0 = -0, which ReLU makes +0, mask 0
+            x[:] = x[0]
+            gamma, beta, relu = -abs(gamma), F16(-0.0), True
+        tb.fp_channel(await tb.use(ch), x, gamma, beta, relu, f"{tag}", t_split=split, n_cmd=n_cmd)
         ch = (ch + 1) % tb.max_c
         # BP on data of the same kind
         dy = rand_f16(rng, n)
@@ -416,6 +421,8 @@ async def test_random_and_edges(dut):
     assert any(f & 2 for f in flags) and any(f & 4 for f in flags) and any(f & 1 for f in flags)
     negvar = [r for r, c in zip(tb.r_exp, tb.r_ctx) if c.startswith("negvar FP")]
     assert negvar and negvar[0]["b"] == 0 and negvar[0]["flags"] & 1, "the negative-var case did not clamp"
+    negzero = [m for m, c in zip(tb.m_exp, tb.m_ctx) if c.startswith("negzero FP")]
+    assert negzero and all(m["y"] == 0 and m["mask"] == 0 for m in negzero)
     # random betas and gammas: not only the network's (beta 0 at initialisation)
     assert len({m["y"] for m in tb.m_exp}) > 10
     assert any(m["nf"] for m in tb.m_exp), "no beat with a non-finite output"

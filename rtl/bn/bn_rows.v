@@ -287,8 +287,8 @@ module bn_rows #(
     // stage 0 (input register) and the per-stage beat controls, shared by the lanes
     reg  [5:0]           v_q;                       // stage k holds a beat
     reg  [5:0]           bp_q, last_q;
-    reg  [CW-1:0]        ch_q [0:5];
-    reg  [LANES-1:0]     keep_q [0:5];
+    reg  [6*CW-1:0]      ch_q;                      // stage k in bits [k*CW +: CW]
+    reg  [6*LANES-1:0]   keep_q;                    // stage k in bits [k*LANES +: LANES]
     reg                  relu0_q, relu1_q, relu2_q, relu3_q, relu4_q;
     reg  [15:0]          nc1_0_q;                   // -mu | -mean1
     reg  [15:0]          c2_0_q, c2_1_q;            // lambda | mean2
@@ -313,7 +313,6 @@ module bn_rows #(
         .clk(clk), .rst(rst), .s_valid(1'b1), .s_ready(gl_rdy), .s_a(g0_q), .s_b(lam0_q),
         .m_valid(gl_vld), .m_ready(1'b1), .m_result(gl_y), .m_status(gl_st));
 
-    integer k;
     always @(posedge clk) begin
         if (rst) begin
             v_q <= 6'd0;
@@ -323,12 +322,8 @@ module bn_rows #(
         if (en) begin
             bp_q    <= {bp_q[4:0], t_bp};
             last_q  <= {last_q[4:0], t_last};
-            ch_q[0] <= t_ch;
-            keep_q[0] <= t_keep;
-            for (k = 1; k < 6; k = k + 1) begin
-                ch_q[k]   <= ch_q[k-1];
-                keep_q[k] <= keep_q[k-1];
-            end
+            ch_q    <= {ch_q[5*CW-1:0], t_ch};
+            keep_q  <= {keep_q[5*LANES-1:0], t_keep};
             {relu0_q, relu1_q, relu2_q, relu3_q, relu4_q} <= {t_relu, relu0_q, relu1_q, relu2_q, relu3_q};
             nc1_0_q <= neg(rd[31:16]);
             c2_0_q  <= rd[15:0];
@@ -354,18 +349,18 @@ module bn_rows #(
                 .o_y(core_y[16*gi +: 16]), .o_xhat(core_xh[16*gi +: 16]),
                 .o_mask(core_mask[gi]), .o_nf(core_nf[gi]));
             // lanes left out give 0
-            assign m_y[16*gi +: 16]    = keep_q[5][gi] ? core_y[16*gi +: 16] : 16'h0000;
-            assign m_xhat[16*gi +: 16] = keep_q[5][gi] ? core_xh[16*gi +: 16] : 16'h0000;
-            assign m_mask[gi]          = keep_q[5][gi] & core_mask[gi];
+            assign m_y[16*gi +: 16]    = keep_q[5*LANES+gi] ? core_y[16*gi +: 16] : 16'h0000;
+            assign m_xhat[16*gi +: 16] = keep_q[5*LANES+gi] ? core_xh[16*gi +: 16] : 16'h0000;
+            assign m_mask[gi]          = keep_q[5*LANES+gi] & core_mask[gi];
         end
     endgenerate
 
     assign m_valid = v_q[5];
-    assign m_ch    = ch_q[5];
+    assign m_ch    = ch_q[5*CW +: CW];
     assign m_bp    = bp_q[5];
-    assign m_keep  = keep_q[5];
+    assign m_keep  = keep_q[5*LANES +: LANES];
     assign m_last  = last_q[5];
-    assign m_nf    = |(core_nf & keep_q[5]);
+    assign m_nf    = |(core_nf & keep_q[5*LANES +: LANES]);
 
     wire unused = &{1'b0, prdy_m, prdy_a, pvld_m, pvld_a, pst_m, pst_a, gl_st, gl_rdy, gl_vld,
                     sr_flags[0], relu0_q, 1'b0};
