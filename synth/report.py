@@ -33,10 +33,10 @@ PLANNED = [
     ("mlp_lane_l2", "FP32 neuron lane, MUL_LAT = ADD_LAT = 2 (Table I)"),
     ("mlp_lane_l3", "FP32 neuron lane, latency 3"), ("mlp_lane_l4", "FP32 neuron lane, latency 4"),
     ("mlp_net_3331", "3-3-3-1 network (P = 3)"),
-    ("mlp_net_mnist", "MNIST 784-100-100-10 datapath, P = 10, SRAM macros, 10 x neuron (hier.)"),
+    ("mlp_net_mnist", "MNIST 784-100-100-10 datapath, P = 10, SRAM macros, 10 x mlp_lane (hier.)"),
     ("mlp_net_mnist_p100", "the same, P = 100 (hier., buffer trees; only with BLOCK=)"),
-    ("mem_dbuf_4x4x16", "double-buffer controller (4x4x16, flop SRAM)"),
-    ("mem_unified", "unified-memory baseline"),
+    ("mem_dbuf_4x4x16", "double-buffer controller (4 slots x 4 vectors x 16 words, run tags, SRAM macros)"),
+    ("mem_unified", "unified-memory baseline (run tags)"),
     ("pe", "one PE (3 INT8 MACs)"), ("pe_array", "16x32 PE array (hier.: glue + 512 x pe)"),
     ("pe_top", "pe_array + tiling controller + buffers (hier., SRAM macros; only with BLOCK=)"),
     ("bn_unit", "FP16 BN unit (synth -noshare)"),
@@ -83,7 +83,7 @@ def _table(reps):
     for n in names:
         r = reps.get(n)
         if r is None or r.get("status") != "ok":
-            why = "not yet synthesized" if r is None else f"skipped: {r.get('reason', '')}"
+            why = f"not yet synthesized (`make synth BLOCK={n}`)" if r is None else f"skipped: {r.get('reason', '')}"
             rows.append(f"| {n} | {doc.get(n, '')} | {why} |" + " |" * 12)
             continue
         p = r["power_mw"]
