@@ -17,7 +17,8 @@
 //                the two halves of one word (16-bit elements, no filter, the
 //                word's first element, >= 2 left); o_take2 with o_ready takes both
 //   busy         elements of the tensor are left (kept or not)
-// Throughput: one element (kept or dropped) per clock, or a pair with o_take2;
+// Throughput: one element (kept or dropped) per clock, or a pair with o_take2,
+//   or an element with the dropped second half of its word;
 //   the next word loads while the last element of the word leaves.
 // Reset (rst, synchronous, active high): idle on the next clock.
 module accel_vec_src #(
@@ -64,10 +65,20 @@ module accel_vec_src #(
     wire u_ready = keep ? o_ready : 1'b1;
     wire u_fire  = u_valid && u_ready;
     wire two     = u_fire && o_take2 && o_valid2;
+    // a word's second half that the filter drops leaves with its first (kept
+    // and taken, or dropped): the stride-2 pattern and dropped channels move a
+    // word per clock
+    wire [15:0] xx_n1  = xx_q + 16'd1;
+    wire same_row      = (xx_n1 != ws_q);
+    wire keep_n1       = !filt_q || ((cc_q >= clo_q) && (cc_q < chi_q) && (!s2_q || (!yy_q[0] && !xx_n1[0])));
+    wire skip2         = u_fire && !two && !bit1_q && (idx_q == 5'd0) && same_row && !keep_n1
+                      && (left_q > {{(CNT_W-2){1'b0}}, 2'd1});
+    wire step2         = two || skip2;
     wire [4:0] idx_max = bit1_q ? 5'd31 : 5'd1;
-    wire [CNT_W-1:0] left_after = left_q - (two ? {{(CNT_W-2){1'b0}}, 2'd2}
-                                                : {{(CNT_W-1){1'b0}}, u_fire});
-    wire wdone = u_fire && (two || (idx_q == idx_max) || (left_q == {{(CNT_W-1){1'b0}}, 1'b1}));
+    wire [CNT_W-1:0] left_after = left_q - (step2 ? {{(CNT_W-2){1'b0}}, 2'd2}
+                                                  : {{(CNT_W-1){1'b0}}, u_fire});
+    wire wdone = u_fire && (step2 || (idx_q == idx_max) || (left_q == {{(CNT_W-1){1'b0}}, 1'b1}));
+    wire row_end = step2 ? (xx_q + 16'd2 == ws_q) : (xx_q == ws_q - 16'd1);
 
     assign busy    = (left_q != {CNT_W{1'b0}});
     assign o_valid = u_valid && keep;
@@ -100,7 +111,7 @@ module accel_vec_src #(
             if (u_fire) begin
                 left_q <= left_after;
                 idx_q  <= idx_q + 5'd1;
-                if (xx_q == ws_q - 16'd1) begin
+                if (row_end) begin
                     xx_q <= 16'd0;
                     if (yy_q == hs_q - 16'd1) begin
                         yy_q <= 16'd0;
@@ -109,7 +120,7 @@ module accel_vec_src #(
                         yy_q <= yy_q + 16'd1;
                     end
                 end else begin
-                    xx_q <= xx_q + 16'd1;
+                    xx_q <= xx_q + (step2 ? 16'd2 : 16'd1);
                 end
             end
             if (w_fire) begin
