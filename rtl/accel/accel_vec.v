@@ -41,8 +41,8 @@
 //                        the words in request order)
 //   wr_*                 SDRAM write port (word address, data, byte strobes)
 // Throughput: one element per clock in the loop, two where the SDRAM ports
-//   allow more (POOL_FP reads, POOL_BP writes, ADD_RELU_BP's stride-2 dsc
-//   pass: one word per clock); ADD, ADD_RELU_FP and ADD_RELU_BP without the
+//   allow more (POOL_FP reads, POOL_BP writes, ADD_RELU_BP's ds pass with the
+//   shortcut and its stride-2 dsc pass: one word per clock); ADD, ADD_RELU_FP and ADD_RELU_BP without the
 //   shortcut move one word per clock on the read or the write port at one
 //   element per clock already. ADD_RELU_FP's shortcut channels at stride 2
 //   take 4 source elements per output element (the whole h tensor is read and
@@ -228,7 +228,7 @@ module accel_vec #(
     wire [1:0]  rbusy, sbusy;
     wire [1:0]  e_v, e_r;
     wire [31:0] e_d;
-    wire        e_v2, e_take2, e1_v2;     // source 0's pair (POOL_FP reads two elements per clock)
+    wire        e_v2, e_take2, e1_v2;     // the sources' pairs (POOL_FP, ADD_RELU_BP's ds with the shortcut)
     wire [15:0] e_d2, e1_d2;
     wire [CNT_W-1:0] s_cnt0 = cnt_q[0];
     wire [CNT_W-1:0] s_cnt1 = cnt_q[1];
@@ -266,8 +266,8 @@ module accel_vec #(
         .chi(f_chi_q), .s2(f_s2_q), .busy(sbusy[1]),
         .w_valid(w_v[1]), .w_ready(w_r[1]), .w_data(w_d[32 +: 32]),
         .o_valid(e_v[1]), .o_ready(e_r[1]), .o_data(e_d[16 +: 16]),
-        .o_valid2(e1_v2), .o_take2(1'b0), .o_data2(e1_d2));
-    wire unused_e1 = &{1'b0, e1_v2, e1_d2, 1'b0};
+        .o_valid2(e1_v2), .o_take2(e_take2), .o_data2(e1_d2));
+    wire unused_e1 = &{1'b0, e1_d2[15:1], 1'b0};
 
     // ---------------------------------------------------------------- the element loop
     reg  [15:0] ox_q, oy_q, oc_q;
@@ -277,8 +277,11 @@ module accel_vec #(
     // a pair: two output positions in one row at once where the ports allow
     // more than one element per clock (POOL_FP: 2 inputs, one binary32 add
     // after the other; POOL_BP: the plane's value twice; the stride-2
-    // shortcut pattern of ADD_RELU_BP: an element and a zero)
-    wire        pair_ok  = (kind_q == K_PFP) ? e_v2 : (kind_q == K_PBP) || (kind_q == K_SCAT && t_s2_q);
+    // shortcut pattern of ADD_RELU_BP: an element and a zero; ADD_RELU_BP's
+    // ds pass with the shortcut, which writes ds alone: two of d and the mask)
+    wire        bp1_pair = (kind_q == K_EW) && (ew_q == E_BP1) && !b_en_q;
+    wire        pair_ok  = (kind_q == K_PFP) ? e_v2 : bp1_pair ? (e_v2 && e1_v2)
+                         : (kind_q == K_PBP) || (kind_q == K_SCAT && t_s2_q);
     wire        pair     = pair_ok && (ox_q + 16'd1 < it_w_q)
                          && (it_left_q > {{(CNT_W-2){1'b0}}, 2'd1});
     wire        xend     = pair ? (ox_q + 16'd2 == it_w_q) : (ox_q == it_w_q - 16'd1);
@@ -296,7 +299,7 @@ module accel_vec #(
                          && (!push_a || (a_rdy && trk_rdy)) && (!b_en_q || b_rdy);
     assign e_r[0] = fire && need0;
     assign e_r[1] = fire && need1;
-    assign e_take2 = fire && pair && (kind_q == K_PFP);
+    assign e_take2 = fire && pair && ((kind_q == K_PFP) || bp1_pair);
     wire   two_a  = pair && (kind_q != K_PFP);      // two elements to the FP16 output
 
     wire        sr_a16, sr_m16, sr_a32, sr_m32;
@@ -357,7 +360,7 @@ module accel_vec #(
     wire [15:0] trk_max;
     wire       in_a_v = (state_q == S_RUN) ? (fire && push_a) : (state_q == S_SC0) ? trk_v : (state_q == S_SC1);
     // the pair's second element: POOL_BP the same value, the shortcut pattern a zero
-    wire [15:0] val_a2 = (kind_q == K_PBP) ? val_a : 16'h0000;
+    wire [15:0] val_a2 = (kind_q == K_PBP) ? val_a : bp1_pair ? (e1_d2[0] ? e_d2 : 16'h0000) : 16'h0000;
     wire [31:0] in_a_d = (state_q == S_RUN) ? {val_a2, val_a} : (state_q == S_SC0) ? {24'd0, trk_e}
                                                                                     : {16'd0, trk_max};
     wire       in_a_l = (state_q == S_RUN) ? (last_el && !trk_en_q) : (state_q == S_SC1);
@@ -367,7 +370,7 @@ module accel_vec #(
         .m_e(trk_e), .m_max(trk_max), .m_nf(trk_nf));
     wire unused_trk = &{1'b0, trk_nf, 1'b0};
 
-    reg  [31:0] a_base_q, b_base_q;
+    reg  [AW-1:0] a_base_q, b_base_q;
     reg         b_bit_q;
     wire [1:0]  pw_v, pw_r;
     wire [2*(AW-2)-1:0] pw_a;
@@ -375,13 +378,13 @@ module accel_vec #(
     wire [7:0]  pw_s;
     wire        a_busy, b_busy;
     accel_vec_pack #(.AW(AW)) u_pack_a (
-        .clk(clk), .rst(rst), .start(s_start), .base(a_base_q[AW-1:0]), .bit1(1'b0), .busy(a_busy),
+        .clk(clk), .rst(rst), .start(s_start), .base(a_base_q), .bit1(1'b0), .busy(a_busy),
         .in_valid(in_a_v), .in_ready(a_rdy), .in_data(in_a_d), .in_two((state_q == S_RUN) && two_a),
         .in_last(in_a_l),
         .out_valid(pw_v[0]), .out_ready(pw_r[0]), .out_addr(pw_a[0 +: AW-2]), .out_data(pw_d[0 +: 32]),
         .out_strb(pw_s[0 +: 4]));
     accel_vec_pack #(.AW(AW)) u_pack_b (
-        .clk(clk), .rst(rst), .start(s_start && b_en_q), .base(b_base_q[AW-1:0]), .bit1(b_bit_q), .busy(b_busy),
+        .clk(clk), .rst(rst), .start(s_start && b_en_q), .base(b_base_q), .bit1(b_bit_q), .busy(b_busy),
         .in_valid(fire && b_en_q), .in_ready(b_rdy), .in_data({16'd0, val_b}), .in_two(1'b0), .in_last(last_el),
         .out_valid(pw_v[1]), .out_ready(pw_r[1]), .out_addr(pw_a[AW-2 +: AW-2]), .out_data(pw_d[32 +: 32]),
         .out_strb(pw_s[4 +: 4]));
@@ -455,8 +458,8 @@ module accel_vec #(
                     trk_en_q  <= k_trk;
                     b_en_q    <= k_b_en;
                     b_bit_q   <= k_b_bit;
-                    a_base_q  <= base_q[k_a_slot];
-                    b_base_q  <= base_q[k_b_slot];
+                    a_base_q  <= base_q[k_a_slot][AW-1:0];
+                    b_base_q  <= base_q[k_b_slot][AW-1:0];
                     s1_en_q   <= k_s1;
                     s1_bit_q  <= k_s1_bit;
                     f_en_q    <= k_filt;

@@ -14,8 +14,9 @@
 //   w_*          word stream in; o_* the kept elements (o_data: the element in
 //                bits 15:0, a mask bit in bit 0)
 //   o_valid2     (with o_valid) two elements are offered: o_data and o_data2,
-//                the two halves of one word (16-bit elements, no filter, the
-//                word's first element, >= 2 left); o_take2 with o_ready takes both
+//                the next two of one word (no filter, >= 2 left; 16-bit: the
+//                word's two halves; bits: not the word's last bit); o_take2 with
+//                o_ready takes both
 //   busy         elements of the tensor are left (kept or not)
 // Throughput: one element (kept or dropped) per clock, or a pair with o_take2,
 //   or an element with the dropped second half of its word;
@@ -77,14 +78,17 @@ module accel_vec_src #(
     wire [4:0] idx_max = bit1_q ? 5'd31 : 5'd1;
     wire [CNT_W-1:0] left_after = left_q - (step2 ? {{(CNT_W-2){1'b0}}, 2'd2}
                                                   : {{(CNT_W-1){1'b0}}, u_fire});
-    wire wdone = u_fire && (step2 || (idx_q == idx_max) || (left_q == {{(CNT_W-1){1'b0}}, 1'b1}));
+    wire wdone = u_fire && ((step2 ? (!bit1_q || idx_q == 5'd30) : (idx_q == idx_max))
+                         || (left_after == {CNT_W{1'b0}}));
     wire row_end = step2 ? (xx_q + 16'd2 == ws_q) : (xx_q == ws_q - 16'd1);
 
     assign busy    = (left_q != {CNT_W{1'b0}});
     assign o_valid = u_valid && keep;
     assign o_data  = elem;
-    assign o_valid2 = hv_q && !bit1_q && !filt_q && (idx_q == 5'd0) && (left_q > {{(CNT_W-2){1'b0}}, 2'd1});
-    assign o_data2 = hold_q[31:16];
+    wire [4:0] idx_n1 = idx_q + 5'd1;
+    assign o_valid2 = hv_q && !filt_q && (bit1_q ? (idx_q != 5'd31) : (idx_q == 5'd0))
+                   && (left_q > {{(CNT_W-2){1'b0}}, 2'd1});
+    assign o_data2 = bit1_q ? {15'd0, hold_q[idx_n1]} : hold_q[31:16];
     assign w_ready = busy && (!hv_q || wdone) && (left_after != {CNT_W{1'b0}});
     wire w_fire = w_valid && w_ready;
 
@@ -110,7 +114,7 @@ module accel_vec_src #(
         end else begin
             if (u_fire) begin
                 left_q <= left_after;
-                idx_q  <= idx_q + 5'd1;
+                idx_q  <= idx_q + (step2 ? 5'd2 : 5'd1);
                 if (row_end) begin
                     xx_q <= 16'd0;
                     if (yy_q == hs_q - 16'd1) begin
