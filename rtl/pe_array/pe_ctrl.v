@@ -40,7 +40,10 @@
 //                 reading x, lanes = kx, padding masked. Only the strided
 //                 positions are read (input division): MACs issued = nominal.
 // A position walker fills the next tile's column descriptors (address, pad
-// masks), WALK columns per clock, while the current tile computes.
+// masks), WALK columns per clock, while the current tile computes. The same
+// walk gives each column's placement part (pl_col: its share of the flat
+// output element index); with the row block's part it leaves on pl_* when
+// the tile's last beat issues, for pe_top's m_pos_* (docs/pe_array_results.md).
 // Descriptor (s_desc_data): [1:0] phase (0 FP, 1 BP, 2 WG), [3:2] K,
 // [5:4] stride, [7:6] padding, [8] requantize, [13:9] shift, [31:16] N,
 // [47:32] C, [63:48] M, [79:64] H, [95:80] W.
@@ -334,9 +337,8 @@ module pe_ctrl #(
     wire w_emit = r_run && !nx_full_q;
     wire w_tend = w_k_q == KLAST;
     wire [15:0] s16 = s2_q ? 16'd2 : 16'd1;
-    wire [WS*(WALK+1)-1:0] w_chain;
+    wire [WS-1:0] w_d;                             // the walker state after WALK steps
     wire [WALK*(QW+9)-1:0] w_ent;                  // {valid, mask, base} per step
-    assign w_chain[WS-1:0] = w_q;
     // placement: the column part of each position {col, row start, image start}, walked alongside
     // (one variable per step: the steps do not form one vector that feeds itself)
     reg  [95:0]          wp_q;
@@ -347,7 +349,13 @@ module pe_ctrl #(
     genvar i;
     generate
         for (i = 0; i < WALK; i = i + 1) begin : gen_walk
-            wire [WS-1:0] st = w_chain[i*WS +: WS];
+            // one variable per step (not one vector that feeds itself: no circular logic in Verilator)
+            wire [WS-1:0] st;
+            if (i == 0) begin : gen_s0
+                assign st = w_q;
+            end else begin : gen_si
+                assign st = gen_walk[i-1].nxt;
+            end
             wire          e  = st[WS-1];
             wire [15:0]   n  = st[WS-2 -: 16], y = st[WS-18 -: 16], x = st[WS-34 -: 16];
             wire [15:0]   ys = st[WS-50 -: 16], xs = st[WS-66 -: 16];
@@ -366,7 +374,6 @@ module pe_ctrl #(
                 else if (!nwrap) nxt = {1'b0, n + 16'd1, 64'd0, nb_n, nb_n, nb_n};
                 else             nxt = {1'b1, st[WS-2:0]};
             end
-            assign w_chain[(i+1)*WS +: WS] = nxt;
             wire [95:0]   ps;
             if (i == 0) begin : gen_p0
                 assign ps = wp_q;
@@ -388,7 +395,8 @@ module pe_ctrl #(
                                               ys + 16'd1 < hx_q, 1'b1, ys != 16'd0, base};
         end
     endgenerate
-    wire w_end_d = w_chain[(WALK+1)*WS-1];
+    assign w_d = gen_walk[WALK-1].nxt;
+    wire w_end_d = w_d[WS-1];
     assign wp_d = gen_walk[WALK-1].pnx;
 
     integer j;
@@ -414,7 +422,7 @@ module pe_ctrl #(
                     nx_lastq_q <= w_end_d;
                 end
                 // positions start again after the tile that ran out of them
-                w_q <= (w_tend && w_end_d) ? {WS{1'b0}} : w_chain[WALK*WS +: WS];
+                w_q <= (w_tend && w_end_d) ? {WS{1'b0}} : w_d;
                 wp_q <= (w_tend && w_end_d) ? 96'd0 : wp_d;
             end
             if (take_next) nx_full_q <= 1'b0;
@@ -457,8 +465,15 @@ module pe_ctrl #(
     genvar l;
     generate
         for (l = 1; l < 4; l = l + 1) begin : gen_lane
-            wire [32:0] pl = lanes[(l-1)*33 +: 33];
-            assign lanes[l*33 +: 33] = pstep(pl[32], pl[31:16], pl[15:0], ph_q, pw_q);
+            // each lane from the previous lane's variable, not from `lanes` (no circular logic)
+            wire [32:0] pl;
+            if (l == 1) begin : gen_l1
+                assign pl = {1'b1, py_q, px_q};
+            end else begin : gen_ln
+                assign pl = gen_lane[l-1].nl;
+            end
+            wire [32:0] nl = pstep(pl[32], pl[31:16], pl[15:0], ph_q, pw_q);
+            assign lanes[l*33 +: 33] = nl;
         end
     endgenerate
     // per lane: valid and on the top, bottom, left, right edge
