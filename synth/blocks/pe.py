@@ -29,7 +29,7 @@ ARRAY = dict(UNITS["pe_array"].parameters)      # 16 x 32 (owner: tb/units_pe.py
 TOP_SOURCES = UNITS["pe_top_4x8"].sources    # owner: tb/units_pe.py
 TOP = dict(UNITS["pe_top_16x32"].parameters)   # bench-pe's buffers and streams (owner: tb/units_pe.py)
 ENV = {"PE_LAYERS": "conv_16_16_3x3_s1", "PE_PHASES": "fp,bp,wg", "PE_SIDE": "16", "PE_N": "1",
-       "PE_STALL": "0", "PE_IDLE": "0", "COCOTB_TEST_FILTER": r"\.test_layers$"}
+       "PE_STALL": "0", "PE_IDLE": "0"}
 DOC = ("cocotb test_layers (tb/test_pe_array.py) of the 16x32 array: conv 16->16 3x3 FP, BP and WG on a "
        "real CIFAR-10 image (16x16 crop), source always valid, sink always ready")
 
@@ -46,7 +46,7 @@ BLOCKS = [
           op_signal="en", op_name="INT8 MAC", ops_per_valid=3, abc_quick=(0.6,),  # the search's winner
           paper="004: 3-MAC PE"),
     Block(name="pe_array", top="pe_array", sources=PE_SOURCES, parameters=ARRAY, clock_ns=1.4,
-          submodules={"pe": "pe"}, macros=(), abc_targets=(1.0,), unit="pe_array", env=ENV,
+          submodules={"pe": "pe"}, macros=(), abc_targets=(1.0,), unit="pe_array", testcase="test_layers", env=ENV,
           activity_level="rtl", activity_doc=DOC,
           op_signal="exec", op_name="INT8 MAC", ops_per_valid=3 * 16 * 32,
           paper="004: 421 GOPS at 200 MHz, 43.18 GOPS/W (Virtex-7)"),
