@@ -18,8 +18,8 @@
 //   req_len (1..MAX_LEN words): the SDRAM read requests, held until taken
 //   rd_valid/rd_ready/rd_data: the requested words, in request order
 //   m_valid/m_ready/m_data: the words in order; m_last marks the final one
-// Latency: first request the clock after start; a word on rd appears on m the
-//   clock after it is taken (FIFO write, then read).
+// Latency: req_valid rises 2 clocks after start (busy, then the request
+//   register); a word taken on rd is on m the next clock (FIFO write, then read).
 // Throughput: 1 word per clock in steady state when the SDRAM keeps up
 //   (FIFO_WORDS >= 2 MAX_LEN keeps two full requests in flight).
 // Reset (rst, synchronous, active high): busy, req_valid and m_valid low on
