@@ -335,7 +335,8 @@ def odd_cases():
     """(what, tensors, op, flags, names): odd element counts (a partial last word,
     the scale word at a 2-byte offset, a mask's partial last byte), odd H and W
     under the stride-2 shortcut, an odd channel padding (split 1 + 2), pools
-    with H W = 25, 35, 32, 64 and 20000 (RNE16(1/(H W)) subnormal)."""
+    with H W = 25, 35, 32, 64 and 20000 (RNE16(1/(H W)) subnormal), and
+    single-element tensors and H = W = 1."""
     s = (1, 3, 5, 5)
     return [
         ("ADD odd", [("a", F16, s), ("b", F16, s), ("o", F16, s)], "ADD", 0, ("a", "b", "o")),
@@ -361,6 +362,18 @@ def odd_cases():
         ("POOL_BP HW 25", [("d", F16, (1, 3, 1, 1)), ("o", F16, (1, 3, 5, 5))], "POOL_BP", 0, ("d", "o")),
         ("POOL_BP HW 64", [("d", F16, (2, 2, 1, 1)), ("o", F16, (2, 2, 8, 8))], "POOL_BP", 0, ("d", "o")),
         ("POOL_BP HW 20000", [("d", F16, (1, 1, 1, 1)), ("o", F16, (1, 1, 200, 100))], "POOL_BP", 0, ("d", "o")),
+        # one element per tensor, H = W = 1
+        ("ADD one element", [("a", F16, (1, 1, 1, 1)), ("b", F16, (1, 1, 1, 1)), ("o", F16, (1, 1, 1, 1))],
+         "ADD", 0, ("a", "b", "o")),
+        ("ADD_RELU_FP shortcut stride 2, H = W = 1",
+         [("b", F16, (3, 2, 1, 1)), ("h", F16, (3, 1, 1, 1)), ("o", F16, (3, 2, 1, 1)), ("m", MSK, (3, 2, 1, 1))],
+         "ADD_RELU_FP", SC2, ("b", "h", "o", "m")),
+        ("ADD_RELU_BP shortcut stride 2, H = W = 1",
+         [("d", F16, (3, 2, 1, 1)), ("m", MSK, (3, 2, 1, 1)), ("ds", F16, (3, 2, 1, 1)), ("dsc", F16, (3, 1, 1, 1))],
+         "ADD_RELU_BP", SC2, ("d", "m", "ds", "dsc")),
+        ("POOL_FP HW 1", [("x", F16, (3, 3, 1, 1)), ("f", F16, (3, 3, 1, 1))], "POOL_FP", 0, ("x", "f")),
+        ("POOL_BP HW 1", [("d", F16, (3, 3, 1, 1)), ("o", F16, (3, 3, 1, 1))], "POOL_BP", 0, ("d", "o")),
+        ("POOL_BP W 1", [("d", F16, (1, 3, 1, 1)), ("o", F16, (1, 3, 7, 1))], "POOL_BP", 0, ("d", "o")),
     ]
 
 
