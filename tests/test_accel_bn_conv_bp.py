@@ -1,0 +1,13 @@
+"""The accelerator's BN_CONV_BP engine (rtl/accel/accel_bn_conv_bp.v) on Verilator:
+every BN_CONV_BP command of the small net's real CIFAR-10 iteration, an inf in
+dy, a reset mid-command, the whole SDRAM image against host/accel.ModelDevice."""
+
+import pytest
+
+from tb.units import UNITS, run_unit
+
+
+@pytest.mark.timeout(1200)
+def test_accel_bn_conv_bp():
+    tests, failed = run_unit(UNITS["accel_bn_conv_bp"])
+    assert tests == 4 and failed == 0
