@@ -27,7 +27,7 @@ UNITS = {
         # the package path: tests/test_accel_bn_conv_bp.py (the pytest) would shadow a bare name
         test_module="tb.test_accel_bn_conv_bp",
         parameters={"AW": 32, "MAX_OPS": 12, "ROWS": 16, "COLS": 32, "OUT_ROWS": 2, "IDEPTH": 4096,
-                    "WDEPTH": 1024, "MAX_M": 64, "MAX_HW": 1024, "NW": 24},
+                    "WDEPTH": 1024, "MAX_M": 64, "NW": 24},
         doc="BN_CONV_BP engine (bn_rows 2 lanes BP, 16x32 pe_top BP 3x3 + WG 3x3): the small net's 5 "
             "commands bit-exact vs ModelDevice, status 4, reset, SDRAM noise",
     ),

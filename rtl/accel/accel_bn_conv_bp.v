@@ -21,10 +21,13 @@
 //     written, as ModelDevice's quantisation of x would raise it).
 //  2. BN, round 0 (dry): per channel m, pass 1 (bn_rows st_, st_bp = 1) then
 //     pass 2 (t_, t_bp = 1), each over the channel's N segments of Ho*Wo
-//     elements; a segment's dy, xhat and mask words are read into a segment
-//     buffer (MAX_HW elements), then streamed 2 elements a beat. dx is only
-//     watched by amax_track: e_g and the finite flag over the whole dx. A
-//     non-finite dx -> status 4, nothing written.
+//     elements. A segment is read in chunks of 32 elements: one request for
+//     the chunk's mask word, one for its 16 dy words (held in a 16-word
+//     buffer), one for its 16 xhat words, each of which goes into bn_rows as
+//     it arrives, with its dy word and mask bits (33 SDRAM words per 16
+//     beats; the requests run ahead of the data). dx is only watched by
+//     amax_track: e_g and the finite flag over the whole dx. A non-finite dx
+//     (or x) -> status 4, nothing written.
 //     Chosen: recompute rather than buffer (no dx-sized memory on chip):
 //     round 1 runs both passes again (bn_rows needs a pass 1 before each
 //     pass 2) and writes dx to its region, dgamma and dbeta (captured from
@@ -44,7 +47,7 @@
 //     band, one word per clock; then dW's exponent word.
 //
 // Limits (status 3, checked before anything is read or written): M > MAX_M;
-// Ho*Wo not a multiple of 32 (segment mask words) or above MAX_HW; N*Ho*Wo >=
+// Ho*Wo not a multiple of 32 (a chunk is one mask word); N*Ho*Wo >=
 // 2^NW; with dX an odd N*C*H*W; a BP or WG layer pe_top's buffers do not hold
 // (IDEPTH, WDEPTH: models/pe_array.ctrl_check's rule, no splitting yet); WG 3x3
 // stride 2 with x on the rows (BC: pe_top picks it when it takes fewer tiles,
@@ -70,7 +73,6 @@ module accel_bn_conv_bp #(
     parameter IDEPTH  = 4096,   // pe_top input buffer: 3*IDEPTH bytes
     parameter WDEPTH  = 1024,   // pe_top weight buffer kernel rows per bank
     parameter MAX_M   = 64,     // output channels: power of two >= 2
-    parameter MAX_HW  = 1024,   // Ho*Wo per segment buffer: power of two >= 64
     parameter NW      = 24      // bn_rows element count width: N*Ho*Wo < 2^NW
 ) (
     input  wire                  clk,
@@ -99,8 +101,6 @@ module accel_bn_conv_bp #(
 );
     localparam CW  = $clog2(MAX_M);
     localparam GW  = (MAX_M / 2 > 1) ? $clog2(MAX_M / 2) : 1;
-    localparam HB  = $clog2(MAX_HW / 2);        // segment buffer word index
-    localparam MB  = (MAX_HW / 32 > 1) ? $clog2(MAX_HW / 32) : 1;
     localparam NL  = OUT_ROWS * COLS * 3;       // result lanes
     localparam NLW = (NL > 1) ? $clog2(NL) : 1;
     localparam ACC_W = 32;
@@ -109,13 +109,12 @@ module accel_bn_conv_bp #(
         if (AW < 8 || AW > 32) $fatal(1, "accel_bn_conv_bp: AW must be 8..32");
         if (MAX_OPS < 12 || MAX_OPS > 15) $fatal(1, "accel_bn_conv_bp: MAX_OPS must be 12..15");
         if (MAX_M < 2 || (1 << CW) != MAX_M) $fatal(1, "accel_bn_conv_bp: MAX_M must be a power of two >= 2");
-        if (MAX_HW < 64 || (1 << $clog2(MAX_HW)) != MAX_HW) $fatal(1, "accel_bn_conv_bp: MAX_HW must be a power of two >= 64");
         if (ROWS % OUT_ROWS != 0) $fatal(1, "accel_bn_conv_bp: OUT_ROWS must divide ROWS");
     end
 
     localparam [5:0] S_IDLE = 6'd0, S_SET1 = 6'd1, S_SET2 = 6'd2, S_SET3 = 6'd3, S_SET4 = 6'd4,
                      S_EX = 6'd5, S_EW = 6'd6, S_G = 6'd7, S_L = 6'd8, S_XS = 6'd9,
-                     S_SEG = 6'd10, S_FD = 6'd11, S_FX = 6'd12, S_FM = 6'd13, S_STR = 6'd14,
+                     S_BN = 6'd10,
                      S_R0END = 6'd15, S_R1END = 6'd16, S_WGB = 6'd17, S_WSC = 6'd18,
                      S_BDESC = 6'd19, S_BDW = 6'd20, S_BA = 6'd21, S_BW = 6'd22, S_BC = 6'd23, S_BSC = 6'd24,
                      S_GDESC = 6'd25, S_GDW = 6'd26, S_GA = 6'd27, S_GW = 6'd28, S_GC = 6'd29, S_GSC = 6'd30,
@@ -153,8 +152,6 @@ module accel_bn_conv_bp #(
     wire [15:0] x_c = cmd_shape[6*64 + 32 +: 16], x_h = cmd_shape[6*64 + 16 +: 16], x_w = cmd_shape[6*64 +: 16];
     localparam integer MAX_M_I = MAX_M;
     localparam [15:0]  MAX_M16 = MAX_M_I[15:0];
-    localparam integer MAX_HW_I = MAX_HW;
-    localparam [31:0]  MAX_HW32 = MAX_HW_I;
     localparam integer IDEPTH3 = 3 * IDEPTH;
     localparam [31:0]  IDEPTH3_32 = IDEPTH3;
     localparam integer WDEPTH_I = WDEPTH;
@@ -176,12 +173,24 @@ module accel_bn_conv_bp #(
     reg  [31:0]   rtot_q;
     wire [31:0]   rq_len32 = (rq_left_q > 32'd16) ? 32'd16 : rq_left_q;
     wire          rq_on = (state_q == S_EX || state_q == S_EW || state_q == S_G || state_q == S_L ||
-                           state_q == S_XS || state_q == S_FD || state_q == S_FX || state_q == S_FM ||
-                           state_q == S_BA || state_q == S_BW || state_q == S_GA || state_q == S_GW);
-    assign rd_req_valid = rq_on && rq_left_q != 32'd0;
-    assign rd_req_addr  = rq_addr_q;
-    assign rd_req_len   = rq_len32[4:0];
-    wire          rq_fire = rd_req_valid && rd_req_ready;
+                           state_q == S_XS || state_q == S_BA || state_q == S_BW || state_q == S_GA || state_q == S_GW);
+    // BN rounds: chunk requests (mask word, 16 dy words, 16 xhat words) from the BN request walk
+    wire          bn_on = (state_q == S_BN);
+    reg           rr_done_q;
+    reg  [1:0]    rr_k_q;                // 0 mask, 1 dy, 2 xhat
+    reg           rr_pas_q;
+    reg  [15:0]   rr_ch_q, rr_n_q;
+    reg  [31:0]   rr_q_q;                // chunk in the segment
+    wire [31:0]   rr_seg = {16'd0, rr_n_q} * {16'd0, m_q} + {16'd0, rr_ch_q};
+    wire [31:0]   rr_dwo = rr_seg * hw2_q + {rr_q_q[27:0], 4'b0000};
+    wire [31:0]   rr_mwo = rr_seg * hw32_q + rr_q_q;
+    wire [AW-3:0] rr_addr = (rr_k_q == 2'd0) ? bmk_q[AW-1:2] + rr_mwo[AW-3:0]
+                          : ((rr_k_q == 2'd1) ? bdy_q[AW-1:2] : bxh_q[AW-1:2]) + rr_dwo[AW-3:0];
+    assign rd_req_valid = bn_on ? !rr_done_q : (rq_on && rq_left_q != 32'd0);
+    assign rd_req_addr  = bn_on ? rr_addr : rq_addr_q;
+    assign rd_req_len   = bn_on ? ((rr_k_q == 2'd0) ? 5'd1 : 5'd16) : rq_len32[4:0];
+    wire          rq_fire = rd_req_valid && rd_req_ready && !bn_on;
+    wire          rr_fire = rd_req_valid && rd_req_ready && bn_on;
     wire          rq_idle = (rq_left_q == 32'd0);
 
     task automatic rd_start(input [AW-3:0] waddr, input [31:0] words, input [15:0] segs,
@@ -202,33 +211,27 @@ module accel_bn_conv_bp #(
     wire [31:0]   a_ex = bx_q + {cntx_q[30:0], 1'b0};
     wire [31:0]   a_ew = bw_q + wbytes_q;
     wire [31:0]   a_lam = bst_q + {14'd0, m_q, 2'b00};
-    wire [AW-3:0] bdy_w = bdy_q[AW-1:2], bxh_w = bxh_q[AW-1:2], bmk_w = bmk_q[AW-1:2],
-                  bdx_w = bdx_q[AW-1:2], bdw_w = bdw_q[AW-1:2], bdg_w = bdg_q[AW-1:2],
+    wire [AW-3:0] bdx_w = bdx_q[AW-1:2], bdw_w = bdw_q[AW-1:2], bdg_w = bdg_q[AW-1:2],
                   bdb_w = bdb_q[AW-1:2];
 
     // ---------------------------------------------------------------- BN loop state
     reg          rnd_q;          // 0 dry (track dx), 1 write
     reg          pas_q;          // 0 statistics (st_), 1 transform (t_)
     reg  [15:0]  ch_q, nn_q;
-    reg  [31:0]  seg_q;          // nn*M + ch
     reg  [31:0]  k_q;            // beat in the segment being streamed
-    reg  [31:0]  dbuf [0:MAX_HW/2-1];
-    reg  [31:0]  xbuf [0:MAX_HW/2-1];
-    reg  [31:0]  mbuf [0:MAX_HW/32-1];
+    reg  [31:0]  dbuf [0:15];             // a chunk's dy words
+    reg  [31:0]  mreg_q;                  // its mask word
+    reg  [5:0]   p_q;                     // word of the chunk arriving: 0 mask, 1..16 dy, 17..32 xhat
     reg  [15:0]  gmem [0:MAX_M-1];
     reg  [15:0]  lmem [0:MAX_M-1];
     reg  [15:0]  dgm  [0:MAX_M-1];
     reg  [15:0]  dbm  [0:MAX_M-1];
-    wire [31:0]  seg_wo = seg_q * hw2_q;        // segment's word offset in dy / xhat / dx
-    wire [31:0]  seg_mo = seg_q * hw32_q;       // in the mask
-    wire [HB-1:0] kb = k_q[HB-1:0];
-    wire [31:0]  s_dy = dbuf[kb];
-    wire [31:0]  s_xh = xbuf[kb];
-    wire [31:0]  s_mw = mbuf[k_q[HB-1:4] & {MB{1'b1}}];
-    wire [1:0]   s_m  = s_mw[{k_q[3:0], 1'b0} +: 2];
+    wire [31:0]  s_dy = dbuf[k_q[3:0]];
+    wire [31:0]  s_xh = rd_data;
+    wire [1:0]   s_m  = mreg_q[{k_q[3:0], 1'b0} +: 2];
     wire         s_last = (k_q == hw2_q - 32'd1) && (nn_q == n_q - 16'd1);
     wire [CW-1:0] ch_cw = ch_q[CW-1:0];
-    wire         str_on = (state_q == S_STR);
+    wire         str_on = bn_on && p_q > 6'd16 && rd_valid;     // an xhat word: a beat
     wire         st_ready, t_ready, r_valid, r_bp, m_valid, m_bp, m_last, m_nf;
     wire [CW-1:0] r_ch, m_ch;
     wire [15:0]  r_a, r_b, r_c;
@@ -426,7 +429,8 @@ module accel_bn_conv_bp #(
 
     // ---------------------------------------------------------------- read data acceptance
     assign rd_ready = (state_q == S_EX || state_q == S_EW || state_q == S_G || state_q == S_L ||
-                       state_q == S_XS || state_q == S_FD || state_q == S_FX || state_q == S_FM) ? 1'b1
+                       state_q == S_XS || (bn_on && p_q <= 6'd16)) ? 1'b1
+                    : bn_on ? (pas_q ? t_ready : st_ready)
                     : q_on ? q_sready
                     : (state_q == S_BW) ? (rcv_q != rtot_q && wn_mid <= 5'd12) : 1'b0;
     wire           rd_fire = rd_valid && rd_ready;
@@ -628,7 +632,7 @@ module accel_bn_conv_bp #(
                     state_q  <= S_SET4;
                 end
                 S_SET4: begin
-                    if (m_q > MAX_M16 || howo_q[4:0] != 5'd0 || howo_q > MAX_HW32 || (nhw_q >> NW) != 32'd0 ||
+                    if (m_q > MAX_M16 || howo_q[4:0] != 5'd0 || (nhw_q >> NW) != 32'd0 ||
                         (!nodx_q && (cntx_q[0] || spanb_q > IDEPTH3_32 || wordsb_q > WDEPTH32)) ||
                         spang_q > IDEPTH3_32 || wordsg_q > WDEPTH32 || nhw_q >= 32'd65536 ||
                         (s2_q && tr_q)) begin
@@ -678,58 +682,58 @@ module accel_bn_conv_bp #(
                         pas_q   <= 1'b0;
                         ch_q    <= 16'd0;
                         nn_q    <= 16'd0;
-                        seg_q   <= 32'd0;
+                        k_q     <= 32'd0;
+                        p_q     <= 6'd0;
+                        rr_done_q <= 1'b0;
+                        rr_k_q  <= 2'd0;
+                        rr_pas_q <= 1'b0;
+                        rr_ch_q <= 16'd0;
+                        rr_n_q  <= 16'd0;
+                        rr_q_q  <= 32'd0;
                         ob_q    <= 32'd0;
                         ok_q    <= 32'd0;
                         on_q    <= 16'd0;
                         oseg_q  <= 32'd0;
                         ochs_q  <= 32'd0;
-                        state_q <= S_SEG;
+                        state_q <= S_BN;
                     end
                 end
-                // ---- BN: a segment (image nn of channel ch) into the buffers, then streamed
-                S_SEG: begin
-                    rd_start(bdy_w + seg_wo[AW-3:0], hw2_q, 16'd1, ST0);
-                    state_q <= S_FD;
-                end
-                S_FD: begin
-                    if (rd_fire) dbuf[rcv_q[HB-1:0]] <= rd_data;
-                    if (rd_lastw) begin
-                        rd_start(bxh_w + seg_wo[AW-3:0], hw2_q, 16'd1, ST0);
-                        state_q <= S_FX;
+                // ---- BN: chunks requested by the walk rr_*, streamed as the xhat words arrive
+                S_BN: begin
+                    if (rr_fire) begin
+                        rr_k_q <= (rr_k_q == 2'd2) ? 2'd0 : rr_k_q + 2'd1;
+                        if (rr_k_q == 2'd2) begin
+                            if (rr_q_q != hw32_q - 32'd1) rr_q_q <= rr_q_q + 32'd1;
+                            else begin
+                                rr_q_q <= 32'd0;
+                                if (rr_n_q != n_q - 16'd1) rr_n_q <= rr_n_q + 16'd1;
+                                else begin
+                                    rr_n_q   <= 16'd0;
+                                    rr_pas_q <= ~rr_pas_q;
+                                    if (rr_pas_q) begin
+                                        rr_ch_q <= rr_ch_q + 16'd1;
+                                        if (rr_ch_q == m_q - 16'd1) rr_done_q <= 1'b1;
+                                    end
+                                end
+                            end
+                        end
                     end
-                end
-                S_FX: begin
-                    if (rd_fire) xbuf[rcv_q[HB-1:0]] <= rd_data;
-                    if (rd_lastw) begin
-                        rd_start(bmk_w + seg_mo[AW-3:0], hw32_q, 16'd1, ST0);
-                        state_q <= S_FM;
-                    end
-                end
-                S_FM: begin
-                    if (rd_fire) mbuf[rcv_q[MB-1:0]] <= rd_data;
-                    if (rd_lastw) begin
-                        k_q     <= 32'd0;
-                        state_q <= S_STR;
-                    end
-                end
-                S_STR: if (str_take) begin
-                    k_q <= k_q + 32'd1;
-                    if (k_q == hw2_q - 32'd1) begin
-                        state_q <= S_SEG;
-                        if (nn_q != n_q - 16'd1) begin
-                            nn_q  <= nn_q + 16'd1;
-                            seg_q <= seg_q + {16'd0, m_q};
-                        end else begin
-                            nn_q <= 16'd0;
-                            if (!pas_q) begin
-                                pas_q <= 1'b1;
-                                seg_q <= {16'd0, ch_q};
-                            end else begin
-                                pas_q <= 1'b0;
-                                ch_q  <= ch_q + 16'd1;
-                                seg_q <= {16'd0, ch_q} + 32'd1;
-                                if (ch_q == m_q - 16'd1) state_q <= rnd_q ? S_R1END : S_R0END;
+                    if (rd_fire && p_q == 6'd0) mreg_q <= rd_data;
+                    if (rd_fire && p_q != 6'd0 && p_q <= 6'd16) dbuf[p_q[3:0] - 4'd1] <= rd_data;
+                    if (rd_fire) p_q <= (p_q == 6'd32) ? 6'd0 : p_q + 6'd1;
+                    if (str_take) begin
+                        k_q <= k_q + 32'd1;
+                        if (k_q == hw2_q - 32'd1) begin
+                            k_q <= 32'd0;
+                            if (nn_q != n_q - 16'd1) nn_q <= nn_q + 16'd1;
+                            else begin
+                                nn_q <= 16'd0;
+                                if (!pas_q) pas_q <= 1'b1;
+                                else begin
+                                    pas_q <= 1'b0;
+                                    ch_q  <= ch_q + 16'd1;
+                                    if (ch_q == m_q - 16'd1) state_q <= rnd_q ? S_R1END : S_R0END;
+                                end
                             end
                         end
                     end
@@ -744,13 +748,20 @@ module accel_bn_conv_bp #(
                         pas_q   <= 1'b0;
                         ch_q    <= 16'd0;
                         nn_q    <= 16'd0;
-                        seg_q   <= 32'd0;
+                        k_q     <= 32'd0;
+                        p_q     <= 6'd0;
+                        rr_done_q <= 1'b0;
+                        rr_k_q  <= 2'd0;
+                        rr_pas_q <= 1'b0;
+                        rr_ch_q <= 16'd0;
+                        rr_n_q  <= 16'd0;
+                        rr_q_q  <= 32'd0;
                         ob_q    <= 32'd0;
                         ok_q    <= 32'd0;
                         on_q    <= 16'd0;
                         oseg_q  <= 32'd0;
                         ochs_q  <= 32'd0;
-                        state_q <= S_SEG;
+                        state_q <= S_BN;
                     end
                 end
                 S_R1END: if (ob_q == ytot && wr_free) begin
@@ -865,7 +876,7 @@ module accel_bn_conv_bp #(
                        r_bp, r_c, r_count, r_flags, m_ch, m_bp, m_last, m_nf, m_keep, m_xhat, m_mask,
                        trx_nf, q_nf, scx_ba[32], scx_ba[1:0], cv_ba[32], cv_ba[0], bdy_q[1:0], bxh_q[1:0],
                        bmk_q[1:0], bg_q[1:0], bst_q[1:0], bx_q[1:0], bdx_q[1:0], bdw_q[1:0], bdg_q[1:0],
-                       bdb_q[1:0], bcx_q[1:0], rcv_q, sel_r, sel_c, lw_q, gb0[CW], seg_wo, seg_mo, tr_max, o_w, gbi, sdx_wo, ln, 1'b0};
+                       bdb_q[1:0], bcx_q[1:0], rcv_q, sel_r, sel_c, lw_q, gb0[CW], tr_max, o_w, gbi, sdx_wo, ln, rr_dwo[31:30], rr_mwo[31:30], 1'b0};
 
 `ifndef SYNTHESIS
     stream_check #(.W(AW - 2 + 5), .NAME("rd_req")) u_check_req (
