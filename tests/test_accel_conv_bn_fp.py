@@ -11,4 +11,4 @@ from tb.units import UNITS, run_unit
 @pytest.mark.timeout(1200)
 def test_accel_conv_bn_fp():
     tests, failed = run_unit(UNITS["accel_conv_bn_fp"])
-    assert tests == 5 and failed == 0
+    assert tests == 6 and failed == 0

@@ -19,16 +19,19 @@
 //     or weight buffer) -> status 3, pe_top reset by the engine, nothing
 //     written. Else x streams word by word (2 elements) through f16_to_i8
 //     (e_x) into s_act (2 bytes a beat), then w's bytes regrouped into 24-bit
-//     kernel rows {w[2], w[1], w[0]} into s_wgt (1 word a beat). An inf/NaN in
+//     kernel rows {w[2], w[1], w[0]} into s_wgt (WGT_WORDS 3: one 3x3 kernel,
+//     9 bytes, a beat; an output channel's 3C words need no padding). An inf/NaN in
 //     x (f16_to_i8's m_nf) -> status 4: pe_top computes only once the whole
 //     layer is loaded, and its results are not taken before the check, so
 //     nothing has been written; pe_top is reset and the command ends.
 //  3. pe_top's result beats, each element placed by its side band (m_pos_*:
 //     flat NCHW index = m_pos_row[3i] + m_pos_col[c], lane 0 of each PE, the
-//     only lane FP 3x3 fills): one element per clock through i32_to_f16
-//     (k = e_x + e_w) and written as one FP16 half word (byte strobes) to its
-//     NCHW place in the xhat output region, which serves as the staging area
-//     of the conv output (exactly its shape).
+//     only lane FP 3x3 fills), one write per clock through i32_to_f16 (2
+//     lanes, k = e_x + e_w) to its NCHW place in the xhat output region, which
+//     serves as the staging area of the conv output (exactly its shape): two
+//     elements in one word when the next column of the same PE row holds the
+//     next element and the first is even (neighbouring output positions of a
+//     row), else one FP16 half word with byte strobes.
 //  4. per channel m, bn_rows (LANES 2: one SDRAM word a beat): the stats pass
 //     reads the channel back from the staging area (N segments of Ho*Wo), its
 //     r_ beat gives mu, var, lambda -> stats[m], stats[M+m], stats[2M+m] (half
@@ -39,7 +42,7 @@
 //
 // Cost (clocks, SDRAM at one word per clock, a write port that takes a word
 // per clock): N*C*H*W/2 (x) + 9*M*C/4 (w) + pe_top's compute (overlapped with
-// the result writes) + N*M*Ho*Wo (one result element per clock) + N*M*Ho*Wo/2
+// the result writes) + about N*M*Ho*Wo/2 (result writes, mostly pairs) + N*M*Ho*Wo/2
 // (stats pass reads) + 9/8*N*M*Ho*Wo (transform: 2 words and a quarter of a
 // mask byte per 2 elements on the one write port), plus about 70 clocks per
 // channel (bn_rows' statistics latency) and SDRAM latencies per phase. The
@@ -259,29 +262,41 @@ module accel_conv_bn_fp #(
     wire           conv_on = (state_q == S_CONV);
     wire           cv_sready;
     wire           r_take  = conv_on && (rem != {NB{1'b0}}) && cv_sready;
-    wire [NB-1:0]  sel_oh  = r_take ? ({{(NB-1){1'b0}}, 1'b1} << sel) : {NB{1'b0}};
-    assign pe_m_ready = conv_on && ((rem & ~sel_oh) == {NB{1'b0}});
     wire [31:0]    sel_i   = {{(32-NBW){1'b0}}, sel} / COLS;
     wire [31:0]    sel_c   = {{(32-NBW){1'b0}}, sel} % COLS;
     wire [31:0]    r_acc   = pe_m_data[sel * 3 * ACC_W +: ACC_W];
     wire [31:0]    r_idx   = pos_row[sel_i * 96 +: 32] + pos_col[sel_c * 32 +: 32];
+    // a pair: the next column of the same PE row holds the next element, and the
+    // first is even (both in one word): converted and written together
+    wire           p_in    = (sel_c != COLS - 1);
+    wire [31:0]    p_c     = p_in ? sel_c + 32'd1 : sel_c;
+    wire [31:0]    p_lane  = sel_i * COLS + p_c;
+    wire [31:0]    p_acc   = pe_m_data[p_lane * 3 * ACC_W +: ACC_W];
+    wire [31:0]    p_idx   = pos_row[sel_i * 96 +: 32] + pos_col[p_c * 32 +: 32];
+    wire           pair    = p_in && rem[p_lane[NBW-1:0]] && !r_idx[0] && p_idx == r_idx + 32'd1;
+    wire [NB-1:0]  sel_oh  = r_take ? (({{(NB-1){1'b0}}, 1'b1} << sel) | ({{(NB-1){1'b0}}, pair} << p_lane[NBW-1:0]))
+                                    : {NB{1'b0}};
+    assign pe_m_ready = conv_on && ((rem & ~sel_oh) == {NB{1'b0}});
     wire [9:0]     k_cv    = {{2{ex_q[7]}}, ex_q} + {{2{ew_q[7]}}, ew_q};
     wire           cv_valid, cv_ovf, cv_sticky;
-    wire [15:0]    cv_f;
+    wire [31:0]    cv_f;
     reg            wr_v_q;
     reg  [AW-3:0]  wr_a_q;
     reg  [31:0]    wr_d_q;
     reg  [3:0]     wr_s_q;
     wire           wr_free = !wr_v_q || wr_ready;
-    i32_to_f16 #(.LANES(1), .K_W(10)) u_cvt (
-        .clk(clk), .rst(rst), .s_valid(r_take), .s_ready(cv_sready), .s_acc(r_acc), .s_k(k_cv),
+    i32_to_f16 #(.LANES(2), .K_W(10)) u_cvt (
+        .clk(clk), .rst(rst), .s_valid(r_take), .s_ready(cv_sready), .s_acc({pair ? p_acc : 32'd0, r_acc}),
+        .s_k(k_cv),
         .m_valid(cv_valid), .m_ready(wr_free), .m_f16(cv_f), .m_ovf(cv_ovf),
         .ovf_sticky(cv_sticky), .ovf_clear(1'b0));
     // the element indices beside the converter (in order; it holds at most 4)
-    reg  [31:0]    ix_q [0:7];
+    reg  [31:0]    ix_q [0:7];                   // element index
+    reg  [7:0]     ixp_q;                        // a pair
     reg  [2:0]     ix_wr_q, ix_rd_q;
     wire           cv_take = cv_valid && wr_free;
     wire [31:0]    cv_idx  = ix_q[ix_rd_q];
+    wire           cv_pair = ixp_q[ix_rd_q];
     wire [32:0]    cv_ba   = {1'b0, bxh_q} + {cv_idx, 1'b0};
     reg  [31:0]    cvw_q;                        // results written
 
@@ -412,16 +427,17 @@ module accel_conv_bn_fp #(
             if (pe_m_valid && pe_m_ready) dm_q <= {NB{1'b0}};
             else dm_q <= dm_q | sel_oh;
             if (r_take) begin
-                ix_q[ix_wr_q] <= r_idx;
+                ix_q[ix_wr_q]  <= r_idx;
+                ixp_q[ix_wr_q] <= pair;
                 ix_wr_q <= ix_wr_q + 3'd1;
             end
             if (cv_take) begin
                 ix_rd_q <= ix_rd_q + 3'd1;
-                cvw_q   <= cvw_q + 32'd1;
+                cvw_q   <= cvw_q + (cv_pair ? 32'd2 : 32'd1);
                 wr_v_q  <= 1'b1;
                 wr_a_q  <= cv_ba[AW-1:2];
-                wr_d_q  <= {cv_f, cv_f};
-                wr_s_q  <= cv_ba[1] ? 4'b1100 : 4'b0011;
+                wr_d_q  <= cv_pair ? cv_f : {cv_f[15:0], cv_f[15:0]};
+                wr_s_q  <= cv_pair ? 4'b1111 : cv_ba[1] ? 4'b1100 : 4'b0011;
             end
             // statistics: capture, then three half-word writes (before the sequencer's)
             if (r_valid && r_ready) begin
@@ -578,6 +594,7 @@ module accel_conv_bn_fp #(
                 S_X: if (xb_q == nxw_q) begin
                     rd_start(bw_q[AW-1:2], (wbytes_q + 32'd3) >> 2, 16'd1, ST0);
                     wn_q    <= 5'd0;
+                    wb_q    <= 128'd0;         // bytes above wn_q must be 0 (a reset in S_W leaves some)
                     wrow_q  <= 32'd0;
                     state_q <= S_W;
                 end
@@ -646,7 +663,7 @@ module accel_conv_bn_fp #(
 
     wire unused_ok = &{1'b0, cmd_dtype, cmd_flags[7:2], a_ex[1:0], a_ew[1:0], a_ch0[1:0], a_ch1[1:0], cmd_base, cmd_shape, pe_m_group, pe_m_tlast, pe_m_ovf, pe_busy,
                        pe_err_code, cv_ovf, cv_sticky, r_bp, r_count, r_flags, m_ch, m_bp, m_last, m_nf,
-                       m_keep, tr_sready, tr_nf, sel_i, sel_c, cv_ba[32], cv_ba[0], stp_ba[32], stp_ba[0],
+                       m_keep, tr_sready, tr_nf, sel_i, sel_c, p_lane, cv_ba[32], cv_ba[0], stp_ba[32], stp_ba[0],
                        mk_ba[32], sc_ba[32], sc_ba[1:0], bx_q[1:0], bg_q[1:0], bb_q[1:0], by_q[1:0],
                        bxh_q[1:0], bmk_q[1:0], bst_q[1:0], pos_rv, 1'b0};
 
@@ -658,7 +675,6 @@ module accel_conv_bn_fp #(
         .clk(clk), .rst(rst), .valid(wr_valid), .ready(wr_ready), .data({wr_addr, wr_data, wr_strb}));
     always @(posedge clk) begin
         if (!rst) begin
-            assert (!(cv_take && r_take && 1'b0)) else $error("%m: never");
             assert (!(bm_take && !tr_sready)) else $error("%m: y tracker not ready");
             assert (!(cv_take && (stp_any_q || sq_issue))) else $error("%m: two writers in one clock");
             assert (!(stp_any_q && wr_free && sq_issue)) else $error("%m: stats and sequencer write together");
