@@ -17,8 +17,8 @@
 //
 // Dataflow (one phase after the other; one SDRAM read port, one write port):
 //  1. scale words of x and w (one 1-word read each); gamma and lambda into two
-//     small buffers; a scan of x for inf/NaN (status 4 before anything is
-//     written, as ModelDevice's quantisation of x would raise it).
+//     small buffers; a scan of x for inf/NaN (status 4 at once, nothing
+//     written: ModelDevice's quantisation of x would raise it after BN).
 //  2. BN, round 0 (dry): per channel m, pass 1 (bn_rows st_, st_bp = 1) then
 //     pass 2 (t_, t_bp = 1), each over the channel's N segments of Ho*Wo
 //     elements. A segment is read in chunks of 32 elements: one request for
@@ -436,6 +436,7 @@ module accel_bn_conv_bp #(
     wire           rd_fire = rd_valid && rd_ready;
     wire           rd_lastw = rd_fire && (rcv_q == rtot_q - 32'd1);
     wire           x_hi_ok = !(rcv_q == nxw_q - 32'd1 && cntx_q[0]);   // the word's upper half is x
+    wire           xs_bad  = rd_fire && (rd_data[14:10] == 5'h1f || (x_hi_ok && rd_data[30:26] == 5'h1f));
 
     assign wr_valid = wr_v_q;
     assign wr_addr  = wr_a_q;
@@ -675,9 +676,12 @@ module accel_bn_conv_bp #(
                     end
                 end
                 S_XS: begin
-                    if (rd_fire && (rd_data[14:10] == 5'h1f || (x_hi_ok && rd_data[30:26] == 5'h1f)))
-                        xnf_q <= 1'b1;
-                    if (rd_lastw) begin
+                    if (xs_bad) xnf_q <= 1'b1;
+                    if (rd_lastw && (xnf_q || xs_bad)) begin      // status 4 before BN runs
+                        status_q <= 3'd4;
+                        done_q   <= 1'b1;
+                        state_q  <= S_IDLE;
+                    end else if (rd_lastw) begin
                         rnd_q   <= 1'b0;
                         pas_q   <= 1'b0;
                         ch_q    <= 16'd0;
@@ -739,7 +743,7 @@ module accel_bn_conv_bp #(
                     end
                 end
                 S_R0END: if (tr_done_q) begin
-                    if (tnf_q || xnf_q) begin
+                    if (tnf_q) begin
                         status_q <= 3'd4;
                         done_q   <= 1'b1;
                         state_q  <= S_IDLE;
