@@ -243,7 +243,7 @@ async def test_small_net_noisy(dut):
     _, cmds = small_iteration()
     tb = await _bench(dut, seed=7)
     timings = [(SDRAM_NOISY, 0.6), (dict(SDRAM_FAST, latency=0, max_outstanding=1), 0.8),
-               (dict(SDRAM_NOISY, bandwidth=0.3, latency=30, max_outstanding=1), 0.3)]
+               (dict(SDRAM_NOISY, bandwidth=0.5, latency=30, max_outstanding=1), 0.4)]
     for k, (addr, before, after) in enumerate([cmds[0], cmds[3], cmds[4]]):
         timing, ready = timings[k]
         tb.timing(timing, ready)
