@@ -84,11 +84,11 @@ synth-tools:
 	    [ "$$(id -u)" = 0 ] || { echo "Synthesis needs yosys and opensta: apt-get install yosys opensta" >&2; exit 1; }; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys opensta >/dev/null; }
 
-# ResNet-20 on CIFAR-10, hybrid INT8/FP16 and FP32 baseline, on the CPU.
-EPOCHS ?= 1
+# ResNet-20 on CIFAR-10, hybrid INT8/FP16 vs FP32 (docs/resnet20.md): on CUDA when available, else the CPU.
+EPOCHS ?= 30
 TRAIN_ARGS ?=
 train-resnet20: $(STAMP)
-	$(PY) -m models.train_resnet20 --epochs $(EPOCHS) $(TRAIN_ARGS)
+	REPORT_COMMAND="make train-resnet20" $(PY) -m models.train_resnet20 --epochs $(EPOCHS) $(TRAIN_ARGS)
 
 # Downloads MNIST and CIFAR-10 from their official sources (needs internet).
 data: $(STAMP)
