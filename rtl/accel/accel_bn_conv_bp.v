@@ -36,8 +36,10 @@
 //     back from SDRAM through f16_to_i8 (e_g), s_wgt = w's kernel rows; each
 //     result element placed by pe_top's side band (m_pos_*: flat NCHW index
 //     = m_pos_row[3i+j] + m_pos_col[c]), one per clock through i32_to_f16
-//     (k = e_g + e_w), written as one FP16 half word; amax_track watches them
-//     -> dX's scale word {max, 0, e}.
+//     (k = e_g + e_w), written as one FP16 half word, or two elements a clock
+//     as one word where the partner lane holds the next (even-aligned)
+//     element (stride 1: the next column; stride 2: the PE's lane j + 1);
+//     amax_track watches them -> dX's scale word {max, 0, e}.
 //  4. dW: pe_top WG 3x3 (phase 2); s_act = x through f16_to_i8 (e_x); s_wgt =
 //     the WG 3x3 words of docs/pe_array_results.md section 4 built from BN dx
 //     read back through f16_to_i8 (e_g): stride 1 one word per 3 positions of
@@ -400,12 +402,23 @@ module accel_bn_conv_bp #(
     wire           r_take = any_rem && ((res_bp && cv_sready && ixn_q < 4'd6) || (res_wg && wr_free));
     wire [31:0]    r_acc  = pe_m_data[sel * ACC_W +: ACC_W];
     wire [31:0]    r_idx  = pos_row[sel_r * 32 +: 32] + pos_col[sel_c * 32 +: 32];
-    wire [NL-1:0]  sel_oh = r_take ? ({{(NL-1){1'b0}}, 1'b1} << sel) : {NL{1'b0}};
+    // conv dX pairs: the partner lane holds the next element (stride 1: the next column's
+    // lane of the same PE row; stride 2 (EO): lane j + 1 of the same PE) and the first
+    // is even: both go through the converter together and are written as one word
+    wire           p_ok   = res_bp && (s2_q ? (sel_r % 3 == 0) : (sel_c != COLS32 - 32'd1));
+    wire [31:0]    p_r    = s2_q ? sel_r + 32'd1 : sel_r;
+    wire [31:0]    p_c    = s2_q ? sel_c : sel_c + 32'd1;
+    wire [NLW:0]   p_lane = {1'b0, sel} + (s2_q ? {{NLW{1'b0}}, 1'b1} : {{(NLW-1){1'b0}}, 2'd3});
+    wire [31:0]    p_idx  = p_ok ? pos_row[p_r * 32 +: 32] + pos_col[p_c * 32 +: 32] : 32'd0;
+    wire [31:0]    p_acc  = p_ok ? pe_m_data[p_lane * ACC_W +: ACC_W] : 32'd0;
+    wire           pair   = p_ok && rem[p_lane[NLW-1:0]] && !r_idx[0] && p_idx == r_idx + 32'd1;
+    wire [NL-1:0]  sel_oh = r_take ? (({{(NL-1){1'b0}}, 1'b1} << sel) |
+                                      ({{(NL-1){1'b0}}, pair} << p_lane[NLW-1:0])) : {NL{1'b0}};
     assign pe_m_ready = (res_bp || res_wg) && ((rem & ~sel_oh) == {NL{1'b0}});
 
     wire [9:0]     k_cv = {{2{eg_q[7]}}, eg_q} + {{2{ew_q[7]}}, ew_q};
     wire           cv_valid, cv_ovf, cv_sticky;
-    wire [15:0]    cv_f;
+    wire [31:0]    cv_f;
     wire           trx_sready, trx_v, trx_nf;
     wire [7:0]     trx_e;
     wire [15:0]    trx_max;
@@ -413,18 +426,22 @@ module accel_bn_conv_bp #(
     reg  [7:0]     trx_e_q;
     reg  [15:0]    trx_max_q;
     wire           cv_take = cv_valid && wr_free && trx_sready;
-    i32_to_f16 #(.LANES(1), .K_W(10)) u_cvt (
-        .clk(clk), .rst(rst), .s_valid(res_bp && r_take), .s_ready(cv_sready), .s_acc(r_acc), .s_k(k_cv),
+    i32_to_f16 #(.LANES(2), .K_W(10)) u_cvt (
+        .clk(clk), .rst(rst), .s_valid(res_bp && r_take), .s_ready(cv_sready), .s_acc({pair ? p_acc : 32'd0, r_acc}),
+        .s_k(k_cv),
         .m_valid(cv_valid), .m_ready(wr_free && trx_sready), .m_f16(cv_f), .m_ovf(cv_ovf),
         .ovf_sticky(cv_sticky), .ovf_clear(1'b0));
     reg  [31:0]    ix_q [0:7];
+    reg  [7:0]     ixp_q;                       // a pair
     reg  [2:0]     ix_wr_q, ix_rd_q;
     wire [31:0]    cv_idx = ix_q[ix_rd_q];
     wire [32:0]    cv_ba  = {1'b0, bcx_q} + {cv_idx, 1'b0};
+    wire           cv_pair = ixp_q[ix_rd_q];
     reg  [31:0]    cvw_q;                       // dX elements written / dW words written
-    amax_track #(.LANES(1), .E_W(8)) u_trackx (
-        .clk(clk), .rst(rst), .s_valid(cv_take), .s_ready(trx_sready), .s_x(cv_f),
-        .s_last(cvw_q == cntx_q - 32'd1),
+    amax_track #(.LANES(2), .E_W(8)) u_trackx (
+        .clk(clk), .rst(rst), .s_valid(cv_take), .s_ready(trx_sready),
+        .s_x(cv_pair ? cv_f : {16'd0, cv_f[15:0]}),
+        .s_last(cvw_q + (cv_pair ? 32'd2 : 32'd1) == cntx_q),
         .m_valid(trx_v), .m_ready(1'b1), .m_e(trx_e), .m_max(trx_max), .m_nf(trx_nf));
 
     // ---------------------------------------------------------------- read data acceptance
@@ -545,15 +562,16 @@ module accel_bn_conv_bp #(
             else dm_q <= dm_q | sel_oh;
             if (res_bp && r_take) begin
                 ix_q[ix_wr_q] <= r_idx;
+                ixp_q[ix_wr_q] <= pair;
                 ix_wr_q <= ix_wr_q + 3'd1;
             end
             if (cv_take) begin
                 ix_rd_q <= ix_rd_q + 3'd1;
-                cvw_q   <= cvw_q + 32'd1;
+                cvw_q   <= cvw_q + (cv_pair ? 32'd2 : 32'd1);
                 wr_v_q  <= 1'b1;
                 wr_a_q  <= cv_ba[AW-1:2];
-                wr_d_q  <= {cv_f, cv_f};
-                wr_s_q  <= cv_ba[1] ? 4'b1100 : 4'b0011;
+                wr_d_q  <= cv_pair ? cv_f : {cv_f[15:0], cv_f[15:0]};
+                wr_s_q  <= cv_pair ? 4'b1111 : cv_ba[1] ? 4'b1100 : 4'b0011;
             end
             ixn_q <= ixn_q + ((res_bp && r_take) ? 4'd1 : 4'd0) - (cv_take ? 4'd1 : 4'd0);
             if (res_wg && r_take) begin
@@ -880,7 +898,7 @@ module accel_bn_conv_bp #(
                        r_bp, r_c, r_count, r_flags, m_ch, m_bp, m_last, m_nf, m_keep, m_xhat, m_mask,
                        trx_nf, q_nf, scx_ba[32], scx_ba[1:0], cv_ba[32], cv_ba[0], bdy_q[1:0], bxh_q[1:0],
                        bmk_q[1:0], bg_q[1:0], bst_q[1:0], bx_q[1:0], bdx_q[1:0], bdw_q[1:0], bdg_q[1:0],
-                       bdb_q[1:0], bcx_q[1:0], rcv_q, sel_r, sel_c, lw_q, gb0[CW], tr_max, o_w, gbi, sdx_wo, ln, rr_dwo[31:30], rr_mwo[31:30], 1'b0};
+                       bdb_q[1:0], bcx_q[1:0], rcv_q, sel_r, sel_c, lw_q, gb0[CW], tr_max, o_w, gbi, sdx_wo, ln, rr_dwo[31:30], rr_mwo[31:30], p_lane[NLW], 1'b0};
 
 `ifndef SYNTHESIS
     stream_check #(.W(AW - 2 + 5), .NAME("rd_req")) u_check_req (
