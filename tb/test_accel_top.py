@@ -1,26 +1,33 @@
 """cocotb tests of the accelerator's system top (rtl/accel/accel_top.v): the
-command front end, the dispatcher, the engines built so far (accel_vec,
-accel_fc) and the write guard, on one SDRAM read port and one write port.
+command front end, the dispatcher, the four engines (accel_vec, accel_fc,
+accel_conv_bn_fp, accel_bn_conv_bp) and the write guard, on one SDRAM read
+port and one write port.
 
-Stimulus: one (or two) training iterations of NetSpec.small() at batch 4,
-16 x 16, on 4 real CIFAR-10 images, run by host/accel.Trainer on the
-reference device (ModelDevice) one command at a time, keeping the SDRAM image
-before every command (Trainer.trace). The RTL runs every maximal chain of
-consecutive commands that this build has engines for (FP: ADD_RELU_FP; then
-ADD_RELU_FP, POOL_FP, FC_FP; BP: FC_BP, POOL_BP, ADD_RELU_BP; ADD,
-ADD_RELU_BP; ADD), from the image before the chain, with a STOP written after
-it: so each result a command writes is the next command's input on the RTL.
-Reference: the image ModelDevice left after the chain, compared byte for byte
-over the whole SDRAM (every tensor exact, and nothing outside the declared
-regions changed), plus (status, end address) = (0, the STOP's).
+test_train_step (`make sim TOPLEVEL=accel_top TESTCASE=test_train_step`):
+two training iterations of NetSpec.small() (a 3x3 stride-1 conv, a residual
+block, a stride-2 block with its option-A shortcut, BN + ReLU after each
+conv, average pooling, FC) at batch 4, 16 x 16, on 4 real CIFAR-10 images.
+The host code is host/accel.Trainer's (load_batch, loss_and_gradient, update);
+the RTL runs the FP list and the BP list from SDRAM. Reference: the same
+Trainer on ModelDevice (models/accel, the bit-accurate model, itself checked
+against float32 autograd in tests/test_accel_model.py), compared after each
+list byte for byte over the whole SDRAM image: every tensor the accelerator
+writes (BN outputs, xhat, masks, stats, block outputs, pooling, logits, every
+dW with its exponent, BN dx / dgamma / dbeta, conv dX) exact, and nothing
+outside the declared regions changed; then the losses and the FP32 master
+weights after each update.
 
-Bad input, each against ModelDevice.run on the same corrupted image (status,
-address, whole image: a failing command writes nothing): an unknown op, an
-operand region past the SDRAM's end, a wrong shape, an inf reaching FC_FP
-(status 4), and a command without an engine in this build (CONV_BN_FP: status
-5, nothing written), and a write outside the command's regions (the top's
-error-injection register): status 2. A reset in the middle of a chain: busy low the clock
-after, then the chain run again gives the exact image.
+The other tests use one traced iteration (host/accel.Trainer.trace: the image
+before every command) and the vector and FC commands: every maximal chain of
+consecutive ones (FP: ADD_RELU_FP; ADD_RELU_FP, POOL_FP, FC_FP; BP: FC_BP,
+POOL_BP, ADD_RELU_BP; ADD, ADD_RELU_BP; ADD) from the image before it, with a
+STOP written after it, on a noisy SDRAM with write backpressure; bad input,
+each against ModelDevice.run on the same corrupted image (status, address,
+whole image: a failing command writes nothing): an unknown op, an operand
+region past the SDRAM's end, an unaligned base, a wrong shape, an inf
+reaching FC_FP (status 4); a write outside the command's regions (the top's
+error-injection register): status 2; a reset in the middle of a chain: busy
+low the clock after, then the chain run again gives the exact image.
 
 The SDRAM models: tb/lib/sdram.py's SdramModel (jittered latency, half
 bandwidth, burst gaps, refresh) and SdramWriter (random write backpressure),
@@ -42,7 +49,7 @@ from tb.lib.sdram import SdramModel, SdramWriter
 from tb.lib.waits import backstop_us, wait_or_clocks
 
 SPEC = am.NetSpec.small()
-ENGINE_OPS = {"ADD_RELU_FP", "POOL_FP", "FC_FP", "FC_BP", "POOL_BP", "ADD_RELU_BP", "ADD"}
+VEC_FC_OPS = {"ADD_RELU_FP", "POOL_FP", "FC_FP", "FC_BP", "POOL_BP", "ADD_RELU_BP", "ADD"}
 SDRAM_NOISY = dict(latency=6, jitter=14, bandwidth=0.5, burst_len=8, burst_gap=2, refresh_interval=500,
                    refresh_clocks=12, max_outstanding=4, max_request=16)
 SDRAM_FAST = dict(latency=2, jitter=0, bandwidth=1.0, burst_len=16, burst_gap=0, refresh_interval=0,
@@ -71,17 +78,17 @@ def op_at(mem, addr):
     return ha.OP_NAMES.get(struct.unpack_from("<I", mem, addr)[0] & 0xFF)
 
 
-def chains(trace):
+def chains(trace, ops=VEC_FC_OPS):
     """[(first command address, address after the last, image before, image after)]
-    for every maximal run of consecutive commands with an engine."""
+    for every maximal run of consecutive commands with an op in `ops`."""
     out, i = [], 0
     while i < len(trace):
         addr, before = trace[i]
-        if op_at(before, addr) not in ENGINE_OPS:
+        if op_at(before, addr) not in ops:
             i += 1
             continue
         j = i
-        while op_at(trace[j][1], trace[j][0]) in ENGINE_OPS:
+        while op_at(trace[j][1], trace[j][0]) in ops:
             j += 1
         out.append((addr, trace[j][0], before, trace[j][1]))
         i = j + 1
@@ -198,13 +205,6 @@ async def test_chains_noisy(dut):
     assert ran == 10
 
 
-@cocotb.test(timeout_time=backstop_us(4 * 10 * CHAIN_CLOCKS), timeout_unit="us")
-async def test_chains_two_iterations_fast(dut):
-    """Two iterations (the host's SGD update between them), fast SDRAM, no backpressure."""
-    ran = await _run_chains(dut, 2, SDRAM_FAST, 1.0, seed=2)
-    assert ran == 20
-
-
 async def _bad(dut, tb, prog, mem, start, want_status):
     ref_status, ref_end, ref_after = model_after(prog, mem, start)
     assert ref_status == want_status, f"the reference gives status {ref_status}"
@@ -249,11 +249,6 @@ async def test_bad_input(dut):
     m = base.copy()
     struct.pack_into("<H", m, t["layers.1.out"].base + 6, 0x7C00)
     await _bad(dut, tb, prog, m, start + ha.CMD_BYTES, ha.ERR_NONFINITE)
-    # 5: a command without an engine in this build: nothing written
-    tb.load(tr.trace[0][1])
-    status, end, _ = await tb.run(prog.fp)
-    assert (status, end) == (5, prog.fp), f"CONV_BN_FP: status {status} at {end:#x}"
-    assert not _diff(tb.image(), tr.trace[0][1], prog)
 
 
 @cocotb.test(timeout_time=backstop_us(4 * 12 * CHAIN_CLOCKS), timeout_unit="us")
@@ -329,3 +324,54 @@ async def test_write_guard(dut):
     changed = np.flatnonzero((got != mem) & ~inside)
     assert not len(changed), f"{len(changed)} bytes outside the output regions changed, first at {changed[0]:#x}"
     assert np.any((got != mem) & inside), "nothing written before the forced address (the test did not test)"
+
+
+# ---------------------------------------------------------------- training on the RTL
+TRAIN_LIST_CLOCKS = 3_000_000        # bound on one list of the small net
+
+
+async def _run_list(dut, tb, trainer, start, stop):
+    """The list at `start` on the RTL, on the trainer's SDRAM image; the image comes back."""
+    tb.load(trainer.sdram.mem)
+    status, end, clocks = await tb.run(start, TRAIN_LIST_CLOCKS)
+    assert (status, end) == (ha.OK, stop), f"list at {start:#x}: status {status} at {end:#x}"
+    trainer.sdram.mem[:] = tb.image()
+    return clocks
+
+
+@cocotb.test(timeout_time=backstop_us(4 * 4 * TRAIN_LIST_CLOCKS), timeout_unit="us")
+async def test_train_step(dut):
+    """Two training iterations of NetSpec.small() on the RTL, on 4 real
+    CIFAR-10 images, with the host's loss gradient and SGD update (host/accel.
+    Trainer's load_batch, loss_and_gradient, update) between the lists. After
+    each list the whole SDRAM image equals the reference device's
+    (ModelDevice, models/accel: every tensor the accelerator writes, exact,
+    and nothing outside the declared regions); the losses and the FP32
+    master weights after each update are identical."""
+    x, labels = batch()
+    ref = ha.Trainer(SPEC, batch=4, height=16, width=16)
+    rtl = ha.Trainer(SPEC, batch=4, height=16, width=16)
+    prog = rtl.prog
+    stops = {start: next(a for a, op, *_ in prog.commands if a > start and op == "STOP")
+             for start in (prog.fp, prog.bp)}
+    tb = TopTB(dut, rtl.sdram.mem, seed=7, timing=SDRAM_FAST, wr_ready=0.9)
+    await tb.reset()
+    for it in range(2):
+        ref.load_batch(x)
+        rtl.load_batch(x)
+        ref._run(prog.fp)
+        fp_clocks = await _run_list(dut, tb, rtl, prog.fp, stops[prog.fp])
+        msg = _diff(rtl.sdram.mem, ref.sdram.mem, prog)
+        assert not msg, f"iteration {it}, FP list: {msg}"
+        loss = rtl.loss_and_gradient(labels)
+        assert loss == ref.loss_and_gradient(labels)
+        ref._run(prog.bp)
+        bp_clocks = await _run_list(dut, tb, rtl, prog.bp, stops[prog.bp])
+        msg = _diff(rtl.sdram.mem, ref.sdram.mem, prog)
+        assert not msg, f"iteration {it}, BP list: {msg}"
+        rtl.update(0.1)
+        ref.update(0.1)
+        for k in ref.master:
+            assert np.array_equal(rtl.master[k], ref.master[k]), f"iteration {it}: master {k}"
+        dut._log.info("iteration %d: loss %.4f, FP list %d clocks, BP list %d clocks", it, loss,
+                      fp_clocks, bp_clocks)

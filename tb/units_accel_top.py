@@ -3,7 +3,9 @@ front end, the dispatcher, the write guard and the engines, on the small
 network's real training iterations against host/accel.ModelDevice."""
 
 from tb.units import Unit
+from tb.units_accel_bn_conv_bp import UNITS as CONV_BP
 from tb.units_accel_cmd import UNITS as CMD
+from tb.units_accel_conv_bn_fp import UNITS as CONV_FP
 from tb.units_accel_fc import UNITS as FC
 from tb.units_accel_vec import UNITS as VEC
 
@@ -15,14 +17,27 @@ def _union(*lists):
     return tuple(out)
 
 
-UNITS = {
-    "accel_top": Unit(
+SOURCES = _union(CMD["accel_cmd"].sources, VEC["accel_vec"].sources, FC["accel_fc"].sources,
+                 CONV_FP["accel_conv_bn_fp"].sources, CONV_BP["accel_bn_conv_bp"].sources,
+                 ("accel/accel_top.v",))
+
+
+def top_unit(rows, cols, out_rows, doc):
+    return Unit(
         toplevel="accel_top",
-        sources=_union(CMD["accel_cmd"].sources, VEC["accel_vec"].sources, FC["accel_fc"].sources,
-                       ("accel/accel_top.v",)),
+        sources=SOURCES,
         test_module="tb.test_accel_top",
-        parameters={"AW": 32, "MAX_CMDS": 10000},
-        doc="system top: chains of engine commands of two small-net iterations vs ModelDevice, "
-            "bad input, reset mid-chain",
-    ),
+        parameters={"AW": 32, "MAX_CMDS": 10000, "ROWS": rows, "COLS": cols, "OUT_ROWS": out_rows,
+                    "IDEPTH": 4096, "WDEPTH": 1024, "MAX_M": 64},
+        doc=doc,
+    )
+
+
+UNITS = {
+    # the CI configuration: a 4 x 8 array (one PE row per result beat) builds and simulates in
+    # a fraction of the 16 x 32 one's time; the engines' own units run 16 x 32
+    "accel_top": top_unit(4, 8, 1, "system top on a 4x8 array: two small-net training iterations on the RTL vs "
+                          "ModelDevice (test_train_step), vector/FC chains on a noisy SDRAM, bad input, the "
+                          "write guard, reset mid-chain"),
+    "accel_top_16x32": top_unit(16, 32, 2, "system top on the paper's 16x32 array: the same tests"),
 }

@@ -8,9 +8,10 @@
 //
 // Engines (each executes its ops bit for bit as host/accel.ModelDevice):
 //   accel_vec  2 ADD_RELU_FP, 3 POOL_FP, 6 POOL_BP, 7 ADD_RELU_BP, 9 ADD
-//   accel_fc   4 FC_FP, 5 FC_BP
-//   1 CONV_BN_FP and 8 BN_CONV_BP have no engine in this build yet: such a
-//   command stops the list with status 5 and writes nothing.
+//   accel_fc          4 FC_FP, 5 FC_BP
+//   accel_conv_bn_fp  1 CONV_BN_FP (its own pe_top and bn_rows)
+//   accel_bn_conv_bp  8 BN_CONV_BP (its own pe_top and bn_rows)
+// (accel_cmd passes only ops 1..9 to the dispatcher.)
 // One command runs at a time: the front end fetches the next command after
 // the engine has finished (its reads are held back while an engine runs).
 //
@@ -23,8 +24,8 @@
 //   done, err   how the last list ended; held until the next start or rst
 //   err_code    0 after STOP; else the status: 1 op, 2 region (a table entry,
 //               or a write outside the command's output regions), 3 shape,
-//               4 inf or NaN where the op forbids it, 5 an op without an
-//               engine in this build
+//               4 inf or NaN where the op forbids it; an engine's own limit
+//               (a layer too big for its buffers) is status 3
 //   end_addr    byte address of the command that ended the list
 // SDRAM: a read port (mem_req_*: word address and 1..16 words; mem_rd_*: the
 // words of the requests in order) and a write port (mem_wr_*: one word per
@@ -35,7 +36,13 @@
 // is written after it.
 module accel_top #(
     parameter AW       = 32,     // SDRAM byte-address bits: 8..32
-    parameter MAX_CMDS = 10000   // commands a list may run before status 1
+    parameter MAX_CMDS = 10000,  // commands a list may run before status 1
+    parameter ROWS     = 16,     // PE rows of the conv engines' pe_top
+    parameter COLS     = 32,     // PE columns
+    parameter OUT_ROWS = 2,      // pe_top PE rows per result beat; divides ROWS
+    parameter IDEPTH   = 4096,   // pe_top input buffer: 3*IDEPTH bytes per column
+    parameter WDEPTH   = 1024,   // pe_top weight buffer kernel rows per bank
+    parameter MAX_M    = 64      // channels the BN rows and the conv engines' buffers hold
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -65,10 +72,10 @@ module accel_top #(
     end
 
     localparam MAX_OPS = 12;                    // BN_CONV_BP's operands
-    localparam NE      = 2;                     // engines
-    localparam EW      = 1;                     // engine index bits
-    localparam [EW-1:0] E_VEC = 1'd0, E_FC = 1'd1;
-    localparam [2:0] ST_REGION = 3'd2, ST_NO_ENGINE = 3'd5;
+    localparam NE      = 4;                     // engines
+    localparam EW      = 2;                     // engine index bits
+    localparam [EW-1:0] E_VEC = 2'd0, E_FC = 2'd1, E_CONV_FP = 2'd2, E_CONV_BP = 2'd3;
+    localparam [2:0] ST_REGION = 3'd2;
     localparam [2:0] T_IDLE = 3'd0, T_RUN = 3'd1, T_EXEC = 3'd2, T_ABORT = 3'd3, T_DRAIN = 3'd4;
 
     // ---- the front end
@@ -116,17 +123,13 @@ module accel_top #(
 
     // ---- dispatch: the op's engine and its number of inputs (host/accel.SIGNATURE)
     reg [EW-1:0] m_eng;
-    reg          m_has_eng;       // this build has an engine for the op
     reg [3:0]    m_n_in;
     always @(*) begin
-        m_has_eng = 1'b1;
         case (m_op)
             4'd2, 4'd3, 4'd6, 4'd7, 4'd9: m_eng = E_VEC;
             4'd4, 4'd5:                   m_eng = E_FC;
-            default: begin
-                m_eng = E_VEC;
-                m_has_eng = 1'b0;
-            end
+            4'd1:                         m_eng = E_CONV_FP;
+            default:                      m_eng = E_CONV_BP;    // 8
         endcase
         case (m_op)
             4'd1:       m_n_in = 4'd4;
@@ -154,7 +157,7 @@ module accel_top #(
     genvar g;
     generate
         for (g = 0; g < NE; g = g + 1) begin : gen_cmd_valid
-            assign e_cmd_valid[g] = state_q == T_RUN && m_valid && m_has_eng && m_eng == g;
+            assign e_cmd_valid[g] = state_q == T_RUN && m_valid && m_eng == g;
         end
     endgenerate
 
@@ -183,6 +186,34 @@ module accel_top #(
         .wr_valid(e_wr_valid[E_FC]), .wr_ready(mem_wr_ready && exec && eng_q == E_FC && guard_ok),
         .wr_addr(e_wr_addr[(AW-2)*E_FC +: AW-2]), .wr_data(e_wr_data[32*E_FC +: 32]),
         .wr_strb(e_wr_strb[4*E_FC +: 4]));
+
+    accel_conv_bn_fp #(.AW(AW), .MAX_OPS(MAX_OPS), .ROWS(ROWS), .COLS(COLS), .OUT_ROWS(OUT_ROWS),
+                       .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .MAX_M(MAX_M)) u_conv_fp (
+        .clk(clk), .rst(e_rst),
+        .cmd_valid(e_cmd_valid[E_CONV_FP]), .cmd_ready(e_cmd_ready[E_CONV_FP]), .cmd_op(m_op),
+        .cmd_flags(m_flags), .cmd_base(m_base), .cmd_dtype(m_dtype), .cmd_shape(m_shape),
+        .done(e_done[E_CONV_FP]), .status(e_status[3*E_CONV_FP +: 3]),
+        .rd_req_valid(e_req_valid[E_CONV_FP]), .rd_req_ready(mem_req_ready && req_own && eng_q == E_CONV_FP),
+        .rd_req_addr(e_req_addr[(AW-2)*E_CONV_FP +: AW-2]), .rd_req_len(e_req_len[5*E_CONV_FP +: 5]),
+        .rd_valid(mem_rd_valid && exec && eng_q == E_CONV_FP), .rd_ready(e_rd_ready[E_CONV_FP]),
+        .rd_data(mem_rd_data),
+        .wr_valid(e_wr_valid[E_CONV_FP]), .wr_ready(mem_wr_ready && exec && eng_q == E_CONV_FP && guard_ok),
+        .wr_addr(e_wr_addr[(AW-2)*E_CONV_FP +: AW-2]), .wr_data(e_wr_data[32*E_CONV_FP +: 32]),
+        .wr_strb(e_wr_strb[4*E_CONV_FP +: 4]));
+
+    accel_bn_conv_bp #(.AW(AW), .MAX_OPS(MAX_OPS), .ROWS(ROWS), .COLS(COLS), .OUT_ROWS(OUT_ROWS),
+                       .IDEPTH(IDEPTH), .WDEPTH(WDEPTH), .MAX_M(MAX_M)) u_conv_bp (
+        .clk(clk), .rst(e_rst),
+        .cmd_valid(e_cmd_valid[E_CONV_BP]), .cmd_ready(e_cmd_ready[E_CONV_BP]), .cmd_op(m_op),
+        .cmd_flags(m_flags), .cmd_base(m_base), .cmd_dtype(m_dtype), .cmd_shape(m_shape),
+        .done(e_done[E_CONV_BP]), .status(e_status[3*E_CONV_BP +: 3]),
+        .rd_req_valid(e_req_valid[E_CONV_BP]), .rd_req_ready(mem_req_ready && req_own && eng_q == E_CONV_BP),
+        .rd_req_addr(e_req_addr[(AW-2)*E_CONV_BP +: AW-2]), .rd_req_len(e_req_len[5*E_CONV_BP +: 5]),
+        .rd_valid(mem_rd_valid && exec && eng_q == E_CONV_BP), .rd_ready(e_rd_ready[E_CONV_BP]),
+        .rd_data(mem_rd_data),
+        .wr_valid(e_wr_valid[E_CONV_BP]), .wr_ready(mem_wr_ready && exec && eng_q == E_CONV_BP && guard_ok),
+        .wr_addr(e_wr_addr[(AW-2)*E_CONV_BP +: AW-2]), .wr_data(e_wr_data[32*E_CONV_BP +: 32]),
+        .wr_strb(e_wr_strb[4*E_CONV_BP +: 4]));
 
     wire          a_req_valid = e_req_valid[eng_q];
     wire [AW-3:0] a_req_addr  = e_req_addr[(AW-2)*eng_q +: AW-2];
@@ -219,7 +250,7 @@ module accel_top #(
 
     // ---- control
     wire m_fire   = m_valid && m_ready;
-    assign m_ready = state_q == T_RUN && (!m_has_eng || e_cmd_ready[m_eng]);
+    assign m_ready = state_q == T_RUN && e_cmd_ready[m_eng];
     wire req_fire = mem_req_valid && mem_req_ready;
     wire rd_fire  = mem_rd_valid && mem_rd_ready;
 
@@ -252,12 +283,6 @@ module accel_top #(
                         fin_err_q  <= c_err;
                         fin_code_q <= c_code;
                         fin_end_q  <= c_end;
-                    end else if (m_fire && !m_has_eng) begin
-                        state_q    <= T_DRAIN;
-                        abort_q    <= 1'b1;
-                        fin_err_q  <= 1'b1;
-                        fin_code_q <= ST_NO_ENGINE;
-                        fin_end_q  <= {1'b0, m_addr};
                     end else if (m_fire) begin
                         state_q    <= T_EXEC;
                         eng_q      <= m_eng;
