@@ -34,8 +34,8 @@ UNITS = {
         doc="CONV_BN_FP engine (16x32 pe_top, bn_rows 2 lanes): the small net's 5 commands bit-exact vs "
             "ModelDevice, status 3 and 4, resets, SDRAM noise",
     ),
-    # a small array (4 x 8, one PE row per result beat: 4 beats a tile, 8 result lanes), the
-    # small net's five commands and resets (the other tests do not depend on the array)
+    # a small array (4 x 8, one PE row per result beat: 4 beats a tile, 8 result lanes): every
+    # test; the CI runs this one (a quarter of the 16 x 32 build), the system top runs 8 x 32
     "accel_conv_bn_fp_4x8": Unit(
         toplevel="accel_conv_bn_fp",
         sources=ACCEL_CONV_BN_FP,
@@ -43,7 +43,7 @@ UNITS = {
         parameters={"AW": 32, "MAX_OPS": 12, "ROWS": 4, "COLS": 8, "OUT_ROWS": 1, "IDEPTH": 4096,
                     "WDEPTH": 1024, "MAX_M": 16, "NW": 24},
         param_env={"IDEPTH": "CBF_IDEPTH"},
-        env={"CBF_ONLY": "test_small_net,test_reset_midcommand"},
-        doc="CONV_BN_FP engine on a 4x8 pe_top (1 PE row per beat): the small net's 5 commands and resets",
+        doc="CONV_BN_FP engine on a 4x8 pe_top (1 PE row per beat): the small net's 5 commands, noisy "
+            "SDRAM, status 3 and 4, resets",
     ),
 }
