@@ -284,46 +284,54 @@ async def test_reset_mid_chain(dut):
         assert not msg, f"reset {i}: {msg}"
 
 
-@cocotb.test(timeout_time=backstop_us(4 * 2 * CHAIN_CLOCKS), timeout_unit="us")
+@cocotb.test(timeout_time=backstop_us(4 * 4 * CHAIN_CLOCKS), timeout_unit="us")
 async def test_write_guard(dut):
     """An engine that writes outside its command's output regions (here the
-    top's error-injection register moves the engine's write address out of
-    the SDRAM in the middle of ADD_RELU_FP): the word is not written (the
-    SDRAM model would refuse it), the list ends with status 2 at that
+    top's error-injection register flips one bit of the engine's write
+    addresses in the middle of ADD_RELU_FP): once far out of the SDRAM (the
+    SDRAM model would refuse the word) and once onto other tensors inside it
+    (the bit chosen so that every output word lands outside the outputs).
+    Each time the word is not written, the list ends with status 2 at that
     command, and no byte outside the command's output regions has changed."""
     tr = traced_iterations(1)
     prog = tr.prog
     start, stop, before, _ = chains(tr.trace)[0]
     mem = with_stop(before, stop)
-    tb = TopTB(dut, mem, seed=6, wr_ready=1.0)      # no write stalls: the injection never moves a held word
-    await tb.reset()
-    await tb.start(start)
-    fired, _ = await wait_or_clocks(RisingEdge(dut.mem_wr_valid), dut.clk, CHAIN_CLOCKS)
-    assert fired, "no write"
-    await ClockCycles(dut.clk, 200)
-    await ReadOnly()
-    await RisingEdge(dut.clk)
-    # the RTL's error-injection register: the engine's next write address gets its top bit
-    # flipped, far outside every region of this small SDRAM image
-    dut.inject_wr_xor.value = 1 << 29
-    fired, _ = await wait_or_clocks(FallingEdge(dut.busy), dut.clk, CHAIN_CLOCKS)
-    dut.inject_wr_xor.value = 0
-    assert fired, "still busy after the write outside the regions"
-    await ReadOnly()
-    status, end = int(dut.err_code.value), int(dut.end_addr.value)
-    assert dut.err.value and (status, end) == (ha.ERR_REGION, start), f"status {status} at {end:#x}"
-    outputs = []
     words = struct.unpack_from("<16I", mem, start)
+    outputs = []
     for tid in words[1 + ha.SIGNATURE["ADD_RELU_FP"][0]:1 + ha.n_operands("ADD_RELU_FP", words[0] >> 8)]:
         d = next(d for d in prog.tensors.values() if d.id == tid)
         outputs.append((d.base, d.base + d.span))
-    got = tb.image()
     inside = np.zeros(len(mem), bool)
     for lo, hi in outputs:
         inside[lo:hi] = True
-    changed = np.flatnonzero((got != mem) & ~inside)
-    assert not len(changed), f"{len(changed)} bytes outside the output regions changed, first at {changed[0]:#x}"
-    assert np.any((got != mem) & inside), "nothing written before the forced address (the test did not test)"
+    out_words = np.unique(np.flatnonzero(inside) // 4)
+    near = next(k for k in range(4, 20)
+                if np.all((out_words ^ (1 << k)) < len(mem) // 4) and not np.any(inside[4 * (out_words ^ (1 << k))]))
+    tb = TopTB(dut, mem, seed=6, wr_ready=1.0)      # no write stalls: the injection never moves a held word
+    await tb.reset()
+    for flip in (1 << 29, 1 << near):
+        tb.load(mem)
+        await tb.start(start)
+        fired, _ = await wait_or_clocks(RisingEdge(dut.mem_wr_valid), dut.clk, CHAIN_CLOCKS)
+        assert fired, "no write"
+        await ClockCycles(dut.clk, 200)
+        await ReadOnly()
+        await RisingEdge(dut.clk)
+        dut.inject_wr_xor.value = flip
+        fired, _ = await wait_or_clocks(FallingEdge(dut.busy), dut.clk, CHAIN_CLOCKS)
+        dut.inject_wr_xor.value = 0
+        assert fired, "still busy after the write outside the regions"
+        await ReadOnly()
+        status, end = int(dut.err_code.value), int(dut.end_addr.value)
+        assert dut.err.value and (status, end) == (ha.ERR_REGION, start), \
+            f"flip {flip:#x}: status {status} at {end:#x}"
+        got = tb.image()
+        changed = np.flatnonzero((got != mem) & ~inside)
+        assert not len(changed), \
+            f"flip {flip:#x}: {len(changed)} bytes outside the output regions changed, first at {changed[0]:#x}"
+        assert np.any((got != mem) & inside), "nothing written before the flip (the test did not test)"
+        await RisingEdge(dut.clk)
 
 
 # ---------------------------------------------------------------- training on the RTL

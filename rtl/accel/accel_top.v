@@ -6,8 +6,9 @@
 // writes its results over the same SDRAM port; the write guard keeps every
 // write inside the regions the command declares as its outputs.
 //
-// Engines (each executes its ops bit for bit as host/accel.ModelDevice):
-//   accel_vec  2 ADD_RELU_FP, 3 POOL_FP, 6 POOL_BP, 7 ADD_RELU_BP, 9 ADD
+// Engines (each executes its ops bit for bit as host/accel.ModelDevice, and
+// refuses layers beyond its limits with status 3: docs/accel.md's table):
+//   accel_vec         2 ADD_RELU_FP, 3 POOL_FP, 6 POOL_BP, 7 ADD_RELU_BP, 9 ADD
 //   accel_fc          4 FC_FP, 5 FC_BP
 //   accel_conv_bn_fp  1 CONV_BN_FP (its own pe_top and bn_rows)
 //   accel_bn_conv_bp  8 BN_CONV_BP (its own pe_top and bn_rows)
@@ -30,7 +31,7 @@
 // SDRAM: a read port (mem_req_*: word address and 1..16 words; mem_rd_*: the
 // words of the requests in order) and a write port (mem_wr_*: one word per
 // handshake, byte k written when mem_wr_strb[k]). The responder is reset
-// with rst.
+// with rst and answers a request no earlier than the clock after it is taken.
 // rst (synchronous, active high): every engine and the front end stop; busy,
 // done, err and every valid are low on the next clock; nothing of the list
 // is written after it.
@@ -263,6 +264,7 @@ module accel_top #(
             done_q  <= 1'b0;
             err_q   <= 1'b0;
             code_q  <= 3'd0;
+            end_q   <= {(AW+1){1'b0}};
             owed_q  <= 16'd0;
             eng_q   <= E_VEC;
         end else begin
